@@ -1,0 +1,77 @@
+"""The pipeline: catalog + config -> resolved rules -> validation -> rendered files.
+
+Nothing here touches out/; gen.outdir writes the result. Every stage raises a GenError
+subclass naming the definition at fault.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from gen.config import Config, load_config
+from gen.errors import LintError, PromQLError
+from gen.lint import ERROR, Context, Finding, run_checks
+from gen.loader import load_catalog
+from gen.promql import Analysis, analyze
+from gen.render.kustomize import render_kustomization
+from gen.render.rules import MANIFEST_DIR, render_rule_files
+from gen.resolve import RuleFile, resolve
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_RULES_SRC = os.path.join(ROOT, "rules_src")
+DEFAULT_CONFIG = os.path.join(ROOT, "monitoring.yaml")
+
+
+@dataclass
+class Compiled:
+    config: Config
+    rule_files: list[RuleFile]
+    analyses: dict[int, Analysis]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level != ERROR]
+
+
+def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
+    """Parse every expression; one PromQLError listing every expression that does not parse."""
+    analyses: dict[int, Analysis] = {}
+    errors = []
+    for rf in rule_files:
+        for group in rf.groups:
+            for rule in group.rules:
+                try:
+                    analyses[id(rule)] = analyze(rule.expr)
+                except PromQLError as exc:
+                    errors.append(f"{rule.source}: {rule.what}: PromQL does not parse: {exc}")
+    if errors:
+        raise PromQLError("\n".join(errors))
+    return analyses
+
+
+def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC) -> Compiled:
+    """Load, resolve, parse and lint; LintError if any check reports an error."""
+    catalog = load_catalog(rules_src)
+    rule_files = resolve(catalog, config)
+    analyses = analyze_rules(rule_files)
+    findings = run_checks(Context(rule_files, analyses, config))
+    errors = [f for f in findings if f.level == ERROR]
+    if errors:
+        raise LintError("\n".join(str(f) for f in errors))
+    return Compiled(config, rule_files, analyses, findings)
+
+
+def render(compiled: Compiled) -> dict[str, bytes]:
+    """Every file of out/, keyed by its path relative to out/."""
+    files = render_rule_files(compiled.rule_files, compiled.config)
+    manifests = [p for p in files if p.startswith(MANIFEST_DIR + "/")]
+    files["kustomization.yaml"] = render_kustomization(manifests)
+    return dict(sorted(files.items()))
+
+
+def build(config_path: str | None = DEFAULT_CONFIG, rules_src: str = DEFAULT_RULES_SRC) -> tuple[Compiled, dict[str, bytes]]:
+    config = load_config(config_path)
+    compiled = compile_rules(config, rules_src)
+    return compiled, render(compiled)

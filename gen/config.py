@@ -1,0 +1,209 @@
+"""The file users edit (monitoring.yaml): loaded, type-checked, every error naming its key.
+
+Structure only is checked here; whether an alert, group, selector or parameter named in the
+file exists in the catalog is checked in gen.resolve, which knows the catalog.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from gen.durations import parse_duration
+from gen.errors import ConfigError
+from gen.model import SEVERITIES
+
+# Keys an alert's entry may hold besides the alert's own parameters.
+ALERT_KEYS = ("disabled", "severity", "for", "keep_firing_for", "labels", "annotations")
+
+
+@dataclass
+class AlertOverride:
+    disabled: bool = False
+    severity: str | None = None
+    for_: str | None = None
+    keep_firing_for: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GroupOverride:
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    interval: str | None = None
+
+
+@dataclass
+class RuleMetadata:
+    """metadata of the generated PrometheusRule objects."""
+
+    namespace: str = "monitoring"
+    name_prefix: str = "k8s-alerts"
+    labels: dict[str, str] = field(default_factory=lambda: {"prometheus": "k8s", "role": "alert-rules"})
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    scrape_interval: str = "30s"
+    min_rate_intervals: int = 4
+    runbook_url_base: str = "https://github.com/your-org/monitoring/blob/main/docs/runbooks"
+    grafana_url: str = "https://grafana.example.com"
+    selectors: dict[str, str] = field(default_factory=dict)
+    prometheus_rule: RuleMetadata = field(default_factory=RuleMetadata)
+    groups: dict[str, GroupOverride] = field(default_factory=dict)
+    alerts: dict[str, AlertOverride] = field(default_factory=dict)
+    path: str = "<defaults>"
+
+    @property
+    def scrape_interval_seconds(self) -> float:
+        return parse_duration(self.scrape_interval)
+
+
+class _Reader:
+    """Type checks with the dotted key path in every message."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {message}")
+
+    def mapping(self, value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping, not {_kind(value)}")
+        for k in value:
+            if not isinstance(k, str):
+                raise self.fail(key, f"keys must be strings, got {k!r}")
+            if allowed is not None and k not in allowed:
+                raise self.fail(f"{key}.{k}" if key else k, f"unknown key (known: {', '.join(allowed)})")
+        return value
+
+    def string(self, value: Any, key: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, not {_kind(value)}")
+        return value
+
+    def string_map(self, value: Any, key: str) -> dict[str, str]:
+        data = self.mapping(value, key)
+        out = {}
+        for k, v in data.items():
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                raise self.fail(f"{key}.{k}", f"must be a string, not {_kind(v)}")
+            out[k] = str(v)
+        return out
+
+    def duration(self, value: Any, key: str) -> str:
+        text = self.string(value, key)
+        try:
+            parse_duration(text)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+        return text
+
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, not {_kind(value)}")
+        return value
+
+    def integer(self, value: Any, key: str, minimum: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(key, f"must be an integer >= {minimum}, not {value!r}")
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
+
+
+TOP_KEYS = (
+    "scrape_interval",
+    "min_rate_intervals",
+    "runbook_url_base",
+    "grafana_url",
+    "selectors",
+    "prometheus_rule",
+    "groups",
+    "alerts",
+)
+
+
+def parse_config(data: Any, path: str = "<config>") -> Config:
+    """A Config from the YAML document's data; ConfigError naming the key on any problem."""
+    r = _Reader(path)
+    data = r.mapping(data, "", TOP_KEYS)
+    cfg = Config(path=path)
+    if "scrape_interval" in data:
+        cfg.scrape_interval = r.duration(data["scrape_interval"], "scrape_interval")
+    if "min_rate_intervals" in data:
+        cfg.min_rate_intervals = r.integer(data["min_rate_intervals"], "min_rate_intervals", 1)
+    for key in ("runbook_url_base", "grafana_url"):
+        if key in data:
+            setattr(cfg, key, r.string(data[key], key).rstrip("/"))
+    cfg.selectors = r.string_map(data.get("selectors"), "selectors")
+
+    meta = r.mapping(data.get("prometheus_rule"), "prometheus_rule", ("namespace", "name_prefix", "labels", "annotations"))
+    for key in ("namespace", "name_prefix"):
+        if key in meta:
+            setattr(cfg.prometheus_rule, key, r.string(meta[key], f"prometheus_rule.{key}"))
+    if "labels" in meta:
+        cfg.prometheus_rule.labels = r.string_map(meta["labels"], "prometheus_rule.labels")
+    if "annotations" in meta:
+        cfg.prometheus_rule.annotations = r.string_map(meta["annotations"], "prometheus_rule.annotations")
+
+    for name, entry in r.mapping(data.get("groups"), "groups").items():
+        key = f"groups.{name}"
+        entry = r.mapping(entry, key, ("labels", "annotations", "interval"))
+        cfg.groups[name] = GroupOverride(
+            labels=r.string_map(entry.get("labels"), f"{key}.labels"),
+            annotations=r.string_map(entry.get("annotations"), f"{key}.annotations"),
+            interval=r.duration(entry["interval"], f"{key}.interval") if "interval" in entry else None,
+        )
+
+    for name, entry in r.mapping(data.get("alerts"), "alerts").items():
+        key = f"alerts.{name}"
+        entry = r.mapping(entry, key)
+        override = AlertOverride()
+        for k, v in entry.items():
+            sub = f"{key}.{k}"
+            if k == "disabled":
+                override.disabled = r.boolean(v, sub)
+            elif k == "severity":
+                override.severity = r.string(v, sub)
+                if override.severity not in SEVERITIES:
+                    raise r.fail(sub, f"unknown severity {v!r} (known: {', '.join(SEVERITIES)})")
+            elif k == "for":
+                override.for_ = r.duration(v, sub)
+            elif k == "keep_firing_for":
+                override.keep_firing_for = r.duration(v, sub)
+            elif k == "labels":
+                override.labels = r.string_map(v, sub)
+            elif k == "annotations":
+                override.annotations = r.string_map(v, sub)
+            else:
+                override.params[k] = v  # checked against the alert's declared parameters in resolve
+        cfg.alerts[name] = override
+    return cfg
+
+
+def load_config(path: str | None) -> Config:
+    """Read the YAML file at `path`; the defaults when path is None."""
+    if path is None:
+        return Config()
+    if not os.path.exists(path):
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(data, path)

@@ -1,0 +1,96 @@
+"""Lint checks over the resolved rules, one check per module, registered by name.
+
+A check is a function taking a Context and yielding Findings. Errors fail the build,
+warnings are printed. A rule opts out of a check with `lint_skip=("check-name",)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+from gen.config import Config
+from gen.model import Source
+from gen.promql import Analysis
+from gen.resolve import AlertRule, RecordingRule, RuleFile
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str
+    check: str
+    source: Source
+    what: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.level}: {self.what}: {self.message} [{self.check}]"
+
+
+@dataclass
+class Context:
+    files: list[RuleFile]
+    analyses: dict[int, Analysis]  # id(rule) -> analysis of its expression
+    config: Config
+
+    def rules(self) -> Iterator[AlertRule | RecordingRule]:
+        for f in self.files:
+            for g in f.groups:
+                yield from g.rules
+
+    def alerts(self) -> Iterator[AlertRule]:
+        return (r for r in self.rules() if isinstance(r, AlertRule))
+
+    def records(self) -> Iterator[RecordingRule]:
+        return (r for r in self.rules() if isinstance(r, RecordingRule))
+
+    def analysis(self, rule) -> Analysis:
+        return self.analyses[id(rule)]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: str
+    doc: str
+    run: Callable[[Context], Iterable[tuple[AlertRule | RecordingRule, str]]]
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str, level: str):
+    """Register a check; the function yields (rule, message) pairs."""
+
+    def register(fn):
+        CHECKS[name] = Check(name, level, (fn.__doc__ or "").strip().splitlines()[0], fn)
+        return fn
+
+    return register
+
+
+def run_checks(ctx: Context) -> list[Finding]:
+    findings = []
+    for chk in CHECKS.values():
+        for rule, message in chk.run(ctx):
+            if chk.name in rule.definition.lint_skip:
+                continue
+            findings.append(Finding(chk.level, chk.name, rule.source, rule.what, message))
+    findings.sort(key=lambda f: (f.level != ERROR, f.source.file, f.source.line, f.check))
+    return findings
+
+
+# Importing the check modules registers them.
+from gen.lint import (  # noqa: E402,F401
+    alert_condition,
+    duplicate_names,
+    rate_range,
+    recording_name,
+    required_fields,
+    severity,
+    template_labels,
+    undefined_recording,
+)

@@ -1,0 +1,69 @@
+"""Finds the catalog: every public module of a rules folder, and the folder's default selectors.
+
+This is the only place that imports catalog code. A catalog folder holds one module per
+area (its file name names the PrometheusRule) with a module-level `groups` list, plus
+`_selectors.py` whose `SELECTORS` dict gives each exporter's default label matchers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+
+from gen.errors import DefinitionError, GenError
+from gen.model import Group, Module
+
+
+@dataclass
+class Catalog:
+    modules: list[Module]
+    selectors: dict[str, str]
+
+
+def _import(path: str, package: str):
+    name = f"{package}.{os.path.splitext(os.path.basename(path))[0]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except GenError:
+        raise
+    except SyntaxError as exc:
+        raise DefinitionError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except Exception as exc:  # a bug in the catalog module: say where
+        tb = exc.__traceback__
+        line = 0
+        while tb is not None:
+            if os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(path):
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        raise DefinitionError(f"{os.path.relpath(path)}:{line}: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def load_catalog(folder: str) -> Catalog:
+    """Import every `*.py` in `folder` not starting with `_`, sorted by name."""
+    if not os.path.isdir(folder):
+        raise DefinitionError(f"{folder}: catalog folder not found")
+    folder = os.path.abspath(folder)
+    package = "_catalog_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
+    selectors: dict[str, str] = {}
+    selectors_file = os.path.join(folder, "_selectors.py")
+    if os.path.exists(selectors_file):
+        selectors = dict(getattr(_import(selectors_file, package), "SELECTORS", {}))
+    modules = []
+    for entry in sorted(os.listdir(folder)):
+        if not entry.endswith(".py") or entry.startswith("_"):
+            continue
+        path = os.path.join(folder, entry)
+        module = _import(path, package)
+        groups = getattr(module, "groups", None)
+        rel = f"{os.path.basename(folder)}/{entry}"  # stable whatever the working directory
+        if not isinstance(groups, list) or not all(isinstance(g, Group) for g in groups):
+            raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group")
+        modules.append(Module(name=entry[:-3], file=rel, groups=groups))
+    return Catalog(modules=modules, selectors=selectors)

@@ -1,0 +1,198 @@
+"""The definitions a catalog module writes: alerts, recording rules, groups and their test cases.
+
+These are templates: expressions and annotations may hold `${name}` placeholders that the
+engine fills from the alert's parameters and the configured selectors (see gen.resolve).
+Each definition remembers the file and line it was written at, so every later error can
+point there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Union
+
+from gen.durations import parse_duration
+from gen.errors import DefinitionError
+
+SEVERITIES = ("critical", "warning", "info")
+
+_GEN_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a definition was written, for error messages."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        try:
+            path = os.path.relpath(self.file)
+        except ValueError:  # other drive (Windows)
+            path = self.file
+        return f"{path}:{self.line}"
+
+
+def _caller() -> Source:
+    """The first stack frame outside gen/: the catalog line that built the definition."""
+    frame = sys._getframe(1)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith("<")  # dataclass-generated __init__
+        or os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _GEN_DIR
+    ):
+        frame = frame.f_back
+    if frame is None:
+        return Source("<unknown>", 0)
+    return Source(frame.f_code.co_filename, frame.f_lineno)
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A duration parameter ("5m"); kept apart from plain strings so config values are checked."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        try:
+            parse_duration(self.text)
+        except ValueError as exc:
+            raise DefinitionError(f"{_caller()}: {exc}") from None
+
+    @property
+    def seconds(self) -> float:
+        return parse_duration(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+ParamValue = Union[int, float, str, Duration]
+
+
+@dataclass
+class Fire:
+    """One alert a test case expects to be firing.
+
+    `labels` are the labels the expression produces (alertname and the rule's static
+    labels such as severity are added by the engine). `value` is the expression's value,
+    used to predict the rendered annotations; give `annotations` instead when a template
+    uses more than `$labels.x` and humanized `$value`.
+    """
+
+    labels: dict[str, str]
+    value: float | None = None
+    annotations: dict[str, str] | None = None
+
+
+@dataclass
+class Case:
+    """A promtool unit test case next to the alert it proves.
+
+    `series` maps a series in promtool notation (`metric{label="v"}`, may use `${selector}`
+    placeholders) to its values (`0+10x20`, `1x30`, `_`, `stale`). The alert is evaluated
+    at `at`; `fires` lists the expected alerts, empty when it must not fire.
+    """
+
+    name: str
+    series: dict[str, str]
+    at: str
+    fires: list[Fire] = field(default_factory=list)
+    interval: str = "1m"
+    source: Source = field(default_factory=_caller, compare=False)
+
+    def __post_init__(self) -> None:
+        for value, what in ((self.at, "at"), (self.interval, "interval")):
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                raise DefinitionError(f"{self.source}: test case {self.name!r}: {what}: {exc}") from None
+        self.fires = [f if isinstance(f, Fire) else Fire(labels=dict(f)) for f in self.fires]
+
+
+@dataclass
+class Alert:
+    """An alerting rule template with its parameters and its proof."""
+
+    name: str
+    expr: str
+    severity: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    for_: str = "0s"
+    keep_firing_for: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    params: dict[str, ParamValue] = field(default_factory=dict)
+    runbook_url: str | None = None
+    dashboard: str | None = None
+    cases: list[Case] = field(default_factory=list)
+    lint_skip: tuple[str, ...] = ()
+    source: Source = field(default_factory=_caller, compare=False)
+
+    def __post_init__(self) -> None:
+        for attr in ("for_", "keep_firing_for"):
+            value = getattr(self, attr)
+            if value is None:
+                continue
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                raise DefinitionError(f"{self.source}: alert {self.name}: {attr.rstrip('_')}: {exc}") from None
+        for key, value in self.params.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, str, Duration)):
+                raise DefinitionError(
+                    f"{self.source}: alert {self.name}: parameter {key!r} must be a number, string or "
+                    f"Duration, not {type(value).__name__}"
+                )
+
+
+@dataclass
+class Record:
+    """A recording rule template."""
+
+    record: str
+    expr: str
+    labels: dict[str, str] = field(default_factory=dict)
+    lint_skip: tuple[str, ...] = ()
+    source: Source = field(default_factory=_caller, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.record
+
+
+Rule = Union[Alert, Record]
+
+
+@dataclass
+class Group:
+    """A rule group: evaluated together, at `interval` (the server's default when None)."""
+
+    name: str
+    rules: list[Rule]
+    interval: str | None = None
+    source: Source = field(default_factory=_caller, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.interval is not None:
+            try:
+                parse_duration(self.interval)
+            except ValueError as exc:
+                raise DefinitionError(f"{self.source}: group {self.name}: interval: {exc}") from None
+        for rule in self.rules:
+            if not isinstance(rule, (Alert, Record)):
+                raise DefinitionError(
+                    f"{self.source}: group {self.name}: rules must be Alert or Record, not {type(rule).__name__}"
+                )
+
+
+@dataclass
+class Module:
+    """One catalog module (one area, one PrometheusRule)."""
+
+    name: str
+    file: str
+    groups: list[Group]

@@ -1,0 +1,1 @@
+"""Renderers: resolved model -> file contents (bytes), keyed by path under out/."""

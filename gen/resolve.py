@@ -1,0 +1,268 @@
+"""Catalog definitions + configuration -> concrete rules (placeholders filled, overrides applied).
+
+`${name}` in an expression, annotation or test series is replaced by the alert's parameter
+of that name (as overridden in the config) or else by the selector of that name. Every name
+the config mentions must exist in the catalog.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from gen.config import Config
+from gen.errors import ConfigError, DefinitionError
+from gen.loader import Catalog
+from gen.model import Alert, Duration, Group, Module, ParamValue, Record, Source
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A selector that expands to nothing leaves "{," or ", }" behind; these close the gap.
+_EMPTY_BEFORE = re.compile(r"\{\s*,\s*")
+_EMPTY_AFTER = re.compile(r"\s*,\s*\}")
+_EMPTY_BRACES = re.compile(r"\{\s*,?\s*\}")
+
+
+@dataclass
+class AlertRule:
+    name: str
+    expr: str
+    for_: str
+    keep_firing_for: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    params: dict[str, ParamValue]
+    definition: Alert
+    group: str
+    module: str
+
+    @property
+    def source(self) -> Source:
+        return self.definition.source
+
+    @property
+    def what(self) -> str:
+        return f"alert {self.name}"
+
+
+@dataclass
+class RecordingRule:
+    name: str
+    expr: str
+    labels: dict[str, str]
+    definition: Record
+    group: str
+    module: str
+
+    @property
+    def source(self) -> Source:
+        return self.definition.source
+
+    @property
+    def what(self) -> str:
+        return f"recording rule {self.name}"
+
+
+@dataclass
+class RuleGroup:
+    name: str
+    interval: str | None
+    rules: list[AlertRule | RecordingRule]
+    source: Source
+
+
+@dataclass
+class RuleFile:
+    """One catalog module, resolved: one plain rule file and one PrometheusRule."""
+
+    name: str
+    source_file: str
+    groups: list[RuleGroup] = field(default_factory=list)
+
+
+def format_value(value: ParamValue) -> str:
+    """A parameter as it appears in PromQL: integers without a decimal point."""
+    if isinstance(value, Duration):
+        return value.text
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def substitute(text: str, values: dict[str, str], where: str) -> str:
+    """Fill `${name}` placeholders; DefinitionError naming `where` for an unknown one."""
+
+    def repl(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            known = ", ".join(sorted(values)) or "none"
+            raise DefinitionError(f"{where}: unknown placeholder ${{{name}}} (known: {known})")
+        return values[name]
+
+    return PLACEHOLDER.sub(repl, text)
+
+
+def clean_selectors(expr: str) -> str:
+    """Drop the commas an empty selector leaves (`{, a="b"}` -> `{a="b"}`)."""
+    expr = _EMPTY_BRACES.sub("", expr) if "{" in expr else expr
+    expr = _EMPTY_BEFORE.sub("{", expr)
+    return _EMPTY_AFTER.sub("}", expr)
+
+
+def normalize_expr(expr: str) -> str:
+    """Dedent, strip, drop trailing spaces: the expression as written, tidy."""
+    lines = textwrap.dedent(expr).strip().splitlines()
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _coerce_param(alert: Alert, key: str, default: ParamValue, value: Any, config_path: str) -> ParamValue:
+    where = f"{config_path}: alerts.{alert.name}.{key}"
+    if isinstance(default, Duration):
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: must be a duration such as 5m, not {value!r}")
+        try:
+            return Duration(value)
+        except DefinitionError:
+            raise ConfigError(f"{where}: {value!r} is not a duration (expected e.g. 30s, 5m, 1h30m)") from None
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: must be a number, not {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: must be a string, not {value!r}")
+    return value
+
+
+class Resolver:
+    def __init__(self, catalog: Catalog, config: Config):
+        self.catalog = catalog
+        self.config = config
+        unknown = sorted(set(config.selectors) - set(catalog.selectors))
+        if unknown:
+            raise ConfigError(
+                f"{config.path}: selectors.{unknown[0]}: unknown selector "
+                f"(known: {', '.join(sorted(catalog.selectors))})"
+            )
+        self.selectors = {**catalog.selectors, **config.selectors}
+
+    def check_names(self) -> None:
+        """Every alert and group the config names must exist in the catalog."""
+        alerts = {r.name for m in self.catalog.modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
+        groups = {g.name for m in self.catalog.modules for g in m.groups}
+        for name in self.config.alerts:
+            if name not in alerts:
+                hint = _closest(name, alerts)
+                raise ConfigError(f"{self.config.path}: alerts.{name}: no alert of that name in the catalog{hint}")
+        for name in self.config.groups:
+            if name not in groups:
+                hint = _closest(name, groups)
+                raise ConfigError(f"{self.config.path}: groups.{name}: no rule group of that name in the catalog{hint}")
+
+    def params(self, alert: Alert) -> dict[str, ParamValue]:
+        override = self.config.alerts.get(alert.name)
+        values = dict(alert.params)
+        if override:
+            for key, value in override.params.items():
+                if key not in alert.params:
+                    known = ", ".join(["disabled", "severity", "for", "keep_firing_for", "labels", "annotations", *sorted(alert.params)])
+                    raise ConfigError(f"{self.config.path}: alerts.{alert.name}.{key}: unknown key (known: {known})")
+                values[key] = _coerce_param(alert, key, alert.params[key], value, self.config.path)
+        return values
+
+    def placeholder_values(self, params: dict[str, ParamValue]) -> dict[str, str]:
+        return {**self.selectors, **{k: format_value(v) for k, v in params.items()}}
+
+    def expression(self, text: str, values: dict[str, str], where: str) -> str:
+        return clean_selectors(normalize_expr(substitute(text, values, where)))
+
+    def alert(self, alert: Alert, group: Group, module: Module) -> AlertRule | None:
+        override = self.config.alerts.get(alert.name)
+        params = self.params(alert)
+        if override and override.disabled:
+            return None
+        where = f"{alert.source}: alert {alert.name}"
+        values = self.placeholder_values(params)
+        group_cfg = self.config.groups.get(group.name)
+
+        labels: dict[str, str] = {}
+        if group_cfg:
+            labels.update(group_cfg.labels)
+        labels.update(alert.labels)
+        severity = override.severity if override and override.severity else alert.severity
+        if severity is not None:
+            labels["severity"] = severity
+        if override:
+            labels.update(override.labels)
+
+        annotations: dict[str, str] = {}
+        if alert.summary is not None:
+            annotations["summary"] = alert.summary
+        if alert.description is not None:
+            annotations["description"] = alert.description
+        annotations["runbook_url"] = alert.runbook_url or f"{self.config.runbook_url_base}/{alert.name}.md"
+        if alert.dashboard:
+            annotations["dashboard_url"] = f"{self.config.grafana_url}/{alert.dashboard.lstrip('/')}"
+        annotations.update(alert.annotations)
+        if group_cfg:
+            annotations.update(group_cfg.annotations)
+        if override:
+            annotations.update(override.annotations)
+        annotations = {k: substitute(normalize_expr(v), values, f"{where}: annotation {k}") for k, v in annotations.items()}
+
+        return AlertRule(
+            name=alert.name,
+            expr=self.expression(alert.expr, values, where),
+            for_=(override.for_ if override and override.for_ else alert.for_),
+            keep_firing_for=(override.keep_firing_for if override and override.keep_firing_for else alert.keep_firing_for),
+            labels=dict(sorted(labels.items())),
+            annotations=dict(sorted(annotations.items())),
+            params=params,
+            definition=alert,
+            group=group.name,
+            module=module.name,
+        )
+
+    def record(self, record: Record, group: Group, module: Module) -> RecordingRule:
+        where = f"{record.source}: recording rule {record.record}"
+        return RecordingRule(
+            name=record.record,
+            expr=self.expression(record.expr, dict(self.selectors), where),
+            labels=dict(sorted(record.labels.items())),
+            definition=record,
+            group=group.name,
+            module=module.name,
+        )
+
+    def resolve(self) -> list[RuleFile]:
+        self.check_names()
+        files = []
+        for module in self.catalog.modules:
+            rule_file = RuleFile(name=module.name, source_file=module.file)
+            for group in module.groups:
+                rules: list[AlertRule | RecordingRule] = []
+                for rule in group.rules:
+                    if isinstance(rule, Alert):
+                        resolved = self.alert(rule, group, module)
+                        if resolved is not None:
+                            rules.append(resolved)
+                    else:
+                        rules.append(self.record(rule, group, module))
+                group_cfg = self.config.groups.get(group.name)
+                interval = group_cfg.interval if group_cfg and group_cfg.interval else group.interval
+                if rules:
+                    rule_file.groups.append(RuleGroup(group.name, interval, rules, group.source))
+            if rule_file.groups:
+                files.append(rule_file)
+        return files
+
+
+def _closest(name: str, known: set[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
+def resolve(catalog: Catalog, config: Config) -> list[RuleFile]:
+    return Resolver(catalog, config).resolve()

@@ -1,0 +1,1 @@
+"""The alert catalog: one module per area, each with a module-level `groups` list."""

@@ -1,0 +1,14 @@
+"""Default label matchers per exporter, used in expressions as ${name}.
+
+Override any of them under `selectors:` in monitoring.yaml, e.g. when kube-state-metrics
+is scraped under another job name.
+"""
+
+SELECTORS = {
+    "kube_state_metrics": 'job="kube-state-metrics"',
+    "node_exporter": 'job="node-exporter"',
+    "kubelet": 'job="kubelet", metrics_path="/metrics"',
+    "cadvisor": 'job="kubelet", metrics_path="/metrics/cadvisor"',
+    "apiserver": 'job="apiserver"',
+    "etcd": 'job=~".*etcd.*"',
+}
