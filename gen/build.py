@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from gen.config import Config, load_config
 from gen.errors import LintError, PromQLError
 from gen.lint import ERROR, Context, Finding, run_checks
-from gen.loader import load_catalog
+from gen.loader import Catalog, load_catalog
 from gen.promql import Analysis, analyze
+from gen.render.docs import DOCS_PATH, alerts_markdown
 from gen.render.kustomize import render_kustomization
 from gen.render.rules import MANIFEST_DIR, render_rule_files
 from gen.resolve import RuleFile, resolve
@@ -26,6 +27,7 @@ DEFAULT_CONFIG = os.path.join(ROOT, "monitoring.yaml")
 @dataclass
 class Compiled:
     config: Config
+    catalog: Catalog
     rule_files: list[RuleFile]
     analyses: dict[int, Analysis]
     findings: list[Finding] = field(default_factory=list)
@@ -60,7 +62,12 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC) -> Compile
     errors = [f for f in findings if f.level == ERROR]
     if errors:
         raise LintError("\n".join(str(f) for f in errors))
-    return Compiled(config, rule_files, analyses, findings)
+    return Compiled(config, catalog, rule_files, analyses, findings)
+
+
+def render_docs(compiled: Compiled) -> dict[str, bytes]:
+    """Generated documentation, keyed by its path relative to the project root."""
+    return {DOCS_PATH: alerts_markdown(compiled.catalog)}
 
 
 def render(compiled: Compiled) -> dict[str, bytes]:

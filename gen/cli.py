@@ -8,7 +8,8 @@ import sys
 import tempfile
 
 from gen import outdir
-from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build
+from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build, render_docs
+from gen.resolve import AlertRule
 from gen.errors import GenError
 
 DEFAULT_OUT = os.path.join(ROOT, "out")
@@ -42,24 +43,38 @@ def _print_warnings(compiled) -> None:
         print(finding, file=sys.stderr)
 
 
+def _docs_root(args) -> str:
+    """Generated docs go to docs/ beside the output folder (the project's docs/ for out/)."""
+    return os.path.dirname(os.path.abspath(args.out))
+
+
 def cmd_build(args) -> int:
     compiled, files = build(_config_path(args.config), args.rules_src)
+    docs = render_docs(compiled)
     _print_warnings(compiled)
     outdir.replace_dir(args.out, files)
-    alerts = sum(1 for rf in compiled.rule_files for g in rf.groups for r in g.rules if r.what.startswith("alert"))
-    records = sum(1 for rf in compiled.rule_files for g in rf.groups for r in g.rules) - alerts
-    print(f"wrote {len(files)} files to {os.path.relpath(args.out)}/ ({alerts} alerts, {records} recording rules)")
+    outdir.replace_files(_docs_root(args), docs)
+    rules = [r for rf in compiled.rule_files for g in rf.groups for r in g.rules]
+    alerts = sum(1 for r in rules if isinstance(r, AlertRule))
+    print(
+        f"wrote {len(files)} files to {os.path.relpath(args.out)}/ ({alerts} alerts, {len(rules) - alerts} recording rules)"
+        f" and {', '.join(sorted(docs))}"
+    )
     return 0
 
 
 def cmd_check(args) -> int:
-    _, files = build(_config_path(args.config), args.rules_src)
+    compiled, files = build(_config_path(args.config), args.rules_src)
     diff = outdir.compare(args.out, files)
-    if diff.clean:
+    stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled))
+    if diff.clean and not stale_docs:
         print(f"{os.path.relpath(args.out)}/ is up to date ({len(files)} files)")
         return 0
-    print(f"{os.path.relpath(args.out)}/ differs from a fresh build; run `make build` and commit:", file=sys.stderr)
-    print(diff.summary(), file=sys.stderr)
+    print("generated files differ from a fresh build; run `make build` and commit:", file=sys.stderr)
+    if not diff.clean:
+        print(diff.summary(), file=sys.stderr)
+    for path in stale_docs:
+        print(f"  differs: {path}", file=sys.stderr)
     return 1
 
 

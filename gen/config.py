@@ -7,6 +7,7 @@ file exists in the catalog is checked in gen.resolve, which knows the catalog.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,12 +50,22 @@ class RuleMetadata:
 
 
 @dataclass
+class MultiCluster:
+    """Several clusters in one Prometheus: every aggregation keeps `label`."""
+
+    enabled: bool = False
+    label: str = "cluster"
+
+
+@dataclass
 class Config:
     scrape_interval: str = "30s"
     min_rate_intervals: int = 4
     runbook_url_base: str = "https://github.com/your-org/monitoring/blob/main/docs/runbooks"
     grafana_url: str = "https://grafana.example.com"
     selectors: dict[str, str] = field(default_factory=dict)
+    namespace_scope: str | None = None  # regex; namespaced alerts only watch matching namespaces
+    multi_cluster: MultiCluster = field(default_factory=MultiCluster)
     prometheus_rule: RuleMetadata = field(default_factory=RuleMetadata)
     groups: dict[str, GroupOverride] = field(default_factory=dict)
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
@@ -131,6 +142,8 @@ TOP_KEYS = (
     "runbook_url_base",
     "grafana_url",
     "selectors",
+    "namespace_scope",
+    "multi_cluster",
     "prometheus_rule",
     "groups",
     "alerts",
@@ -150,6 +163,19 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
         if key in data:
             setattr(cfg, key, r.string(data[key], key).rstrip("/"))
     cfg.selectors = r.string_map(data.get("selectors"), "selectors")
+    if data.get("namespace_scope") is not None:
+        cfg.namespace_scope = r.string(data["namespace_scope"], "namespace_scope")
+        try:
+            re.compile(cfg.namespace_scope)
+        except re.error as exc:
+            raise r.fail("namespace_scope", f"not a valid regular expression: {exc}") from None
+    mc = r.mapping(data.get("multi_cluster"), "multi_cluster", ("enabled", "label"))
+    if "enabled" in mc:
+        cfg.multi_cluster.enabled = r.boolean(mc["enabled"], "multi_cluster.enabled")
+    if "label" in mc:
+        cfg.multi_cluster.label = r.string(mc["label"], "multi_cluster.label")
+        if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", cfg.multi_cluster.label):
+            raise r.fail("multi_cluster.label", f"{cfg.multi_cluster.label!r} is not a valid label name")
 
     meta = r.mapping(data.get("prometheus_rule"), "prometheus_rule", ("namespace", "name_prefix", "labels", "annotations"))
     for key in ("namespace", "name_prefix"):

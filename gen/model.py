@@ -130,6 +130,8 @@ class Alert:
     dashboard: str | None = None
     cases: list[Case] = field(default_factory=list)
     lint_skip: tuple[str, ...] = ()
+    # About objects in a namespace: the configured namespace scope narrows its selectors.
+    namespaced: bool = False
     source: Source = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:

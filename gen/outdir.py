@@ -57,6 +57,38 @@ def replace_dir(target: str, files: dict[str, bytes]) -> None:
         raise
 
 
+def replace_files(root: str, files: dict[str, bytes]) -> None:
+    """Write single files under `root`, each replaced atomically (temp file + rename)."""
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def compare_files(root: str, files: dict[str, bytes]) -> list[str]:
+    """Paths among `files` whose content under `root` differs or is missing."""
+    stale = []
+    for rel, data in sorted(files.items()):
+        path = os.path.join(root, rel)
+        try:
+            with open(path, "rb") as fh:
+                if fh.read() == data:
+                    continue
+        except FileNotFoundError:
+            pass
+        stale.append(rel)
+    return stale
+
+
 @dataclass
 class TreeDiff:
     missing: list[str] = field(default_factory=list)  # built but not in out/

@@ -16,6 +16,7 @@ from gen.config import Config
 from gen.errors import ConfigError, DefinitionError
 from gen.loader import Catalog
 from gen.model import Alert, Duration, Group, Module, ParamValue, Record, Source
+from gen.multicluster import keep_label
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # A selector that expands to nothing leaves "{," or ", }" behind; these close the gap.
@@ -110,6 +111,11 @@ def clean_selectors(expr: str) -> str:
     return _EMPTY_AFTER.sub("}", expr)
 
 
+def promql_string(text: str) -> str:
+    """`text` escaped for a double-quoted PromQL string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def normalize_expr(expr: str) -> str:
     """Dedent, strip, drop trailing spaces: the expression as written, tidy."""
     lines = textwrap.dedent(expr).strip().splitlines()
@@ -170,11 +176,19 @@ class Resolver:
                 values[key] = _coerce_param(alert, key, alert.params[key], value, self.config.path)
         return values
 
-    def placeholder_values(self, params: dict[str, ParamValue]) -> dict[str, str]:
-        return {**self.selectors, **{k: format_value(v) for k, v in params.items()}}
+    def placeholder_values(self, params: dict[str, ParamValue], namespaced: bool = False) -> dict[str, str]:
+        selectors = self.selectors
+        scope = self.config.namespace_scope
+        if namespaced and scope is not None:
+            matcher = f'namespace=~"{promql_string(scope)}"'
+            selectors = {k: f"{v}, {matcher}" if v.strip() else matcher for k, v in selectors.items()}
+        return {**selectors, **{k: format_value(v) for k, v in params.items()}}
 
     def expression(self, text: str, values: dict[str, str], where: str) -> str:
-        return clean_selectors(normalize_expr(substitute(text, values, where)))
+        expr = clean_selectors(normalize_expr(substitute(text, values, where)))
+        if self.config.multi_cluster.enabled:
+            expr = keep_label(expr, self.config.multi_cluster.label)
+        return expr
 
     def alert(self, alert: Alert, group: Group, module: Module) -> AlertRule | None:
         override = self.config.alerts.get(alert.name)
@@ -182,7 +196,7 @@ class Resolver:
         if override and override.disabled:
             return None
         where = f"{alert.source}: alert {alert.name}"
-        values = self.placeholder_values(params)
+        values = self.placeholder_values(params, alert.namespaced)
         group_cfg = self.config.groups.get(group.name)
 
         labels: dict[str, str] = {}

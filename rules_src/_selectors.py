@@ -11,4 +11,11 @@ SELECTORS = {
     "cadvisor": 'job="kubelet", metrics_path="/metrics/cadvisor"',
     "apiserver": 'job="apiserver"',
     "etcd": 'job=~".*etcd.*"',
+    "kube_scheduler": 'job="kube-scheduler"',
+    "kube_controller_manager": 'job="kube-controller-manager"',
+    "kube_proxy": 'job="kube-proxy"',
+    "coredns": 'job=~"kube-dns|coredns"',
+    "ingress_nginx": 'job=~".*ingress-nginx.*"',
+    "prometheus": 'job=~"prometheus-k8s|prometheus"',
+    "alertmanager": 'job=~"alertmanager-main|alertmanager"',
 }

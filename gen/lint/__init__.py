@@ -86,7 +86,9 @@ def run_checks(ctx: Context) -> list[Finding]:
 # Importing the check modules registers them.
 from gen.lint import (  # noqa: E402,F401
     alert_condition,
+    cluster_label,
     duplicate_names,
+    namespace_scope,
     rate_range,
     recording_name,
     required_fields,
