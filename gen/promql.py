@@ -17,6 +17,7 @@ COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 SET_OPS = {"and", "or", "unless"}
 # Functions whose result carries no labels (or is a scalar).
 _SCALAR_FUNCS = {"scalar", "time", "pi"}
+_SELECTING_AGGREGATIONS = {"topk", "bottomk", "limitk", "limit_ratio"}
 _NO_LABEL_FUNCS = {"vector", "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute", "month", "year"}
 
 
@@ -55,13 +56,13 @@ class LabelSet:
         return LabelSet(None, self.dropped - labels)
 
     def union(self, other: "LabelSet") -> "LabelSet":
+        """Labels of `a or b`: a series may come from either side."""
         if self.exact is not None and other.exact is not None:
             return LabelSet(self.exact | other.exact)
-        a = self.dropped if self.exact is None else frozenset()
-        b = other.dropped if other.exact is None else frozenset()
         if self.exact is None and other.exact is None:
-            return LabelSet(None, a & b)
-        return LabelSet(None, (a or b) - (self.exact or other.exact or frozenset()))
+            return LabelSet(None, self.dropped & other.dropped)
+        open_side, exact_side = (self, other) if self.exact is None else (other, self)
+        return LabelSet(None, open_side.dropped - exact_side.exact)
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,12 @@ class _Walker:
             self.a.has_absent = True
             inner = args[0].vector_selector if isinstance(args[0], pp.MatrixSelector) else args[0]
             if isinstance(inner, pp.VectorSelector):
+                # Like Prometheus: labels matched once with = and a non-empty value.
                 sel = _selector(inner)
-                return LabelSet(frozenset(l for l, op, _ in sel.matchers if op == "=" and l != "__name__"))
+                names = [l for l, _, _ in sel.matchers]
+                return LabelSet(frozenset(
+                    l for l, op, v in sel.matchers if op == "=" and v and l != "__name__" and names.count(l) == 1
+                ))
             return LabelSet(frozenset())
         if name in _SCALAR_FUNCS:
             return None
@@ -159,17 +164,15 @@ class _Walker:
         if node.param is not None:
             self.visit(node.param)
         op = str(node.op)
-        modifier = node.modifier
-        if op in ("topk", "bottomk", "limitk", "limit_ratio") and modifier is None:
+        if op in _SELECTING_AGGREGATIONS:  # they return input series as they are
             return inner
+        modifier = node.modifier
         if modifier is None:
             result = LabelSet(frozenset())
         elif str(modifier.type).endswith("By"):
             result = inner.keep(modifier.labels)
         else:
             result = inner.without(modifier.labels)
-        if op in ("topk", "bottomk", "limitk", "limit_ratio"):
-            return inner
         if op == "count_values" and isinstance(node.param, pp.StringLiteral):
             return result.plus({node.param.val})
         return result

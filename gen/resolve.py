@@ -34,9 +34,14 @@ class AlertRule:
     labels: dict[str, str]
     annotations: dict[str, str]
     params: dict[str, ParamValue]
+    origins: dict[str, str]  # "labels.x"/"annotations.y" set by the config -> "file: dotted.key"
     definition: Alert
     group: str
     module: str
+
+    def where(self, field: str | None = None) -> str:
+        """The config key that set `field`, else the definition's file:line."""
+        return self.origins.get(field, str(self.source)) if field else str(self.source)
 
     @property
     def source(self) -> Source:
@@ -55,6 +60,9 @@ class RecordingRule:
     definition: Record
     group: str
     module: str
+
+    def where(self, field: str | None = None) -> str:
+        return str(self.source)
 
     @property
     def source(self) -> Source:
@@ -199,15 +207,27 @@ class Resolver:
         values = self.placeholder_values(params, alert.namespaced)
         group_cfg = self.config.groups.get(group.name)
 
+        # origins: "labels.x" / "annotations.y" -> the config key that set it, for error messages
+        origins: dict[str, str] = {}
+        cfg_alert = f"{self.config.path}: alerts.{alert.name}"
+        cfg_group = f"{self.config.path}: groups.{group.name}"
         labels: dict[str, str] = {}
         if group_cfg:
             labels.update(group_cfg.labels)
+            origins.update({f"labels.{k}": f"{cfg_group}.labels.{k}" for k in group_cfg.labels})
         labels.update(alert.labels)
+        for k in alert.labels:
+            origins.pop(f"labels.{k}", None)
         severity = override.severity if override and override.severity else alert.severity
         if severity is not None:
             labels["severity"] = severity
+            if override and override.severity:
+                origins["labels.severity"] = f"{cfg_alert}.severity"
+            else:
+                origins.pop("labels.severity", None)
         if override:
             labels.update(override.labels)
+            origins.update({f"labels.{k}": f"{cfg_alert}.labels.{k}" for k in override.labels})
 
         annotations: dict[str, str] = {}
         if alert.summary is not None:
@@ -220,8 +240,10 @@ class Resolver:
         annotations.update(alert.annotations)
         if group_cfg:
             annotations.update(group_cfg.annotations)
+            origins.update({f"annotations.{k}": f"{cfg_group}.annotations.{k}" for k in group_cfg.annotations})
         if override:
             annotations.update(override.annotations)
+            origins.update({f"annotations.{k}": f"{cfg_alert}.annotations.{k}" for k in override.annotations})
         annotations = {k: substitute(normalize_expr(v), values, f"{where}: annotation {k}") for k, v in annotations.items()}
 
         return AlertRule(
@@ -232,6 +254,7 @@ class Resolver:
             labels=dict(sorted(labels.items())),
             annotations=dict(sorted(annotations.items())),
             params=params,
+            origins=origins,
             definition=alert,
             group=group.name,
             module=module.name,

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from gen.config import Config
-from gen.model import Source
 from gen.promql import Analysis
 from gen.resolve import AlertRule, RecordingRule, RuleFile
 
@@ -22,12 +21,12 @@ WARNING = "warning"
 class Finding:
     level: str
     check: str
-    source: Source
+    where: str  # "file:line" of the definition, or "config file: dotted.key" that set the value
     what: str
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.level}: {self.what}: {self.message} [{self.check}]"
+        return f"{self.where}: {self.level}: {self.what}: {self.message} [{self.check}]"
 
 
 @dataclass
@@ -63,7 +62,9 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(name: str, level: str):
-    """Register a check; the function yields (rule, message) pairs."""
+    """Register a check; the function yields (rule, message) or (rule, message, field) where
+    field ("annotations.summary", "labels.severity") lets a value set in the config be
+    reported at its config key."""
 
     def register(fn):
         CHECKS[name] = Check(name, level, (fn.__doc__ or "").strip().splitlines()[0], fn)
@@ -75,11 +76,11 @@ def check(name: str, level: str):
 def run_checks(ctx: Context) -> list[Finding]:
     findings = []
     for chk in CHECKS.values():
-        for rule, message in chk.run(ctx):
+        for rule, message, *field in chk.run(ctx):
             if chk.name in rule.definition.lint_skip:
                 continue
-            findings.append(Finding(chk.level, chk.name, rule.source, rule.what, message))
-    findings.sort(key=lambda f: (f.level != ERROR, f.source.file, f.source.line, f.check))
+            findings.append(Finding(chk.level, chk.name, rule.where(field[0] if field else None), rule.what, message))
+    findings.sort(key=lambda f: (f.level != ERROR, f.where, f.check))
     return findings
 
 

@@ -10,4 +10,4 @@ def unknown_severity(ctx):
     for alert in ctx.alerts():
         value = alert.labels.get("severity")
         if value is not None and value not in SEVERITIES:
-            yield alert, f"unknown severity {value!r} (known: {', '.join(SEVERITIES)})"
+            yield alert, f"unknown severity {value!r} (known: {', '.join(SEVERITIES)})", "labels.severity"

@@ -22,4 +22,4 @@ def template_labels(ctx):
                     yield alert, (
                         f"annotation {key} uses $labels.{label}, but the expression's result only "
                         f"carries: {kept or 'no labels'}"
-                    )
+                    ), f"annotations.{key}"
