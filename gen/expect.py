@@ -4,7 +4,8 @@ promtool compares annotations too, so a test case must state them. Writing every
 description by hand is tedious and brittle, so a case gives the expression's expected value
 and the engine renders the templates the way Prometheus does, for the small subset of Go
 template syntax alert annotations use: `{{ $labels.x }}`, `{{ $value | humanize }}` (and
-humanize1024, humanizePercentage, humanizeDuration), `{{ printf "%.2f" $value }}`.
+humanize1024, humanizePercentage, humanizeDuration), `{{ printf "%.2f" $value }}` (f, g and
+e verbs with an explicit precision).
 promtool then checks the prediction against Prometheus' own rendering, so a case proves
 the expression's value and labels, not just that the alert fires.
 """
@@ -17,7 +18,8 @@ import re
 _ACTION = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}", re.S)
 _LABEL = re.compile(r"^\$labels\.([A-Za-z_][A-Za-z0-9_]*)$")
 _VALUE_PIPE = re.compile(r"^\$value\s*\|\s*([A-Za-z0-9]+)$")
-_PRINTF = re.compile(r'^printf\s+"(%[-+ 0#]*\d*(?:\.\d+)?[dfgeFGE])"\s+\$value$')
+# Only formats whose output Go and Python agree on: an explicit precision, float verbs.
+_PRINTF = re.compile(r'^printf\s+"(%[-+ 0]*\d*\.\d+[fgeFGE])"\s+\$value$')
 
 
 class Unpredictable(Exception):
@@ -121,9 +123,7 @@ def _action(action: str, labels: dict[str, str], value: float | None) -> str:
         return _FUNCS[m.group(1)](_need(value, action))
     m = _PRINTF.match(action)
     if m:
-        fmt = m.group(1)
-        v = _need(value, action)
-        return fmt % (int(v) if fmt.endswith("d") else v)
+        return m.group(1) % _need(value, action)
     raise Unpredictable(f"template action {{{{ {action} }}}} is not predictable; give the case's annotations explicitly")
 
 

@@ -19,10 +19,14 @@ from gen.model import Alert, Duration, Group, Module, ParamValue, Record, Source
 from gen.multicluster import keep_label
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# A selector that expands to nothing leaves "{," or ", }" behind; these close the gap.
-_EMPTY_BEFORE = re.compile(r"\{\s*,\s*")
-_EMPTY_AFTER = re.compile(r"\s*,\s*\}")
-_EMPTY_BRACES = re.compile(r"\{\s*,?\s*\}")
+# An empty selector must take its separating comma (or its empty braces) with it. Empty
+# expansions are first marked with a sentinel, so only text around placeholders is touched.
+_GAP = "\x00"
+_GAP_RULES = (
+    (re.compile(r"\{\s*\x00\s*\}"), ""),  # metric{${empty}} -> metric
+    (re.compile(r"\x00\s*,\s*"), ""),  # {${empty}, a="b"} -> {a="b"}
+    (re.compile(r",\s*\x00"), ""),  # {a="b", ${empty}} -> {a="b"}
+)
 
 
 @dataclass
@@ -112,11 +116,17 @@ def substitute(text: str, values: dict[str, str], where: str) -> str:
     return PLACEHOLDER.sub(repl, text)
 
 
-def clean_selectors(expr: str) -> str:
-    """Drop the commas an empty selector leaves (`{, a="b"}` -> `{a="b"}`)."""
-    expr = _EMPTY_BRACES.sub("", expr) if "{" in expr else expr
-    expr = _EMPTY_BEFORE.sub("{", expr)
-    return _EMPTY_AFTER.sub("}", expr)
+def substitute_expr(text: str, values: dict[str, str], where: str) -> str:
+    """`substitute` for PromQL: a placeholder that expands to nothing leaves no stray comma."""
+    marked = {k: (v if v.strip() else _GAP) for k, v in values.items()}
+    expr = substitute(text, marked, where)
+    while _GAP in expr:
+        before = expr
+        for pattern, repl in _GAP_RULES:
+            expr = pattern.sub(repl, expr)
+        if expr == before:
+            expr = expr.replace(_GAP, "")
+    return expr
 
 
 def promql_string(text: str) -> str:
@@ -193,7 +203,7 @@ class Resolver:
         return {**selectors, **{k: format_value(v) for k, v in params.items()}}
 
     def expression(self, text: str, values: dict[str, str], where: str) -> str:
-        expr = clean_selectors(normalize_expr(substitute(text, values, where)))
+        expr = normalize_expr(substitute_expr(text, values, where))
         if self.config.multi_cluster.enabled:
             expr = keep_label(expr, self.config.multi_cluster.label)
         return expr
@@ -211,20 +221,16 @@ class Resolver:
         origins: dict[str, str] = {}
         cfg_alert = f"{self.config.path}: alerts.{alert.name}"
         cfg_group = f"{self.config.path}: groups.{group.name}"
-        labels: dict[str, str] = {}
+        # Precedence, lowest first: the catalog, the group's config, the alert's config.
+        labels: dict[str, str] = dict(alert.labels)
+        if alert.severity is not None:
+            labels["severity"] = alert.severity
         if group_cfg:
             labels.update(group_cfg.labels)
             origins.update({f"labels.{k}": f"{cfg_group}.labels.{k}" for k in group_cfg.labels})
-        labels.update(alert.labels)
-        for k in alert.labels:
-            origins.pop(f"labels.{k}", None)
-        severity = override.severity if override and override.severity else alert.severity
-        if severity is not None:
-            labels["severity"] = severity
-            if override and override.severity:
-                origins["labels.severity"] = f"{cfg_alert}.severity"
-            else:
-                origins.pop("labels.severity", None)
+        if override and override.severity:
+            labels["severity"] = override.severity
+            origins["labels.severity"] = f"{cfg_alert}.severity"
         if override:
             labels.update(override.labels)
             origins.update({f"labels.{k}": f"{cfg_alert}.labels.{k}" for k in override.labels})
