@@ -8,6 +8,7 @@ expression text token by token (strings, label matchers and comments are left al
     sum by (namespace) (x)      -> sum by (cluster, namespace) (x)
     sum(x) / on (node) y        -> sum by (cluster) (x) / on (cluster, node) y
     count(x) without (pod)      -> unchanged: `without` keeps cluster already
+    topk(3, x)                  -> topk by (cluster) (3, x): the top 3 of each cluster
 
 promql-parser's AST is read-only, so the text is rewritten and the result re-parsed and
 checked by the `cluster-label` lint.
@@ -20,7 +21,7 @@ import re
 AGGREGATORS = {
     "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "quantile",
 }
-# These keep every label of their input when given no grouping.
+# These keep every label of their input, but without a grouping they pick across clusters.
 _LABEL_PRESERVING = {"topk", "bottomk", "limitk", "limit_ratio"}
 
 _TOKEN = re.compile(
@@ -97,7 +98,7 @@ def keep_label(expr: str, label: str) -> str:
                     trailer = tokens[after][1] if after < len(tokens) else ""
                     if trailer == "by":
                         _add_to_list(tokens, _next(tokens, after), label, inserts)
-                    elif trailer != "without" and text in AGGREGATORS:
+                    elif trailer != "without":
                         inserts[i] = f" by ({label}) "
             elif text == "on" and nxt == "(":
                 _add_to_list(tokens, j, label, inserts)
