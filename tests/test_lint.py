@@ -42,6 +42,8 @@ KNOWN = {
     "recording-name": WARNING,
     "undefined-recording": ERROR,
     "rate-range": WARNING,
+    "cluster-label": WARNING,
+    "namespace-scope": WARNING,
 }
 
 
@@ -392,6 +394,53 @@ def test_rate_range_other_functions(tmp_path, func):
 def test_rate_range_ignores_other_range_functions(tmp_path):
     rules = 'Alert("Max", expr="max_over_time(x[30s]) > 1", severity="info", summary="s", description="d"),'
     assert of(lint(tmp_path, rules), "rate-range") == []
+
+
+# --------------------------------------------------------------------------------------
+# cluster-label (multi_cluster on)
+
+MULTI = {"multi_cluster": {"enabled": True}}
+
+
+def test_cluster_label_absent_cannot_name_the_cluster(tmp_path):
+    rules = 'Alert("Gone", expr="absent(up{${app}})", severity="info", summary="s", description="d"),'
+    found = of(lint(tmp_path, rules, parse_config(MULTI, "m.yaml")), "cluster-label")
+    assert [(f.what, "'cluster'" in f.message) for f in found] == [("alert Gone", True)]
+
+
+def test_cluster_label_kept_through_aggregation(tmp_path):
+    rules = 'Alert("Few", expr="sum by (job) (up{${app}}) < 1", severity="info", summary="s", description="d"),'
+    assert of(lint(tmp_path, rules, parse_config(MULTI, "m.yaml")), "cluster-label") == []
+
+
+def test_cluster_label_silent_when_multi_cluster_off(tmp_path):
+    rules = 'Alert("Gone", expr="absent(up{${app}})", severity="info", summary="s", description="d"),'
+    assert of(lint(tmp_path, rules), "cluster-label") == []
+
+
+# --------------------------------------------------------------------------------------
+# namespace-scope (namespace_scope set)
+
+SCOPE = {"namespace_scope": "shop|web"}
+
+
+def test_namespace_scope_warns_on_a_selector_it_cannot_narrow(tmp_path):
+    rules = """
+        Alert("Busy", expr='up{${app}} == 0 and on (namespace) kube_x{job="ksm"}', namespaced=True,
+              severity="info", summary="s", description="d"),
+    """
+    found = of(lint(tmp_path, rules, parse_config(SCOPE, "m.yaml")), "namespace-scope")
+    assert [(f.what, f.message.startswith("selector of kube_x ")) for f in found] == [("alert Busy", True)]
+
+
+def test_namespace_scope_quiet_when_every_selector_uses_a_placeholder(tmp_path):
+    rules = 'Alert("Busy", expr="up{${app}} == 0", namespaced=True, severity="info", summary="s", description="d"),'
+    assert of(lint(tmp_path, rules, parse_config(SCOPE, "m.yaml")), "namespace-scope") == []
+
+
+def test_namespace_scope_ignores_cluster_wide_alerts(tmp_path):
+    rules = 'Alert("Node", expr=\'kube_x{job="ksm"} == 0\', severity="info", summary="s", description="d"),'
+    assert of(lint(tmp_path, rules, parse_config(SCOPE, "m.yaml")), "namespace-scope") == []
 
 
 # --------------------------------------------------------------------------------------
