@@ -1,8 +1,21 @@
-"""etcd: leadership, quorum, disk latency and database size against its quota.
+"""etcd: membership and leadership, request errors and latency, disk latency, database size and fragmentation.
 
 The seeds' failures: slow WAL fsync on non-SSD disks causing leader elections, and the
 backend quota (2 GiB on older versions, up to 8 GiB recommended on newer) filling with
 event churn, after which etcd turns read-only (NOSPACE alarm).
+
+The alerts follow the etcd-mixin (etcd-io/etcd contrib/mixin) with every threshold a
+parameter, and these changes:
+- etcdMembersDown: the mixin joins "members down" and "peers failing to send" with `or` on
+  the same labels, so the peer branch never shows while `up` exists; here it is only used
+  when no member is down by `up`, so a member that Prometheus scrapes but its peers cannot
+  reach still fires.
+- etcdHighNumberOfLeaderChanges: increase() per member, then the max over members, instead
+  of increase() over the max: a restart of the member with the highest counter is a
+  counter reset of the max and reads as a burst of elections.
+- The critical variants have names of their own (etcdHighFsyncDurationsCritical,
+  etcdHighCommitDurationsCritical): alert names are unique in this project.
+- etcdExcessiveDatabaseGrowth is named etcdDatabaseSizePredictedToExceedQuota.
 """
 
 from gen.model import Alert, Case, Duration, Fire, Group
@@ -19,6 +32,64 @@ def _fsync_buckets(per_minute: dict[str, float]) -> dict:
     for le, count in per_minute.items():
         series[f'etcd_disk_wal_fsync_duration_seconds_bucket{{job="etcd", {_M}, le="{le}"}}'] = f"0+{count}x30"
     return series
+
+
+def _histogram(metric: str, per_minute: dict[str, float], labels: str = f'job="etcd", {_M}') -> dict:
+    """Histogram buckets of one series; each bucket's cumulative count grows by `count` a minute."""
+    return {f'{metric}_bucket{{{labels}, le="{le}"}}': f"0+{count}x30" for le, count in per_minute.items()}
+
+
+def _commit_buckets(per_minute: dict[str, float]) -> dict:
+    return _histogram("etcd_disk_backend_commit_duration_seconds", per_minute)
+
+
+_GRPC_RANGE = 'job="etcd", instance="10.0.0.1:2379", grpc_service="etcdserverpb.KV", grpc_method="Range", grpc_type="unary"'
+_GRPC_RANGE_LABELS = {"job": "etcd", "instance": "10.0.0.1:2379", "grpc_service": "etcdserverpb.KV", "grpc_method": "Range"}
+
+
+def _grpc_handled(per_minute: dict[str, float], labels: str = _GRPC_RANGE) -> dict:
+    """grpc_server_handled_total of one method, by code; each grows by `count` a minute."""
+    return {f'grpc_server_handled_total{{{labels}, grpc_code="{code}"}}': f"0+{count}x30" for code, count in per_minute.items()}
+
+
+def _grpc_latency(per_minute: dict[str, float], labels: str = _GRPC_RANGE) -> dict:
+    return _histogram("grpc_server_handling_seconds", per_minute, labels)
+
+
+# Raft member IDs (the To label of peer metrics) of members 2 and 3.
+_ID2 = "2d6a3b5e4f1c7a09"
+_ID3 = "8e9e05c52164694d"
+
+
+def _peer_failures(per_minute_each: float, to: str = _ID3) -> dict:
+    """Send failures of members 1 and 2 to member `to`, each `per_minute_each` a minute."""
+    return {
+        f'etcd_network_peer_sent_failures_total{{job="etcd", {m}, To="{to}"}}': f"0+{per_minute_each}x30"
+        for m in (_M, _M2)
+    }
+
+
+_ALL_UP = {f'up{{job="etcd", {m}}}': "1x30" for m in (_M, _M2, _M3)}
+
+
+def _rtt_buckets(per_minute: dict[str, float]) -> dict:
+    return _histogram("etcd_network_peer_round_trip_time_seconds", per_minute, f'job="etcd", {_M}, To="{_ID2}"')
+
+
+_GiB = 1024**3
+_MiB = 1024**2
+_QUOTA_2G = f'etcd_server_quota_backend_bytes{{job="etcd", {_M}}}'
+_DB_SIZE = f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {_M}}}'
+_DB_IN_USE = f'etcd_mvcc_db_total_size_in_use_in_bytes{{job="etcd", {_M}}}'
+
+
+def _db(size: int, in_use: int, n: int = 30) -> dict:
+    return {_DB_SIZE: f"{size}x{n}", _DB_IN_USE: f"{in_use}x{n}"}
+
+
+def _db_growth(start: int, per_step: int, n: int = 70) -> dict:
+    """Database of member 1 growing by `per_step` bytes every step (5m), under a 2 GiB quota."""
+    return {_DB_SIZE: f"{start}+{per_step}x{n}", _QUOTA_2G: f"{2 * _GiB}x{n}"}
 
 
 groups = [
@@ -65,6 +136,197 @@ groups = [
             ],
         ),
         Alert(
+            "etcdMembersDown",
+            # A member counts as down when its scrape fails; when no member is, a member that
+            # the others fail to send to (network partition, wrong peer certificates) counts.
+            expr="""
+                (sum without (instance, pod) (up{${etcd}} == bool 0) > 0)
+                or
+                count without (To) (
+                  sum without (instance, pod) (rate(etcd_network_peer_sent_failures_total{${etcd}}[${rate_window}]))
+                  > ${peer_failure_rate}
+                )
+            """,
+            params={"peer_failure_rate": 0.01, "rate_window": Duration("2m")},
+            for_="10m",
+            severity="critical",
+            summary="etcd cluster members are down.",
+            description="etcd cluster {{ $labels.job }}: {{ $value | humanize }} members are down or unreachable by their peers; one more failure may cost the quorum.",
+            cases=[
+                Case("fires when one of three members is down for 10m",
+                     series={f'up{{job="etcd", {_M}}}': "1x30", f'up{{job="etcd", {_M2}}}': "1x30", f'up{{job="etcd", {_M3}}}': "1 1 0x28"},
+                     at="15m", fires=[Fire({"job": "etcd"}, value=1)]),
+                Case("silent when a member has been down for less than 10m",
+                     series={f'up{{job="etcd", {_M}}}': "1x30", f'up{{job="etcd", {_M2}}}': "1x30", f'up{{job="etcd", {_M3}}}': "1x7 0x22"},
+                     at="15m"),
+                Case("silent when all members are up and peers talk",
+                     series={**_ALL_UP, **_peer_failures(0)}, at="15m"),
+                # 2 senders x 0.33/min = 0.011/s to member 3, which Prometheus still scrapes.
+                Case("fires just above the peer failure threshold (0.011/s)",
+                     series={**_ALL_UP, **_peer_failures(0.33)}, at="15m",
+                     fires=[Fire({"job": "etcd"}, value=1)]),
+                Case("silent just under the peer failure threshold (0.0097/s)",
+                     series={**_ALL_UP, **_peer_failures(0.29)}, at="15m"),
+                Case("counts two members the peers cannot reach",
+                     series={**_ALL_UP, **_peer_failures(6), **_peer_failures(6, to=_ID2)}, at="15m",
+                     fires=[Fire({"job": "etcd"}, value=2)]),
+                Case("counts a member once when it is down and its peers fail to reach it",
+                     series={f'up{{job="etcd", {_M}}}': "1x30", f'up{{job="etcd", {_M2}}}': "1x30", f'up{{job="etcd", {_M3}}}': "0x30",
+                             **_peer_failures(6)},
+                     at="15m", fires=[Fire({"job": "etcd"}, value=1)]),
+            ],
+        ),
+        Alert(
+            "etcdHighNumberOfLeaderChanges",
+            # Every member counts the elections it sees; increase() per member copes with a
+            # member's restart (a counter reset), the max over members is the cluster's count.
+            expr="""
+                max without (instance, pod) (increase(etcd_server_leader_changes_seen_total{${etcd}}[${window}]))
+                >= ${threshold}
+            """,
+            params={"threshold": 4, "window": Duration("15m")},
+            for_="5m",
+            severity="warning",
+            summary="etcd cluster has changed leader ${threshold} times or more in ${window}.",
+            description="etcd cluster {{ $labels.job }}: {{ $value | humanize }} leader changes within the last ${window}. Frequent elections point at slow disks (WAL fsync), an overloaded member or network latency between members.",
+            cases=[
+                # One election a minute from 10m to 13m on every member: 4 in the window from 13m to 24m.
+                Case("fires after 4 elections in 15m, for 5m",
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3 4x20" for m in (_M, _M2, _M3)},
+                     at="20m", fires=[Fire({"job": "etcd"}, value=4)]),
+                Case("silent after 3 elections in 15m",
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3x20" for m in (_M, _M2, _M3)},
+                     at="20m"),
+                Case("silent when the elections went on for less than 5m",
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3 4x20" for m in (_M, _M2, _M3)},
+                     at="16m"),
+                Case("silent when the member that saw most elections restarts",
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {_M}}}': "100x9 1x20",
+                             f'etcd_server_leader_changes_seen_total{{job="etcd", {_M2}}}': "50x30",
+                             f'etcd_server_leader_changes_seen_total{{job="etcd", {_M3}}}': "50x30"},
+                     at="20m"),
+            ],
+        ),
+        Alert(
+            "etcdHighNumberOfFailedGRPCRequests",
+            # Only codes that mean a server-side failure count; NotFound, Canceled,
+            # InvalidArgument and the like are the clients' business.
+            expr="""
+                100 * sum without (grpc_type, grpc_code) (rate(grpc_server_handled_total{${etcd}, grpc_code=~"${failure_codes}"}[${rate_window}]))
+                /
+                sum without (grpc_type, grpc_code) (rate(grpc_server_handled_total{${etcd}}[${rate_window}]))
+                > ${threshold}
+            """,
+            params={
+                "threshold": 5,
+                "rate_window": Duration("5m"),
+                "failure_codes": "Unknown|FailedPrecondition|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded",
+            },
+            for_="5m",
+            severity="critical",
+            summary="etcd member fails more than ${threshold}% of its gRPC requests.",
+            description="etcd member {{ $labels.instance }}: {{ $value | humanize }}% of {{ $labels.grpc_service }}/{{ $labels.grpc_method }} requests failed in the last ${rate_window}.",
+            cases=[
+                Case("fires at 6% Unavailable Range requests for 5m",
+                     series=_grpc_handled({"OK": 94, "Unavailable": 6}), at="12m",
+                     fires=[Fire(_GRPC_RANGE_LABELS, value=6)]),
+                Case("silent just under the threshold (4.9%)",
+                     series=_grpc_handled({"OK": 95.1, "Unavailable": 4.9}), at="12m"),
+                Case("silent when failing for less than 5m",
+                     series={f'grpc_server_handled_total{{{_GRPC_RANGE}, grpc_code="OK"}}': "0+94x30",
+                             f'grpc_server_handled_total{{{_GRPC_RANGE}, grpc_code="Unavailable"}}': "0x8 0+6x20"},
+                     at="12m"),
+                Case("silent for expected codes (NotFound, Canceled)",
+                     series=_grpc_handled({"OK": 50, "NotFound": 30, "Canceled": 20}), at="12m"),
+            ],
+        ),
+        Alert(
+            "etcdGRPCRequestsSlow",
+            # Unary calls only: streams (Watch, LeaseKeepAlive) stay open by design, and
+            # Defragment blocks for as long as it rewrites the database.
+            expr="""
+                histogram_quantile(0.99,
+                  sum without (grpc_type) (
+                    rate(grpc_server_handling_seconds_bucket{${etcd}, grpc_type="unary", grpc_method!="Defragment"}[${rate_window}])
+                  )
+                )
+                > ${threshold_seconds}
+            """,
+            params={"threshold_seconds": 0.15, "rate_window": Duration("5m")},
+            for_="10m",
+            severity="critical",
+            summary="etcd gRPC requests are slow (p99 over ${threshold_seconds}s).",
+            description="etcd member {{ $labels.instance }}: 99th percentile of {{ $labels.grpc_service }}/{{ $labels.grpc_method }} requests takes {{ $value | humanizeDuration }}.",
+            cases=[
+                # 100 requests a minute, 2 over 0.1s: p99 = 0.1 + 0.15 * 1/2.
+                Case("fires when p99 Range latency is 0.175s for 10m",
+                     series=_grpc_latency({"0.05": 90, "0.1": 98, "0.25": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire(_GRPC_RANGE_LABELS, value=0.1 + 0.15 * (99 - 98) / (100 - 98))]),
+                # p99 = 0.1 + 0.15 * 0.3/1.3 = 0.135s
+                Case("silent just under the threshold (p99 0.135s)",
+                     series=_grpc_latency({"0.05": 90, "0.1": 98.7, "0.25": 100, "+Inf": 100}), at="20m"),
+                Case("silent when slow for less than 10m",
+                     series=_grpc_latency({"0.05": 90, "0.1": 98, "0.25": 100, "+Inf": 100}), at="9m"),
+                Case("silent for slow Defragment calls",
+                     series=_grpc_latency({"0.05": 0, "0.1": 0, "0.25": 0, "+Inf": 1},
+                                          labels='job="etcd", instance="10.0.0.1:2379", grpc_service="etcdserverpb.Maintenance", grpc_method="Defragment", grpc_type="unary"'),
+                     at="20m"),
+                Case("silent for long-lived Watch streams",
+                     series=_grpc_latency({"0.05": 0, "0.1": 0, "0.25": 0, "+Inf": 10},
+                                          labels='job="etcd", instance="10.0.0.1:2379", grpc_service="etcdserverpb.Watch", grpc_method="Watch", grpc_type="bidi_stream"'),
+                     at="20m"),
+            ],
+        ),
+        Alert(
+            "etcdMemberCommunicationSlow",
+            expr="""
+                histogram_quantile(0.99, rate(etcd_network_peer_round_trip_time_seconds_bucket{${etcd}}[${rate_window}]))
+                > ${threshold_seconds}
+            """,
+            params={"threshold_seconds": 0.15, "rate_window": Duration("5m")},
+            for_="10m",
+            severity="warning",
+            summary="etcd member communication is slow (p99 round trip over ${threshold_seconds}s).",
+            description="etcd member {{ $labels.instance }}: 99th percentile round trip to peer {{ $labels.To }} takes {{ $value | humanizeDuration }}.",
+            cases=[
+                # 100 round trips a minute, 2 over 0.1024s: p99 = 0.1024 + 0.1024 * 1/2 = 0.1536s.
+                Case("fires just above the threshold (p99 0.154s) for 10m",
+                     series=_rtt_buckets({"0.0512": 90, "0.1024": 98, "0.2048": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire({"job": "etcd", "instance": "10.0.0.1:2379", "To": _ID2}, value=0.1024 + 0.1024 * (99 - 98) / (100 - 98))]),
+                # p99 = 0.1024 + 0.1024 * 0.5/1.5 = 0.137s
+                Case("silent just under the threshold (p99 0.137s)",
+                     series=_rtt_buckets({"0.0512": 90, "0.1024": 98.5, "0.2048": 100, "+Inf": 100}), at="20m"),
+                Case("silent when slow for less than 10m",
+                     series=_rtt_buckets({"0.0512": 90, "0.1024": 98, "0.2048": 100, "+Inf": 100}), at="9m"),
+            ],
+        ),
+        Alert(
+            "etcdHighNumberOfFailedProposals",
+            expr="""
+                increase(etcd_server_proposals_failed_total{${etcd}}[${window}]) > ${threshold}
+            """,
+            params={"threshold": 5, "window": Duration("1h")},
+            for_="15m",
+            severity="warning",
+            summary="etcd member has more than ${threshold} failed proposals in ${window}.",
+            description="etcd member {{ $labels.instance }}: {{ $value | humanize }} Raft proposals failed within the last ${window}, usually during leader elections or while the member lacks quorum.",
+            cases=[
+                # 5m samples: 6 failures at 65m stay in the 1h window until 120m.
+                Case("fires after 6 failed proposals, for 15m",
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 6x20"},
+                     at="90m", interval="5m", fires=[Fire(_MEMBER, value=6)]),
+                Case("silent at 5 failed proposals (the threshold)",
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 5x20"},
+                     at="90m", interval="5m"),
+                Case("silent when over the threshold for less than 15m",
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 6x20"},
+                     at="75m", interval="5m"),
+                Case("silent once the failures left the window",
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 6x20"},
+                     at="130m", interval="5m"),
+            ],
+        ),
+        Alert(
             "etcdHighFsyncDurations",
             expr="""
                 histogram_quantile(0.99, rate(etcd_disk_wal_fsync_duration_seconds_bucket{${etcd}}[${rate_window}]))
@@ -84,6 +346,78 @@ groups = [
                      series=_fsync_buckets({"0.256": 98, "0.512": 100, "1.024": 100, "+Inf": 100}), at="20m"),
                 Case("silent when fsync was slow for less than 10m",
                      series=_fsync_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="9m"),
+            ],
+        ),
+        Alert(
+            "etcdHighFsyncDurationsCritical",
+            expr="""
+                histogram_quantile(0.99, rate(etcd_disk_wal_fsync_duration_seconds_bucket{${etcd}}[${rate_window}]))
+                > ${threshold_seconds}
+            """,
+            params={"threshold_seconds": 1, "rate_window": Duration("5m")},
+            for_="10m",
+            severity="critical",
+            summary="etcd WAL fsync is very slow (p99 over ${threshold_seconds}s).",
+            description="etcd member {{ $labels.instance }}: 99th percentile WAL fsync takes {{ $value | humanizeDuration }}; heartbeats miss their deadline and the cluster keeps electing leaders. Move etcd to SSDs.",
+            cases=[
+                # 100 fsyncs a minute, 1 over 1.024s: p99 = 1.024s.
+                Case("fires just above the threshold (p99 1.024s) for 10m",
+                     series=_fsync_buckets({"0.512": 98, "1.024": 99, "2.048": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire(_MEMBER, value=1.024)]),
+                # p99 = 0.512 + 0.512 * 1/1.1 = 0.977s
+                Case("silent just under the threshold (p99 0.977s)",
+                     series=_fsync_buckets({"0.512": 98, "1.024": 99.1, "2.048": 100, "+Inf": 100}), at="20m"),
+                Case("silent when very slow for less than 10m",
+                     series=_fsync_buckets({"0.512": 95, "1.024": 98, "2.048": 100, "+Inf": 100}), at="9m"),
+            ],
+        ),
+        Alert(
+            "etcdHighCommitDurations",
+            expr="""
+                histogram_quantile(0.99, rate(etcd_disk_backend_commit_duration_seconds_bucket{${etcd}}[${rate_window}]))
+                > ${threshold_seconds}
+            """,
+            params={"threshold_seconds": 0.25, "rate_window": Duration("5m")},
+            for_="10m",
+            severity="warning",
+            summary="etcd backend commits are slow (p99 over ${threshold_seconds}s).",
+            description="etcd member {{ $labels.instance }}: 99th percentile backend (bbolt) commit takes {{ $value | humanizeDuration }}; the disk is too slow for etcd.",
+            cases=[
+                # 100 commits a minute, 1 over 0.256s: p99 = 0.256s.
+                Case("fires just above the threshold (p99 0.256s) for 10m",
+                     series=_commit_buckets({"0.128": 98, "0.256": 99, "0.512": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire(_MEMBER, value=0.256)]),
+                # p99 = 0.128 + 0.128 * 1/1.1 = 0.244s
+                Case("silent just under the threshold (p99 0.244s)",
+                     series=_commit_buckets({"0.128": 98, "0.256": 99.1, "0.512": 100, "+Inf": 100}), at="20m"),
+                Case("silent when slow for less than 10m",
+                     series=_commit_buckets({"0.128": 98, "0.256": 99, "0.512": 100, "+Inf": 100}), at="9m"),
+            ],
+        ),
+        Alert(
+            "etcdHighCommitDurationsCritical",
+            expr="""
+                histogram_quantile(0.99, rate(etcd_disk_backend_commit_duration_seconds_bucket{${etcd}}[${rate_window}]))
+                > ${threshold_seconds}
+            """,
+            params={"threshold_seconds": 0.5, "rate_window": Duration("5m")},
+            for_="10m",
+            severity="critical",
+            summary="etcd backend commits are very slow (p99 over ${threshold_seconds}s).",
+            description="etcd member {{ $labels.instance }}: 99th percentile backend (bbolt) commit takes {{ $value | humanizeDuration }}; writes stall and the member falls behind.",
+            cases=[
+                # 100 commits a minute, 2 over 0.512s: p99 = 0.512 + 0.512 * 1/2 = 0.768s.
+                Case("fires when p99 commit takes 0.768s for 10m",
+                     series=_commit_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire(_MEMBER, value=0.512 + 0.512 * (99 - 98) / (100 - 98))]),
+                Case("fires just above the threshold (p99 0.512s)",
+                     series=_commit_buckets({"0.256": 98, "0.512": 99, "1.024": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire(_MEMBER, value=0.512)]),
+                # p99 = 0.256 + 0.256 * 1/1.1 = 0.489s
+                Case("silent just under the threshold (p99 0.489s)",
+                     series=_commit_buckets({"0.256": 98, "0.512": 99.1, "1.024": 100, "+Inf": 100}), at="20m"),
+                Case("silent when very slow for less than 10m",
+                     series=_commit_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="9m"),
             ],
         ),
         Alert(
@@ -113,6 +447,65 @@ groups = [
                      series={f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {_M}}}': f"{int(2 * 1024**3 * 0.5)}x5 {int(2 * 1024**3 * 0.97)}x20",
                              f'etcd_server_quota_backend_bytes{{job="etcd", {_M}}}': f"{2 * 1024**3}x20"},
                      at="12m"),
+            ],
+        ),
+        Alert(
+            "etcdDatabaseSizePredictedToExceedQuota",
+            expr="""
+                predict_linear(etcd_mvcc_db_total_size_in_bytes{${etcd}}[${trend_window}], ${horizon_hours} * 60 * 60)
+                > etcd_server_quota_backend_bytes{${etcd}}
+            """,
+            params={"trend_window": Duration("4h"), "horizon_hours": 4},
+            for_="10m",
+            severity="warning",
+            summary="etcd database is predicted to exceed its quota within ${horizon_hours} hours.",
+            description="etcd member {{ $labels.instance }}: at the growth of the last ${trend_window} the database reaches {{ $value | humanize1024 }}B in ${horizon_hours}h, over its quota; etcd then raises NOSPACE and refuses writes.",
+            cases=[
+                # 5m samples from 1 GiB: +10 MiB a step reaches 1024 + 108 * 10 = 2104 MiB 4h after 5h;
+                # the prediction crosses 2 GiB at step 55 (4h35m).
+                Case("fires when growing 120 MiB/h towards a 2 GiB quota",
+                     series=_db_growth(_GiB, 10 * _MiB), at="5h", interval="5m",
+                     fires=[Fire(_MEMBER, value=(1024 + 108 * 10) * _MiB)]),
+                # +9 MiB a step: 1024 + 108 * 9 = 1996 MiB in 4h.
+                Case("silent when the prediction stays just under the quota",
+                     series=_db_growth(_GiB, 9 * _MiB), at="5h", interval="5m"),
+                Case("silent when predicted over the quota for less than 10m",
+                     series=_db_growth(_GiB, 10 * _MiB), at="280m", interval="5m"),
+                Case("silent when big but stable",
+                     series=_db_growth(int(1.9 * _GiB), 0), at="5h", interval="5m"),
+            ],
+        ),
+        Alert(
+            "etcdDatabaseHighFragmentationRatio",
+            # Compaction frees pages inside the database file but never shrinks it; only
+            # defragmentation does. Small databases are not worth a defrag.
+            expr="""
+                (
+                  last_over_time(etcd_mvcc_db_total_size_in_use_in_bytes{${etcd}}[5m])
+                /
+                  last_over_time(etcd_mvcc_db_total_size_in_bytes{${etcd}}[5m])
+                ) < ${in_use_ratio}
+                and
+                etcd_mvcc_db_total_size_in_bytes{${etcd}} > ${min_db_size_mib} * 1024 * 1024
+            """,
+            params={"in_use_ratio": 0.5, "min_db_size_mib": 100},
+            for_="10m",
+            severity="warning",
+            summary="etcd database is fragmented (in-use ratio under ${in_use_ratio}): defragment it.",
+            description="etcd member {{ $labels.instance }}: only {{ $value | humanizePercentage }} of the database file is in use; the rest counts against the quota until `etcdctl defrag` reclaims it.",
+            cases=[
+                Case("fires at 40% in use of a 1 GiB database",
+                     series=_db(_GiB, int(0.4 * _GiB)), at="15m",
+                     fires=[Fire(_MEMBER, value=int(0.4 * _GiB) / _GiB)]),
+                Case("fires just under the ratio (49% in use)",
+                     series=_db(_GiB, int(0.49 * _GiB)), at="15m",
+                     fires=[Fire(_MEMBER, value=int(0.49 * _GiB) / _GiB)]),
+                Case("silent just over the ratio (51% in use)",
+                     series=_db(_GiB, int(0.51 * _GiB)), at="15m"),
+                Case("silent for a database under 100 MiB",
+                     series=_db(90 * _MiB, 10 * _MiB), at="15m"),
+                Case("silent when fragmented for less than 10m",
+                     series={_DB_SIZE: f"{_GiB}x30", _DB_IN_USE: f"{int(0.8 * _GiB)}x8 {int(0.4 * _GiB)}x20"}, at="15m"),
             ],
         ),
     ]),

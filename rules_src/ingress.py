@@ -1,0 +1,196 @@
+"""Ingress: the traffic entry of the cluster, watched through the ingress-nginx controller.
+
+Seed 001 names the ingress the cluster's traffic entry ("流量入口") and asks for it to be
+watched: 5xx share and latency per Ingress (namespace, ingress), and failed configuration
+reloads of the controller.
+
+The per-Ingress alerts read `nginx_ingress_controller_requests` and
+`nginx_ingress_controller_request_duration_seconds`, whose `namespace` label is the namespace
+of the Ingress object. Prometheus keeps it there only when the scrape honours the target's
+labels (ServiceMonitor `honorLabels: true`, `controller.metrics.serviceMonitor.honorLabels`
+in the ingress-nginx Helm chart); otherwise the Ingress namespace moves to
+`exported_namespace` and `namespace` becomes the controller's own namespace, which merges
+all Ingresses of the same name and defeats namespace_scope.
+
+Both ratio alerts and the latency alert ignore Ingresses serving fewer than
+`min_request_rate` requests per second, so a single error or a single slow request on an
+idle Ingress does not page.
+"""
+
+from gen.model import Alert, Case, Duration, Fire, Group
+
+_CTRL = (
+    'job="ingress-nginx-controller-metrics", instance="10.0.1.1:10254", controller_class="k8s.io/ingress-nginx", '
+    'controller_namespace="ingress-nginx", controller_pod="ingress-nginx-controller-7d9f8-x2kq4"'
+)
+_WEB = {"namespace": "shop", "ingress": "web"}
+
+
+def _requests(per_minute: dict[str, float], ingress: str = "web", namespace: str = "shop",
+              samples: int = 30, values: dict[str, str] | None = None) -> dict:
+    """nginx_ingress_controller_requests of one Ingress: each status' counter grows by `count` a minute.
+
+    `values` replaces the promtool values of the given statuses outright.
+    """
+    series = {}
+    statuses = {**{s: f"0+{c}x{samples}" for s, c in per_minute.items()}, **(values or {})}
+    for status, vals in statuses.items():
+        series[
+            f'nginx_ingress_controller_requests{{{_CTRL}, namespace="{namespace}", ingress="{ingress}", '
+            f'host="{ingress}.example.com", service="{ingress}", method="GET", path="/", status="{status}"}}'
+        ] = vals
+    return series
+
+
+def _durations(per_minute: dict[str, float], ingress: str = "web", namespace: str = "shop", samples: int = 30) -> dict:
+    """Request duration histogram of one Ingress (status 200); each cumulative bucket grows by
+    `count` a minute, and _count by the +Inf bucket's count."""
+    labels = (f'{_CTRL}, namespace="{namespace}", ingress="{ingress}", host="{ingress}.example.com", '
+              f'service="{ingress}", method="GET", path="/", status="200"')
+    series = {
+        f'nginx_ingress_controller_request_duration_seconds_bucket{{{labels}, le="{le}"}}': f"0+{count}x{samples}"
+        for le, count in per_minute.items()
+    }
+    series[f'nginx_ingress_controller_request_duration_seconds_count{{{labels}}}'] = f"0+{per_minute['+Inf']}x{samples}"
+    return series
+
+
+def _ratio_expr() -> str:
+    return """
+        100 * (
+            sum by (namespace, ingress) (rate(nginx_ingress_controller_requests{${ingress_nginx}, status=~"5.."}[${rate_window}]))
+          /
+            sum by (namespace, ingress) (rate(nginx_ingress_controller_requests{${ingress_nginx}}[${rate_window}]))
+        ) > ${threshold}
+        and on (namespace, ingress)
+        sum by (namespace, ingress) (rate(nginx_ingress_controller_requests{${ingress_nginx}}[${rate_window}])) > ${min_request_rate}
+    """
+
+
+_RATIO_DESCRIPTION = (
+    "Ingress {{ $labels.namespace }}/{{ $labels.ingress }}: {{ $value | humanize }}% of requests "
+    "over the last ${rate_window} ended in a 5xx error (threshold ${threshold}%)."
+)
+
+# Reload gauge of the one controller pod of the fixtures.
+_RELOAD = f"nginx_ingress_controller_config_last_reload_successful{{{_CTRL}}}"
+_CTRL_LABELS = {
+    "job": "ingress-nginx-controller-metrics", "instance": "10.0.1.1:10254", "controller_class": "k8s.io/ingress-nginx",
+    "controller_namespace": "ingress-nginx", "controller_pod": "ingress-nginx-controller-7d9f8-x2kq4",
+}
+
+# Buckets of the latency fixtures (ingress-nginx's default --time-buckets include 1, 2.5, 5 and 10).
+_LE = ("0.5", "1", "2.5", "5", "+Inf")
+
+
+def _latency(counts: tuple[float, ...], **kw) -> dict:
+    return _durations(dict(zip(_LE, counts)), **kw)
+
+
+groups = [
+    Group("ingress", [
+        Alert(
+            "IngressHigh5xxRatio",
+            expr=_ratio_expr(),
+            params={"threshold": 5, "min_request_rate": 1, "rate_window": Duration("5m")},
+            for_="10m",
+            severity="warning",
+            namespaced=True,
+            summary="Ingress answers more than ${threshold}% of its requests with 5xx errors.",
+            description=_RATIO_DESCRIPTION,
+            cases=[
+                # 600 requests a minute (10/s).
+                Case("fires at 5.17% 5xx after 10m",
+                     series=_requests({"200": 569, "502": 31}), at="15m",
+                     fires=[Fire(_WEB, value=100 * 31 / 600)]),
+                Case("silent at 4.83% 5xx",
+                     series=_requests({"200": 571, "502": 29}), at="15m"),
+                Case("counts every 5xx code, not 4xx",
+                     series=_requests({"200": 500, "404": 60, "503": 20, "504": 20}), at="15m",
+                     fires=[Fire(_WEB, value=100 * 40 / 600)]),
+                Case("silent on 4xx only",
+                     series=_requests({"200": 500, "404": 100}), at="15m"),
+                Case("silent when over the threshold for less than 10m",
+                     series=_requests({"200": 569, "502": 31}), at="9m"),
+                Case("silent on an idle ingress below min_request_rate (0.5 req/s, 33% 5xx)",
+                     series=_requests({"200": 20, "500": 10}), at="15m"),
+                Case("fires only for the failing ingress",
+                     series={**_requests({"200": 540, "503": 60}),
+                             **_requests({"200": 600, "503": 1}, ingress="api", namespace="billing")},
+                     at="15m", fires=[Fire(_WEB, value=10)]),
+            ],
+        ),
+        Alert(
+            "IngressHigh5xxRatioCritical",
+            expr=_ratio_expr(),
+            params={"threshold": 20, "min_request_rate": 1, "rate_window": Duration("5m")},
+            for_="5m",
+            severity="critical",
+            namespaced=True,
+            summary="Ingress answers more than ${threshold}% of its requests with 5xx errors.",
+            description=_RATIO_DESCRIPTION,
+            cases=[
+                Case("fires at 21% 5xx after 5m",
+                     series=_requests({"200": 474, "503": 126}), at="10m",
+                     fires=[Fire(_WEB, value=21)]),
+                Case("silent at 19% 5xx",
+                     series=_requests({"200": 486, "503": 114}), at="10m"),
+                Case("silent when over the threshold for less than 5m",
+                     series=_requests({"200": 474}, values={"503": "_x4 0+126x26"}), at="9m"),
+                Case("silent on an idle ingress below min_request_rate (0.5 req/s, 100% 5xx)",
+                     series=_requests({"503": 30}), at="10m"),
+            ],
+        ),
+        Alert(
+            "IngressHighLatency",
+            expr="""
+                histogram_quantile(0.99,
+                  sum by (namespace, ingress, le) (
+                    rate(nginx_ingress_controller_request_duration_seconds_bucket{${ingress_nginx}}[${rate_window}])
+                  )
+                ) > ${threshold_seconds}
+                and on (namespace, ingress)
+                sum by (namespace, ingress) (
+                  rate(nginx_ingress_controller_request_duration_seconds_count{${ingress_nginx}}[${rate_window}])
+                ) > ${min_request_rate}
+            """,
+            params={"threshold_seconds": 2, "min_request_rate": 1, "rate_window": Duration("5m")},
+            for_="10m",
+            severity="warning",
+            namespaced=True,
+            summary="Ingress requests are slow (p99 over ${threshold_seconds}s).",
+            description="Ingress {{ $labels.namespace }}/{{ $labels.ingress }}: 99th percentile request time (controller plus backend) is {{ $value | humanizeDuration }}.",
+            cases=[
+                # 600 requests a minute; p99 is the 594th: between the 1s and 2.5s buckets.
+                Case("fires when p99 is 2.2s for 10m",
+                     series=_latency((580, 590, 595, 600, 600)), at="15m",
+                     fires=[Fire(_WEB, value=1 + 1.5 * (594 - 590) / (595 - 590))]),
+                Case("silent when p99 is 1.86s",
+                     series=_latency((580, 590, 597, 600, 600)), at="15m"),
+                Case("silent when p99 is slow for less than 10m",
+                     series=_latency((580, 590, 595, 600, 600)), at="9m"),
+                Case("silent on an idle ingress below min_request_rate (0.17 req/s, all slow)",
+                     series=_latency((0, 0, 0, 10, 10)), at="15m"),
+            ],
+        ),
+        Alert(
+            "IngressControllerConfigReloadFailed",
+            expr="nginx_ingress_controller_config_last_reload_successful{${ingress_nginx}} == 0",
+            for_="5m",
+            severity="warning",
+            summary="ingress-nginx controller failed to reload its configuration.",
+            description="ingress-nginx controller {{ $labels.controller_namespace }}/{{ $labels.controller_pod }}: the last configuration reload failed; it keeps serving the previous configuration and ignores Ingress changes until a reload succeeds.",
+            cases=[
+                Case("fires after 5m with a failed reload",
+                     series={_RELOAD: "1x3 0x20"}, at="10m",
+                     fires=[Fire(_CTRL_LABELS, value=0)]),
+                Case("silent when the last reload succeeded",
+                     series={_RELOAD: "1x20"}, at="10m"),
+                Case("silent when the reload failed under 5m ago",
+                     series={_RELOAD: "1x6 0x20"}, at="10m"),
+                Case("silent once a later reload succeeds",
+                     series={_RELOAD: "1x3 0x4 1x20"}, at="15m"),
+            ],
+        ),
+    ]),
+]

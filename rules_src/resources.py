@@ -1,0 +1,250 @@
+"""Cluster resources: requests and quotas against what the nodes can allocate.
+
+All from kube-state-metrics. Scheduling is by requests, not usage: once the pods' requests
+exceed what the cluster keeps after losing a node, that node's pods cannot be rescheduled
+anywhere (they stay Pending), and a drain for maintenance gets stuck. Quotas summing to
+more than the cluster can allocate promise namespaces capacity that does not exist.
+"""
+
+from gen.model import Alert, Case, Fire, Group
+
+_ALLOCATABLE = 'kube_node_status_allocatable{{${{kube_state_metrics}}, resource="{resource}"}}'
+
+
+def _overcommit_expr(resource: str) -> str:
+    """Requests of pods that hold resources against what is left after losing the largest nodes.
+
+    Only Pending and Running pods count: kube-state-metrics keeps reporting the requests of
+    Succeeded and Failed pods until they are deleted. `topk by ()` takes the largest nodes of
+    the whole cluster; the empty grouping lets multi-cluster mode turn it into `by (cluster)`.
+    """
+    alloc = _ALLOCATABLE.format(resource=resource)
+    remaining = f"(sum({alloc}) - sum(topk by () (${{tolerated_node_failures}}, {alloc})))"
+    return f"""
+        100 * sum(
+            kube_pod_container_resource_requests{{${{kube_state_metrics}}, resource="{resource}"}}
+          * on (namespace, pod) group_left ()
+            max by (namespace, pod) (kube_pod_status_phase{{${{kube_state_metrics}}, phase=~"Pending|Running"}} == 1)
+        )
+        / {remaining}
+        > ${{threshold}}
+        and
+        {remaining} > 0
+    """
+
+
+def _quota_overcommit_expr(resource: str) -> str:
+    """Hard quotas on requests, summed over namespaces, against the cluster's allocatable.
+
+    A quota may name the resource `cpu` or `requests.cpu` (the same thing) or both; `min
+    without (resource)` counts each quota once. limits.* quotas are left out: limits may
+    overcommit, the scheduler places pods by their requests.
+    """
+    return f"""
+        100 * sum(
+            min without (resource) (
+              kube_resourcequota{{${{kube_state_metrics}}, type="hard", resource=~"{resource}|requests.{resource}"}}
+            )
+        )
+        / sum({_ALLOCATABLE.format(resource=resource)})
+        > ${{threshold}}
+    """
+
+
+_GIB = 1024**3
+
+
+def _nodes(resource: str, unit: str, sizes: list[float], n: int = 10) -> dict:
+    return {
+        f'kube_node_status_allocatable{{${{kube_state_metrics}}, node="node-{i}", resource="{resource}", unit="{unit}"}}': f"{size:g}x{n}"
+        for i, size in enumerate(sizes, 1)
+    }
+
+
+def _pods(resource: str, unit: str, requests: dict[str, float], phase: str = "Running", n: int = 10) -> dict:
+    """One single-container pod per entry, in namespace shop, in `phase`."""
+    series = {}
+    for pod, request in requests.items():
+        series[f'kube_pod_container_resource_requests{{${{kube_state_metrics}}, namespace="shop", pod="{pod}", '
+               f'container="app", node="node-1", resource="{resource}", unit="{unit}"}}'] = f"{request:g}x{n}"
+        for p in ("Pending", "Running", "Succeeded", "Failed"):
+            series[f'kube_pod_status_phase{{${{kube_state_metrics}}, namespace="shop", pod="{pod}", phase="{p}"}}'] = (
+                f"{1 if p == phase else 0}x{n}")
+    return series
+
+
+def _quotas(hard: dict[tuple[str, str, str], float], used: dict[tuple[str, str, str], float] | None = None,
+            n: int = 20) -> dict:
+    """kube_resourcequota series keyed by (namespace, resourcequota, resource)."""
+    series = {}
+    for kind, values in (("hard", hard), ("used", used or {})):
+        for (namespace, quota, resource), value in values.items():
+            series[f'kube_resourcequota{{${{kube_state_metrics}}, namespace="{namespace}", resourcequota="{quota}", '
+                   f'resource="{resource}", type="{kind}"}}'] = value if isinstance(value, str) else f"{value:g}x{n}"
+    return series
+
+
+groups = [
+    Group("resource-overcommit", [
+        Alert(
+            "KubeCPUOvercommit",
+            expr=_overcommit_expr("cpu"),
+            params={"threshold": 100, "tolerated_node_failures": 1},
+            for_="5m",
+            severity="warning",
+            summary="Cluster has overcommitted CPU requests and cannot tolerate node failure.",
+            description="Pods request {{ $value | humanize }}% of the CPU the cluster can allocate without its ${tolerated_node_failures} largest node(s); if one fails, its pods cannot be rescheduled.",
+            cases=[
+                # 3 nodes of 4 cores: 8 cores left without the largest.
+                Case("fires at 8.1 cores requested of 8 (101.25%)",
+                     series={**_nodes("cpu", "core", [4, 4, 4]), **_pods("cpu", "core", {"web-1": 4, "web-2": 4.1})},
+                     at="7m", fires=[Fire({}, value=101.25)]),
+                Case("silent at 8 cores requested of 8 (the threshold)",
+                     series={**_nodes("cpu", "core", [4, 4, 4]), **_pods("cpu", "core", {"web-1": 4, "web-2": 4})},
+                     at="7m"),
+                Case("fires on uneven nodes: the largest one counts, not the average",
+                     # 8 + 2 + 2 cores: 4 left without node-1. The table's (n-1)/n rule saw 5/12 < 2/3.
+                     series={**_nodes("cpu", "core", [8, 2, 2]), **_pods("cpu", "core", {"web-1": 5})},
+                     at="7m", fires=[Fire({}, value=125)]),
+                Case("silent when overcommitted for less than 5m",
+                     series={**_nodes("cpu", "core", [4, 4, 4]),
+                             **_pods("cpu", "core", {"web-1": 4}),
+                             'kube_pod_container_resource_requests{${kube_state_metrics}, namespace="shop", pod="web-2", container="app", node="node-2", resource="cpu", unit="core"}': "_x5 6x5",
+                             'kube_pod_status_phase{${kube_state_metrics}, namespace="shop", pod="web-2", phase="Running"}': "_x5 1x5"},
+                     at="8m"),
+                Case("silent when the excess is held by completed pods",
+                     series={**_nodes("cpu", "core", [4, 4, 4]),
+                             **_pods("cpu", "core", {"web-1": 4, "web-2": 3}),
+                             **_pods("cpu", "core", {"report-1": 6}, phase="Succeeded")},
+                     at="7m"),
+                Case("silent on a single-node cluster",
+                     series={**_nodes("cpu", "core", [4]), **_pods("cpu", "core", {"web-1": 3})},
+                     at="7m"),
+            ],
+        ),
+        Alert(
+            "KubeMemoryOvercommit",
+            expr=_overcommit_expr("memory"),
+            params={"threshold": 100, "tolerated_node_failures": 1},
+            for_="5m",
+            severity="warning",
+            summary="Cluster has overcommitted memory requests and cannot tolerate node failure.",
+            description="Pods request {{ $value | humanize }}% of the memory the cluster can allocate without its ${tolerated_node_failures} largest node(s); if one fails, its pods cannot be rescheduled.",
+            cases=[
+                # 3 nodes of 16 GiB: 32 GiB left without the largest.
+                Case("fires at 33 GiB requested of 32 (103.1%)",
+                     series={**_nodes("memory", "byte", [16 * _GIB] * 3),
+                             **_pods("memory", "byte", {"web-1": 16 * _GIB, "web-2": 17 * _GIB})},
+                     at="7m", fires=[Fire({}, value=33 / 32 * 100)]),
+                Case("silent at 32 GiB requested of 32 (the threshold)",
+                     series={**_nodes("memory", "byte", [16 * _GIB] * 3),
+                             **_pods("memory", "byte", {"web-1": 16 * _GIB, "web-2": 16 * _GIB})},
+                     at="7m"),
+                Case("silent when overcommitted for less than 5m",
+                     series={**_nodes("memory", "byte", [16 * _GIB] * 3),
+                             **_pods("memory", "byte", {"web-1": 16 * _GIB}),
+                             'kube_pod_container_resource_requests{${kube_state_metrics}, namespace="shop", pod="web-2", container="app", node="node-2", resource="memory", unit="byte"}': f"_x5 {20 * _GIB}x5",
+                             'kube_pod_status_phase{${kube_state_metrics}, namespace="shop", pod="web-2", phase="Pending"}': "_x5 1x5"},
+                     at="8m"),
+                Case("silent when the excess is held by failed pods",
+                     series={**_nodes("memory", "byte", [16 * _GIB] * 3),
+                             **_pods("memory", "byte", {"web-1": 16 * _GIB}),
+                             **_pods("memory", "byte", {"batch-1": 20 * _GIB}, phase="Failed")},
+                     at="7m"),
+            ],
+        ),
+        Alert(
+            "KubeCPUQuotaOvercommit",
+            expr=_quota_overcommit_expr("cpu"),
+            params={"threshold": 150},
+            for_="5m",
+            severity="warning",
+            summary="Namespace CPU quotas exceed ${threshold}% of the cluster's allocatable CPU.",
+            description="Hard CPU request quotas of all namespaces add up to {{ $value | humanize }}% of the CPU the nodes can allocate; namespaces can be promised capacity that does not exist.",
+            cases=[
+                # 2 nodes of 4 cores = 8 allocatable.
+                Case("fires at 12.1 quota cores of 8 (151.25%)",
+                     series={**_nodes("cpu", "core", [4, 4], n=20),
+                             **_quotas({("shop", "compute", "cpu"): 6, ("batch", "compute", "requests.cpu"): 6.1})},
+                     at="7m", fires=[Fire({}, value=151.25)]),
+                Case("silent at 12 quota cores of 8 (the threshold)",
+                     series={**_nodes("cpu", "core", [4, 4], n=20),
+                             **_quotas({("shop", "compute", "cpu"): 6, ("batch", "compute", "requests.cpu"): 6})},
+                     at="7m"),
+                Case("silent when a quota sets both cpu and requests.cpu (counted once)",
+                     series={**_nodes("cpu", "core", [4, 4], n=20),
+                             **_quotas({("shop", "compute", "cpu"): 6, ("shop", "compute", "requests.cpu"): 6,
+                                        ("batch", "compute", "requests.cpu"): 4})},
+                     at="7m"),
+                Case("silent for limits.cpu quotas (limits may overcommit)",
+                     series={**_nodes("cpu", "core", [4, 4], n=20),
+                             **_quotas({("shop", "compute", "limits.cpu"): 32})},
+                     at="7m"),
+                Case("silent when overcommitted for less than 5m",
+                     series={**_nodes("cpu", "core", [4, 4], n=20),
+                             **_quotas({("shop", "compute", "cpu"): 6, ("batch", "compute", "cpu"): "2x4 10x15"})},
+                     at="8m"),
+            ],
+        ),
+        Alert(
+            "KubeMemoryQuotaOvercommit",
+            expr=_quota_overcommit_expr("memory"),
+            params={"threshold": 150},
+            for_="5m",
+            severity="warning",
+            summary="Namespace memory quotas exceed ${threshold}% of the cluster's allocatable memory.",
+            description="Hard memory request quotas of all namespaces add up to {{ $value | humanize }}% of the memory the nodes can allocate; namespaces can be promised capacity that does not exist.",
+            cases=[
+                # 2 nodes of 16 GiB = 32 GiB allocatable; 150% = 48 GiB.
+                Case("fires at 49 GiB of quotas (153.1%)",
+                     series={**_nodes("memory", "byte", [16 * _GIB] * 2, n=20),
+                             **_quotas({("shop", "compute", "memory"): 24 * _GIB, ("batch", "compute", "requests.memory"): 25 * _GIB})},
+                     at="7m", fires=[Fire({}, value=49 / 32 * 100)]),
+                Case("silent at 48 GiB of quotas (the threshold)",
+                     series={**_nodes("memory", "byte", [16 * _GIB] * 2, n=20),
+                             **_quotas({("shop", "compute", "memory"): 24 * _GIB, ("batch", "compute", "requests.memory"): 24 * _GIB})},
+                     at="7m"),
+                Case("silent when overcommitted for less than 5m",
+                     series={**_nodes("memory", "byte", [16 * _GIB] * 2, n=20),
+                             **_quotas({("shop", "compute", "memory"): 24 * _GIB,
+                                        ("batch", "compute", "memory"): f"{8 * _GIB}x4 {30 * _GIB}x15"})},
+                     at="8m"),
+            ],
+        ),
+    ]),
+    Group("resource-quota", [
+        Alert(
+            "KubeQuotaExceeded",
+            expr="""
+                100 * kube_resourcequota{${kube_state_metrics}, type="used"}
+                  / ignoring (instance, job, type)
+                (kube_resourcequota{${kube_state_metrics}, type="hard"} > 0)
+                > ${threshold}
+            """,
+            params={"threshold": 90},
+            for_="15m",
+            severity="warning",
+            namespaced=True,
+            summary="Namespace quota is over ${threshold}% used.",
+            description="Namespace {{ $labels.namespace }} uses {{ $value | humanize }}% of its {{ $labels.resource }} quota ({{ $labels.resourcequota }}); at 100% new pods and objects are rejected.",
+            cases=[
+                Case("fires at 91% of the requests.cpu quota after 15m",
+                     series=_quotas({("shop", "compute", "requests.cpu"): 10}, {("shop", "compute", "requests.cpu"): 9.1}),
+                     at="17m", fires=[Fire({"namespace": "shop", "resourcequota": "compute", "resource": "requests.cpu"}, value=91)]),
+                Case("fires at 100% of the pods quota",
+                     series=_quotas({("shop", "objects", "pods"): 20}, {("shop", "objects", "pods"): 20}),
+                     at="17m", fires=[Fire({"namespace": "shop", "resourcequota": "objects", "resource": "pods"}, value=100)]),
+                Case("silent at 90% (the threshold)",
+                     series=_quotas({("shop", "compute", "requests.cpu"): 10}, {("shop", "compute", "requests.cpu"): 9}),
+                     at="17m"),
+                Case("silent above the threshold for less than 15m",
+                     series=_quotas({("shop", "compute", "requests.cpu"): 10}, {("shop", "compute", "requests.cpu"): "5x9 9.5x10"}),
+                     at="17m"),
+                Case("silent for a zero quota (nothing allowed, nothing used)",
+                     series=_quotas({("shop", "objects", "services.loadbalancers"): 0},
+                                    {("shop", "objects", "services.loadbalancers"): 0}),
+                     at="17m"),
+            ],
+        ),
+    ]),
+]

@@ -1,0 +1,89 @@
+"""Storage: PersistentVolumeClaims running out of space, PersistentVolumes in a bad phase.
+
+Volume usage comes from the kubelet (kubelet_volume_stats_*, per mounted PVC), the volume
+phase from kube-state-metrics. PersistentVolumes are cluster-scoped (no namespace label),
+so KubePersistentVolumeErrors is not narrowed by a namespace scope.
+"""
+
+from gen.model import Alert, Case, Fire, Group
+
+_PVC = 'instance="node-1", namespace="db", persistentvolumeclaim="data-pg-0"'
+_PVC_LABELS = {"job": "kubelet", "metrics_path": "/metrics", "instance": "node-1",
+               "namespace": "db", "persistentvolumeclaim": "data-pg-0"}
+
+
+def _volume(available: str, capacity: str = "100000000000x10") -> dict:
+    """kubelet volume stats of PVC db/data-pg-0: available and capacity bytes."""
+    return {
+        f"kubelet_volume_stats_available_bytes{{${{kubelet}}, {_PVC}}}": available,
+        f"kubelet_volume_stats_capacity_bytes{{${{kubelet}}, {_PVC}}}": capacity,
+    }
+
+
+def _pv_phase(pv: str, phase: str, values: str) -> dict:
+    return {f'kube_persistentvolume_status_phase{{${{kube_state_metrics}}, persistentvolume="{pv}", phase="{phase}"}}': values}
+
+
+groups = [
+    Group("persistent-volumes", [
+        Alert(
+            "KubePersistentVolumeFillingUp",
+            # A ReadOnlyMany volume is full by design (pre-filled data); it cannot fill up further.
+            expr="""
+                (
+                  kubelet_volume_stats_available_bytes{${kubelet}}
+                /
+                  kubelet_volume_stats_capacity_bytes{${kubelet}}
+                ) < (${threshold} / 100)
+                unless on (namespace, persistentvolumeclaim)
+                  kube_persistentvolumeclaim_access_mode{${kube_state_metrics}, access_mode="ReadOnlyMany"} == 1
+            """,
+            params={"threshold": 3},
+            for_="1m",
+            severity="critical",
+            namespaced=True,
+            summary="PersistentVolume has less than ${threshold}% of its capacity free.",
+            description="The volume of PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has only {{ $value | humanizePercentage }} of its capacity free (threshold ${threshold}%); writes fail when it is full.",
+            cases=[
+                Case("fires at 2% free after 1m",
+                     series=_volume("2000000000x10"), at="5m",
+                     fires=[Fire(_PVC_LABELS, value=0.02)]),
+                Case("fires just under the threshold (2.9% free)",
+                     series=_volume("2900000000x10"), at="5m",
+                     fires=[Fire(_PVC_LABELS, value=0.029)]),
+                Case("silent at exactly 3% free",
+                     series=_volume("3000000000x10"), at="5m"),
+                Case("silent when under 3% for less than 1m",
+                     series=_volume("5000000000x3 2000000000x6"), at="4m"),
+                Case("silent for a ReadOnlyMany volume",
+                     series={**_volume("1000000000x10"),
+                             'kube_persistentvolumeclaim_access_mode{${kube_state_metrics}, namespace="db", persistentvolumeclaim="data-pg-0", access_mode="ReadOnlyMany"}': "1x10"},
+                     at="5m"),
+            ],
+        ),
+        Alert(
+            "KubePersistentVolumeErrors",
+            expr="""
+                kube_persistentvolume_status_phase{${kube_state_metrics}, phase=~"Failed|Pending"} > 0
+            """,
+            for_="5m",
+            severity="warning",
+            summary="PersistentVolume is in phase Failed or Pending.",
+            description="PersistentVolume {{ $labels.persistentvolume }} is in phase {{ $labels.phase }}.",
+            cases=[
+                Case("fires for a Failed volume after 5m",
+                     series={**_pv_phase("pvc-3f2a", "Failed", "1x10"), **_pv_phase("pvc-3f2a", "Bound", "0x10")},
+                     at="7m", fires=[Fire({"job": "kube-state-metrics", "persistentvolume": "pvc-3f2a", "phase": "Failed"}, value=1)]),
+                Case("fires for a Pending volume after 5m",
+                     series={**_pv_phase("pv-nfs-07", "Pending", "1x10"), **_pv_phase("pv-nfs-07", "Available", "0x10")},
+                     at="7m", fires=[Fire({"job": "kube-state-metrics", "persistentvolume": "pv-nfs-07", "phase": "Pending"}, value=1)]),
+                Case("silent for a Bound volume",
+                     series={**_pv_phase("pvc-3f2a", "Failed", "0x10"), **_pv_phase("pvc-3f2a", "Bound", "1x10")},
+                     at="7m"),
+                Case("silent when Failed for less than 5m",
+                     series={**_pv_phase("pvc-3f2a", "Failed", "0 0 0 1x10"), **_pv_phase("pvc-3f2a", "Bound", "1 1 1 0x10")},
+                     at="6m"),
+            ],
+        ),
+    ]),
+]
