@@ -106,8 +106,7 @@ def cmd_test(args) -> int:
         for gap in gaps:
             print(gap, file=sys.stderr)
         failed |= bool(gaps)
-        for test in testing.write_suite(suite, args.rules_src):
-            run = promtool.test_rules([os.path.basename(test.path)], cwd=suite)
+        for test, run in testing.run_suite(testing.write_suite(suite, args.rules_src), suite, args.jobs):
             label = f"{test.title} ({len(test.cases)} cases)" if test.cases else test.title
             print(f"promtool test rules {label}: {'ok' if run.ok else 'FAILED'}")
             if not run.ok:
@@ -149,6 +148,9 @@ def parser() -> argparse.ArgumentParser:
         _common(sp)
         if name in ("build", "check"):
             sp.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: out/)")
+        if name == "test":
+            sp.add_argument("-j", "--jobs", type=int, default=None,
+                            help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
     return p
 

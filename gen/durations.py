@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
@@ -13,6 +14,12 @@ def parse_duration(text: str) -> float:
     """Seconds in a Prometheus duration; ValueError with the text for anything else."""
     if not isinstance(text, str) or not text:
         raise ValueError(f"{text!r} is not a duration (expected e.g. 30s, 5m, 1h30m)")
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> float:
+    """Cached: a catalog spells the same few durations tens of thousands of times (test cases)."""
     match = _DURATION.match(text)
     if not match or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration (expected e.g. 30s, 5m, 1h30m)")

@@ -8,6 +8,7 @@ point there.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -29,20 +30,28 @@ class Source:
     line: int
 
     def __str__(self) -> str:
-        try:
-            path = os.path.relpath(self.file)
-        except ValueError:  # other drive (Windows)
-            path = self.file
-        return f"{path}:{self.line}"
+        return f"{_display_path(self.file, os.getcwd())}:{self.line}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _display_path(file: str, cwd: str) -> str:
+    """The file relative to the working directory (cached: one catalog file holds many rules)."""
+    try:
+        return os.path.relpath(file, cwd)
+    except ValueError:  # other drive (Windows)
+        return file
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_gen(filename: str) -> bool:
+    """Frames of the engine itself (or generated code) are not where a definition was written."""
+    return filename.startswith("<") or os.path.dirname(os.path.abspath(filename)) == _GEN_DIR
 
 
 def _caller() -> Source:
     """The first stack frame outside gen/: the catalog line that built the definition."""
     frame = sys._getframe(1)
-    while frame is not None and (
-        frame.f_code.co_filename.startswith("<")  # dataclass-generated __init__
-        or os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _GEN_DIR
-    ):
+    while frame is not None and _in_gen(frame.f_code.co_filename):  # incl. dataclass __init__
         frame = frame.f_back
     if frame is None:
         return Source("<unknown>", 0)

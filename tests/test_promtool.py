@@ -33,7 +33,7 @@ def _suite_files():
 def test_promtool_unit_tests(suite, title):
     dest, files = suite
     (test,) = [t for t in files if t.title == title]
-    run = promtool.test_rules([os.path.basename(test.path)], cwd=str(dest))
+    ((_, run),) = testing.run_suite([test], str(dest))
     assert run.ok, f"promtool test rules failed for {title}:\n{run.output}"
 
 
@@ -57,11 +57,37 @@ def test_a_broken_case_fails_with_promtools_expected_and_got(tmp_path):
     """The runner reports promtool's exp/got when a case's expectation is wrong."""
     files = testing.write_suite(str(tmp_path), handwritten=None)
     pods = next(t for t in files if t.title == "pods")
-    text = open(pods.path).read()
+    (path,) = [p for p in pods.paths if p.endswith(".PodCpu75.test.yaml")]
+    text = open(path).read()
     assert "Pod shop/web-1 uses 76.67% of its CPU limit" in text
-    with open(pods.path, "w") as fh:
+    with open(path, "w") as fh:
         fh.write(text.replace("uses 76.67% of its CPU limit", "uses 99% of its CPU limit"))
-    run = promtool.test_rules([os.path.basename(pods.path)], cwd=str(tmp_path))
+    ((_, run),) = testing.run_suite([pods], str(tmp_path))
     assert not run.ok
     assert "PodCpu75: fires at 76.67% of the limit after 7m" in run.output
     assert "exp:" in run.output and "got:" in run.output
+
+
+def test_each_alert_is_tested_against_itself_and_the_records_it_reads(tmp_path):
+    """Per-alert rule files keep the suite fast; they must still hold every recording rule the
+    alert depends on (transitively), and nothing else."""
+    import yaml
+
+    testing.write_suite(str(tmp_path), handwritten=None)
+    compiled = compile_rules(Config())
+    records = {r.name for rf in compiled.rule_files for g in rf.groups for r in g.rules if not r.what.startswith("alert")}
+    checked_records = 0
+    for rf, alert in testing.alert_cases(compiled.rule_files):
+        path = tmp_path / f"{rf.name}.{alert.name}.rules.yaml"
+        doc = yaml.safe_load(path.read_text())
+        rules = [r for g in doc["groups"] for r in g["rules"]]
+        assert [r["alert"] for r in rules if "alert" in r] == [alert.name], path.name
+        kept = {r["record"] for r in rules if "record" in r}
+        read = {m for r in rules for m in compiled.analyses[id(alert)].metrics} & records
+        assert read <= kept, f"{alert.name}: records it reads are missing from its test rule file"
+        for r in rules:  # every kept record is read by the alert or by another kept record
+            if "record" in r:
+                readers = [x for x in rules if x is not r and r["record"] in x["expr"]]
+                assert readers, f"{alert.name}: {r['record']} kept but nothing reads it"
+        checked_records += len(kept)
+    assert checked_records, "no alert reads a recording rule: the transitive case is untested"

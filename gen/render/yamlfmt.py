@@ -12,7 +12,10 @@ _Base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _Dumper(_Base):  # type: ignore[misc,valid-type]
-    pass
+    def ignore_aliases(self, data) -> bool:
+        """Never write anchors (&id001) and aliases: a value shared between two rules is
+        written out at both places, as a reader of the file expects (and it is faster)."""
+        return True
 
 
 def _str(dumper, data: str):
