@@ -1,0 +1,1 @@
+"""The alert webhook relay: Alertmanager notifications in, chat messages out, nothing lost."""
