@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from gen.config import Config, load_config
 from gen.errors import LintError, PromQLError
 from gen.lint import ERROR, Context, Finding, run_checks
-from gen.loader import Catalog, load_catalog
+from gen.dash import build as dash_build
+from gen.loader import Catalog, load_catalog, load_dashboards
 from gen.promql import Analysis, analyze
 from gen.render.docs import DOCS_PATH, alerts_markdown
 from gen.render.kustomize import render_kustomization
@@ -33,6 +34,8 @@ class Compiled:
     rule_files: list[RuleFile]
     analyses: dict[int, Analysis]
     findings: list[Finding] = field(default_factory=list)
+    dashboards: list = field(default_factory=list)  # gen.dash.model.Dashboard, the enabled ones
+    dashboard_uids: set[str] = field(default_factory=set)  # all, disabled ones included
 
     @property
     def warnings(self) -> list[Finding]:
@@ -55,16 +58,27 @@ def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
     return analyses
 
 
-def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC) -> Compiled:
-    """Load, resolve, parse and lint; LintError if any check reports an error."""
+def dashboards_beside(rules_src: str) -> str:
+    """A project keeps dashboards_src/ next to rules_src/: the default for any catalog folder."""
+    return os.path.join(os.path.dirname(os.path.abspath(rules_src)), "dashboards_src")
+
+
+def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards_src: str | None = None) -> Compiled:
+    """Load, resolve, parse and lint; LintError if any check reports an error. Alerts that
+    name a dashboard get their dashboard_url from the dashboards in `dashboards_src`
+    (default: the dashboards_src/ beside `rules_src`)."""
     catalog = load_catalog(rules_src)
+    all_dashboards = load_dashboards(dashboards_src or dashboards_beside(rules_src))
+    dashboards = dash_build.enabled(all_dashboards, config)
+    uids = {d.uid for d in all_dashboards}
     rule_files = resolve(catalog, config)
     analyses = analyze_rules(rule_files)
+    dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
     findings = run_checks(Context(rule_files, analyses, config))
     errors = [f for f in findings if f.level == ERROR]
     if errors:
         raise LintError("\n".join(str(f) for f in errors))
-    return Compiled(config, catalog, rule_files, analyses, findings)
+    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids)
 
 
 def render_docs(compiled: Compiled) -> dict[str, bytes]:
@@ -75,7 +89,9 @@ def render_docs(compiled: Compiled) -> dict[str, bytes]:
 def render(compiled: Compiled) -> dict[str, bytes]:
     """Every file of out/, keyed by its path relative to out/."""
     files = render_rule_files(compiled.rule_files, compiled.config)
-    manifests = [p for p in files if p.startswith(MANIFEST_DIR + "/")]
+    rendered = dash_build.render_all(compiled.dashboards, compiled, compiled.dashboard_uids)
+    files.update(dash_build.render_files(rendered, compiled.config))
+    manifests = [p for p in files if p.startswith((MANIFEST_DIR + "/", dash_build.CONFIGMAP_DIR + "/", dash_build.OPERATOR_DIR + "/"))]
     files["kustomization.yaml"] = render_kustomization(manifests)
     return dict(sorted(files.items()))
 
@@ -94,8 +110,9 @@ def _without_cyclic_gc():
             gc.enable()
 
 
-def build(config_path: str | None = DEFAULT_CONFIG, rules_src: str = DEFAULT_RULES_SRC) -> tuple[Compiled, dict[str, bytes]]:
+def build(config_path: str | None = DEFAULT_CONFIG, rules_src: str = DEFAULT_RULES_SRC,
+          dashboards_src: str | None = None) -> tuple[Compiled, dict[str, bytes]]:
     with _without_cyclic_gc():
         config = load_config(config_path)
-        compiled = compile_rules(config, rules_src)
+        compiled = compile_rules(config, rules_src, dashboards_src)
         return compiled, render(compiled)

@@ -15,8 +15,9 @@ from gen.errors import GenError
 DEFAULT_OUT = os.path.join(ROOT, "out")
 
 DESCRIPTION = """\
-Compile the alert catalog (rules_src/) and your settings (monitoring.yaml) into out/:
-PrometheusRule manifests, plain Prometheus rule files and a kustomization.yaml.
+Compile the alert catalog (rules_src/), the dashboards (dashboards_src/) and your settings
+(monitoring.yaml) into out/: PrometheusRule manifests, plain Prometheus rule files, Grafana
+dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
 
   python -m gen build    validate everything, then replace out/ (untouched on any error)
   python -m gen check    fail if out/ differs from a fresh build (for CI)
@@ -29,6 +30,8 @@ PrometheusRule manifests, plain Prometheus rule files and a kustomization.yaml.
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=DEFAULT_CONFIG, help="settings file (default: monitoring.yaml; defaults if absent)")
     p.add_argument("--rules-src", default=DEFAULT_RULES_SRC, help="catalog folder (default: rules_src/)")
+    p.add_argument("--dashboards-src", default=None,
+                   help="dashboards folder (default: the dashboards_src/ beside the catalog folder)")
 
 
 def _config_path(path: str) -> str | None:
@@ -49,7 +52,7 @@ def _docs_root(args) -> str:
 
 
 def cmd_build(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
     docs = render_docs(compiled)
     _print_warnings(compiled)
     outdir.replace_dir(args.out, files)
@@ -64,7 +67,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
     diff = outdir.compare(args.out, files)
     stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled))
     if diff.clean and not stale_docs:
@@ -79,7 +82,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    compiled, _ = build(_config_path(args.config), args.rules_src)
+    compiled, _ = build(_config_path(args.config), args.rules_src, args.dashboards_src)
     for finding in compiled.findings:
         print(finding)
     rules = sum(len(g.rules) for rf in compiled.rule_files for g in rf.groups)
@@ -90,7 +93,7 @@ def cmd_lint(args) -> int:
 def cmd_test(args) -> int:
     from gen import promtool, testing
 
-    compiled, files = build(_config_path(args.config), args.rules_src)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
     failed = False
     with tempfile.TemporaryDirectory(prefix="gen-test-") as tmp:
         built = os.path.join(tmp, "built")
@@ -112,7 +115,30 @@ def cmd_test(args) -> int:
             if not run.ok:
                 print(run.output, file=sys.stderr)
                 failed = True
+        failed |= _dashboard_data_tests(args, os.path.join(tmp, "dashboards"))
     return 1 if failed else 0
+
+
+def _dashboard_data_tests(args, dest: str) -> bool:
+    """Run every dashboard's fixture through promtool; True if any panel returned no data.
+    Like the alerts' cases, fixtures are written against the defaults, so the dashboards are
+    rendered with the default configuration here."""
+    import json
+
+    from gen import promtool
+    from gen.dash import datatest
+
+    compiled, files = build(None, args.rules_src, args.dashboards_src)
+    pairs = [(d, json.loads(files[f"grafana/{d.uid}.json"])) for d in compiled.dashboards]
+    failed = False
+    for path, groups in datatest.write_tests(dest, pairs, compiled.catalog.selectors):
+        run = promtool.test_rules([os.path.basename(path)], cwd=dest)
+        print(f"promtool test rules {os.path.basename(path)} ({len(groups)} queries): {'ok' if run.ok else 'FAILED'}")
+        if not run.ok:
+            names = datatest.failing(run.output, groups)
+            print("no data: " + "\n         ".join(names) if names else run.output, file=sys.stderr)
+            failed = True
+    return failed
 
 
 def cmd_params(args) -> int:

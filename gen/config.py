@@ -58,6 +58,19 @@ class MultiCluster:
 
 
 @dataclass
+class DashboardOutput:
+    """How built dashboards are packaged for Grafana's sidecar and grafana-operator."""
+
+    namespace: str = "monitoring"
+    configmap_labels: dict[str, str] = field(default_factory=lambda: {"grafana_dashboard": "1"})
+    folder_annotation: str = "grafana_folder"  # the sidecar's folderAnnotation setting
+    folder: str = "Kubernetes"
+    grafana_operator: bool = False  # also write GrafanaDashboard resources
+    operator_instance_labels: dict[str, str] = field(default_factory=lambda: {"dashboards": "grafana"})
+    disabled: list[str] = field(default_factory=list)  # dashboard uids not to build
+
+
+@dataclass
 class Config:
     scrape_interval: str = "30s"
     min_rate_intervals: int = 4
@@ -67,6 +80,7 @@ class Config:
     namespace_scope: str | None = None  # regex; namespaced alerts only watch matching namespaces
     multi_cluster: MultiCluster = field(default_factory=MultiCluster)
     prometheus_rule: RuleMetadata = field(default_factory=RuleMetadata)
+    dashboards: DashboardOutput = field(default_factory=DashboardOutput)
     groups: dict[str, GroupOverride] = field(default_factory=dict)
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
     path: str = "<defaults>"
@@ -145,9 +159,14 @@ TOP_KEYS = (
     "namespace_scope",
     "multi_cluster",
     "prometheus_rule",
+    "dashboards",
     "groups",
     "alerts",
 )
+
+
+DASHBOARD_KEYS = ("namespace", "configmap_labels", "folder_annotation", "folder", "grafana_operator",
+                  "operator_instance_labels", "disabled")
 
 
 def parse_config(data: Any, path: str = "<config>") -> Config:
@@ -185,6 +204,21 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
         cfg.prometheus_rule.labels = r.string_map(meta["labels"], "prometheus_rule.labels")
     if "annotations" in meta:
         cfg.prometheus_rule.annotations = r.string_map(meta["annotations"], "prometheus_rule.annotations")
+
+    dash = r.mapping(data.get("dashboards"), "dashboards", DASHBOARD_KEYS)
+    for key in ("namespace", "folder_annotation", "folder"):
+        if key in dash:
+            setattr(cfg.dashboards, key, r.string(dash[key], f"dashboards.{key}"))
+    for key in ("configmap_labels", "operator_instance_labels"):
+        if key in dash:
+            setattr(cfg.dashboards, key, r.string_map(dash[key], f"dashboards.{key}"))
+    if "grafana_operator" in dash:
+        cfg.dashboards.grafana_operator = r.boolean(dash["grafana_operator"], "dashboards.grafana_operator")
+    if "disabled" in dash:
+        items = dash["disabled"]
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise r.fail("dashboards.disabled", f"expected a list of dashboard uids, got {_kind(items)}")
+        cfg.dashboards.disabled = list(items)
 
     for name, entry in r.mapping(data.get("groups"), "groups").items():
         key = f"groups.{name}"

@@ -26,5 +26,9 @@ class LintError(GenError):
     """One or more lint checks reported errors; the message lists them all."""
 
 
+class DashboardError(GenError):
+    """A dashboard fails validation (layout, ids, units, queries, schema); lists every fault."""
+
+
 class ToolError(GenError):
     """An external tool (promtool) is missing or failed to run."""

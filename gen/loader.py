@@ -67,3 +67,31 @@ def load_catalog(folder: str) -> Catalog:
             raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group")
         modules.append(Module(name=entry[:-3], file=rel, groups=groups))
     return Catalog(modules=modules, selectors=selectors)
+
+
+def load_dashboards(folder: str) -> list:
+    """Every `dashboard` (or `dashboards` list) of the public modules of a dashboards folder."""
+    from gen.dash.model import Dashboard
+
+    if not os.path.isdir(folder):
+        return []
+    folder = os.path.abspath(folder)
+    package = "_dashboards_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
+    found: list = []
+    for entry in sorted(os.listdir(folder)):
+        if not entry.endswith(".py") or entry.startswith("_"):
+            continue
+        module = _import(os.path.join(folder, entry), package)
+        items = getattr(module, "dashboards", None)
+        if items is None:
+            items = [getattr(module, "dashboard", None)]
+        rel = f"{os.path.basename(folder)}/{entry}"
+        if not items or not all(isinstance(d, Dashboard) for d in items):
+            raise DefinitionError(f"{rel}: a dashboard module must define `dashboard` (a Dashboard) or `dashboards`")
+        found.extend(items)
+    seen: dict[str, object] = {}
+    for d in found:
+        if d.uid in seen:
+            raise DefinitionError(f"{d.source}: dashboard uid {d.uid!r} already used at {seen[d.uid]}")
+        seen[d.uid] = d.source
+    return found

@@ -241,8 +241,7 @@ class Resolver:
         if alert.description is not None:
             annotations["description"] = alert.description
         annotations["runbook_url"] = alert.runbook_url or f"{self.config.runbook_url_base}/{alert.name}.md"
-        if alert.dashboard:
-            annotations["dashboard_url"] = f"{self.config.grafana_url}/{alert.dashboard.lstrip('/')}"
+        # dashboard_url is added once the dashboards are known (gen.dash.build.link_alerts)
         annotations.update(alert.annotations)
         if group_cfg:
             annotations.update(group_cfg.annotations)

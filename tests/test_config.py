@@ -299,7 +299,6 @@ groups = [
             summary="down",
             description="{{ $labels.instance }} is down",
             runbook_url="https://wiki.example.org/ServiceDown",
-            dashboard="/d/abc/service",
         ),
         Record("job:errors:rate5m", expr="sum by (job) (rate(errors_total{${app}}[5m]))", labels={"kind": "rec"}),
     ]),
@@ -671,9 +670,3 @@ def test_runbook_url_default(tmp_path):
 def test_runbook_url_base_from_config(tmp_path):
     rules = resolved(tmp_path, {"runbook_url_base": "https://runbooks.example.org/k8s/"})
     assert rules["SlowRequests"].annotations["runbook_url"] == "https://runbooks.example.org/k8s/SlowRequests.md"
-
-
-def test_dashboard_url_uses_grafana_url(tmp_path):
-    rules = resolved(tmp_path, {"grafana_url": "https://g.example.org/"})
-    assert rules["ServiceDown"].annotations["dashboard_url"] == "https://g.example.org/d/abc/service"
-    assert "dashboard_url" not in rules["HighErrors"].annotations

@@ -1,0 +1,134 @@
+"""Dashboards in the build: link alerts to them, render and validate them, package them.
+
+Runs after the rules are compiled: thresholds drawn on panels come from the alerts'
+resolved parameters, so one knob in monitoring.yaml moves the alert and the line together.
+"""
+
+from __future__ import annotations
+
+import json
+
+from gen.config import Config
+from gen.dash import check
+from gen.dash.model import Dashboard
+from gen.dash.render import SCHEMA_VERSION, Context, dashboard_url, render_dashboard
+from gen.errors import ConfigError, DashboardError, DefinitionError
+from gen.model import Alert
+from gen.render.yamlfmt import dump
+from gen.resolve import AlertRule
+
+GRAFANA_DIR = "grafana"  # dashboard JSON, importable through Grafana's UI and API
+CONFIGMAP_DIR = "dashboards"  # ConfigMaps for Grafana's dashboard sidecar
+OPERATOR_DIR = "grafana-operator"  # GrafanaDashboard resources
+
+
+def enabled(dashboards: list[Dashboard], config: Config) -> list[Dashboard]:
+    uids = {d.uid for d in dashboards}
+    for uid in config.dashboards.disabled:
+        if uid not in uids:
+            raise ConfigError(f"{config.path}: dashboards.disabled: no dashboard with uid {uid!r} "
+                              f"(known: {', '.join(sorted(uids)) or 'none'})")
+    return [d for d in dashboards if d.uid not in config.dashboards.disabled]
+
+
+def link_alerts(rule_files, analyses, dashboards: list[Dashboard], all_uids: set[str], config: Config) -> None:
+    """Give each alert that names a dashboard a `dashboard_url` annotation: the dashboard's uid
+    with every variable the alert's labels can fill ({{ $labels.x }})."""
+    by_uid = {d.uid: d for d in dashboards}
+    for rf in rule_files:
+        for group in rf.groups:
+            for rule in group.rules:
+                if not isinstance(rule, AlertRule) or not rule.definition.dashboard:
+                    continue
+                uid = rule.definition.dashboard
+                if uid not in all_uids:
+                    raise DefinitionError(f"{rule.source}: alert {rule.name}: dashboard {uid!r} does not exist "
+                                          f"(known: {', '.join(sorted(all_uids)) or 'none'})")
+                if uid not in by_uid or "dashboard_url" in rule.annotations:  # disabled, or set by hand
+                    continue
+                labels = analyses[id(rule)].labels
+                carried = (lambda name: labels is not None and (name in labels.exact if labels.exact is not None else labels.can_have(name)))
+                values = {}
+                if config.multi_cluster.enabled and carried(config.multi_cluster.label):
+                    values["cluster"] = f"{{{{ $labels.{config.multi_cluster.label} }}}}"
+                for var in by_uid[uid].variables:
+                    if carried(var.series_label):
+                        values[var.name] = f"{{{{ $labels.{var.series_label} }}}}"
+                rule.annotations["dashboard_url"] = dashboard_url(config.grafana_url, uid, values)
+
+
+def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> list[tuple[Dashboard, dict]]:
+    """Rendered and validated dashboards; one DashboardError listing every fault."""
+    config = compiled.config
+    params = {}
+    for rf in compiled.rule_files:
+        for group in rf.groups:
+            for rule in group.rules:
+                if isinstance(rule, AlertRule):
+                    params[rule.name] = rule.params
+    known = {r.name for m in compiled.catalog.modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
+    ctx = Context(config, {**compiled.catalog.selectors, **config.selectors}, params, known, set(all_uids))
+    try:
+        from gen.dash import schema  # the committed JSON Schema of Grafana's dashboard model
+        version, validate = schema.SCHEMA_VERSION, schema.validate
+    except ImportError:  # until the schema lands
+        version, validate = SCHEMA_VERSION, (lambda data: [])
+
+    out, errors = [], []
+    for d in dashboards:
+        try:
+            data = render_dashboard(d, ctx, version)
+        except DefinitionError as exc:
+            errors.append(str(exc))
+            continue
+        found = check.check_structure(data) + check.check_queries(data) + validate(data)
+        errors += [f"{d.source}: {e}" for e in found]
+        out.append((d, data))
+    if errors:
+        raise DashboardError("\n".join(errors))
+    return out
+
+
+def _name(uid: str) -> str:
+    return "grafana-dashboard-" + uid.lower().replace("_", "-")
+
+
+def _json(data: dict) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def render_files(rendered: list[tuple[Dashboard, dict]], config: Config) -> dict[str, bytes]:
+    """out/grafana/<uid>.json, a sidecar ConfigMap per dashboard, and (when switched on)
+    a GrafanaDashboard per dashboard for grafana-operator."""
+    opts = config.dashboards
+    files = {}
+    header = b"# Generated by `python -m gen build` from dashboards_src/. Do not edit.\n"
+    for _, data in rendered:
+        uid = data["uid"]
+        text = _json(data)
+        files[f"{GRAFANA_DIR}/{uid}.json"] = text
+        cm = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": _name(uid),
+                "namespace": opts.namespace,
+                "labels": dict(sorted(opts.configmap_labels.items())),
+                "annotations": {opts.folder_annotation: opts.folder},
+            },
+            "data": {f"{uid}.json": text.decode("utf-8")},
+        }
+        files[f"{CONFIGMAP_DIR}/{uid}.yaml"] = header + dump(cm)
+        if opts.grafana_operator:
+            gd = {
+                "apiVersion": "grafana.integreatly.org/v1beta1",
+                "kind": "GrafanaDashboard",
+                "metadata": {"name": _name(uid), "namespace": opts.namespace},
+                "spec": {
+                    "instanceSelector": {"matchLabels": dict(sorted(opts.operator_instance_labels.items()))},
+                    "folder": opts.folder,
+                    "json": text.decode("utf-8"),
+                },
+            }
+            files[f"{OPERATOR_DIR}/{uid}.yaml"] = header + dump(gd)
+    return files

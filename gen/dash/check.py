@@ -1,0 +1,133 @@
+"""Build-time checks of rendered dashboards: grid, ids, datasource and unit on every panel,
+every query parses once Grafana's variables and macros are filled in.
+
+Each message names the dashboard, the panel (title and id) and where it was defined.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import promql_parser
+
+from gen.dash.model import GRID_COLUMNS
+
+_MACROS = ("__rate_interval", "__interval", "__range", "__range_s", "__interval_ms")
+_VARIABLE = re.compile(r"\$\{(\w+)(?::[\w]+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One PromQL query of a dashboard: a panel target or a variable's label_values()."""
+
+    dashboard: str
+    panel_id: int | None  # None for a variable
+    title: str  # panel title, or "variable <name>"
+    ref: str  # target refId, or the variable name
+    expr: str
+
+    @property
+    def where(self) -> str:
+        if self.panel_id is None:
+            return f"dashboard {self.dashboard}: {self.title}"
+        return f"dashboard {self.dashboard}: panel {self.title!r} (id {self.panel_id}) target {self.ref}"
+
+
+def panels(data: dict):
+    """Every panel, the ones inside collapsed rows included."""
+    for p in data.get("panels", []):
+        yield p
+        yield from p.get("panels", [])
+
+
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*$", re.S)
+
+
+def queries(data: dict) -> list[Query]:
+    uid = data["uid"]
+    out = []
+    for var in data.get("templating", {}).get("list", []):
+        if var.get("type") != "query":
+            continue
+        q = var["query"]["query"] if isinstance(var.get("query"), dict) else var.get("query", "")
+        m = _LABEL_VALUES.match(q)
+        out.append(Query(uid, None, f"variable {var['name']}", var["name"], m.group(1) if m else q))
+    for p in panels(data):
+        for t in p.get("targets", []):
+            if t.get("expr"):
+                out.append(Query(uid, p.get("id"), p.get("title", ""), t.get("refId", "?"), t["expr"]))
+    return out
+
+
+def fill(expr: str, values: dict[str, str], macros: dict[str, str]) -> str:
+    """The query as Grafana would send it, with `values` for variables and `macros` for
+    $__rate_interval & co. KeyError(name) for a variable with no value."""
+
+    def repl(m: re.Match) -> str:
+        name = m.group(1) or m.group(2) or m.group(3)
+        if name in macros:
+            return macros[name]
+        if name in values:
+            return values[name]
+        raise KeyError(name)
+
+    return _VARIABLE.sub(repl, expr)
+
+
+PARSE_MACROS = {"__rate_interval": "5m", "__interval": "1m", "__range": "1h", "__range_s": "3600", "__interval_ms": "60000"}
+
+
+def check_structure(data: dict) -> list[str]:
+    """Unique ids, panels inside the 24 columns, no overlaps, a datasource and unit on each."""
+    errors = []
+    uid = data["uid"]
+    seen: dict[int, str] = {}
+    boxes: list[tuple[str, int, int, int, int]] = []
+    for p in panels(data):
+        title = p.get("title", "")
+        what = f"panel {title!r} (id {p.get('id')})"
+        pid = p.get("id")
+        if not isinstance(pid, int):
+            errors.append(f"dashboard {uid}: {what}: no numeric id")
+        elif pid in seen:
+            errors.append(f"dashboard {uid}: {what}: id {pid} already used by panel {seen[pid]!r}")
+        else:
+            seen[pid] = title
+        pos = p.get("gridPos") or {}
+        x, y, w, h = (pos.get(k) for k in ("x", "y", "w", "h"))
+        if not all(isinstance(v, int) for v in (x, y, w, h)):
+            errors.append(f"dashboard {uid}: {what}: gridPos must have integer x, y, w, h")
+            continue
+        if x < 0 or y < 0 or w < 1 or h < 1 or x + w > GRID_COLUMNS:
+            errors.append(f"dashboard {uid}: {what}: gridPos x={x} w={w} does not fit the {GRID_COLUMNS} columns")
+        for other, ox, oy, ow, oh in boxes:
+            if x < ox + ow and ox < x + w and y < oy + oh and oy < y + h:
+                errors.append(f"dashboard {uid}: {what}: overlaps {other}")
+        boxes.append((what, x, y, w, h))
+        if p.get("type") == "row":
+            continue
+        ds = p.get("datasource")
+        if not isinstance(ds, dict) or not ds.get("uid"):
+            errors.append(f"dashboard {uid}: {what}: no datasource reference")
+        if not p.get("fieldConfig", {}).get("defaults", {}).get("unit"):
+            errors.append(f"dashboard {uid}: {what}: no unit (set unit=... on the panel: 'percent', 'bytes', 'short', ...)")
+    return errors
+
+
+def check_queries(data: dict) -> list[str]:
+    """Every query parses with promql-parser once variables and macros are filled in, and uses
+    no variable the dashboard does not declare."""
+    declared = {v["name"]: "placeholder" for v in data.get("templating", {}).get("list", [])}
+    errors = []
+    for q in queries(data):
+        try:
+            text = fill(q.expr, declared, PARSE_MACROS)
+        except KeyError as exc:
+            errors.append(f"{q.where}: uses ${exc.args[0]}, which the dashboard does not declare")
+            continue
+        try:
+            promql_parser.parse(text)
+        except ValueError as exc:
+            errors.append(f"{q.where}: PromQL does not parse: {exc}\n    {text}")
+    return errors

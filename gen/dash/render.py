@@ -1,0 +1,225 @@
+"""Dashboard -> Grafana dashboard JSON (current model), with everything grafanalib leaves out
+or writes in legacy form fixed: grid positions, datasource references as objects, panel ids,
+alert thresholds, links, template variables, no explicit nulls.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from grafanalib._gen import DashboardEncoder
+
+from gen.config import Config
+from gen.dash.layout import Placed, place
+from gen.dash.model import AlertLine, Dashboard, Link, Variable
+from gen.errors import DefinitionError
+from gen.resolve import substitute_expr
+
+SCHEMA_VERSION = 39  # Grafana 11; replaced by the pinned schema's number once it is committed
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+
+# Panel keys grafanalib writes that the current model no longer has.
+_LEGACY_PANEL_KEYS = {"span", "minSpan", "height", "error", "cacheTimeout", "editable", "hideTimeOverride",
+                      "repeatDirection", "maxPerRow", "transparent", "timeFrom", "timeShift", "maxDataPoints"}
+_LEGACY_TARGET_KEYS = {"query", "target", "metric", "step", "intervalFactor"}
+
+
+@dataclass
+class Context:
+    """What rendering needs from the rest of the build."""
+
+    config: Config
+    selectors: dict[str, str]  # catalog defaults + monitoring.yaml, without the cluster matcher
+    alert_params: dict[str, dict[str, Any]]  # enabled alert -> resolved parameter values
+    known_alerts: set[str]  # every alert of the catalog, disabled ones included
+    uids: set[str] = field(default_factory=set)
+
+    @property
+    def cluster_label(self) -> str | None:
+        mc = self.config.multi_cluster
+        return mc.label if mc.enabled else None
+
+    def expr_selectors(self) -> dict[str, str]:
+        """Selectors as dashboards use them: with multi-cluster on, narrowed to `$cluster`."""
+        label = self.cluster_label
+        if not label:
+            return self.selectors
+        matcher = f'{label}="$cluster"'
+        return {k: f"{v}, {matcher}" if v.strip() else matcher for k, v in self.selectors.items()}
+
+
+def _plain(obj) -> Any:
+    """grafanalib objects -> JSON-able data, through its own encoder."""
+    return json.loads(json.dumps(obj, cls=DashboardEncoder))
+
+
+def _drop_nulls(value):
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def _where(dashboard: Dashboard, placed: Placed) -> str:
+    title = getattr(placed.cell.panel, "title", "") or ""
+    return f"{placed.cell.source}: dashboard {dashboard.uid}: panel {title!r}"
+
+
+def _link_url(link: Link, ctx: Context, where: str) -> str:
+    if link.dashboard not in ctx.uids:
+        raise DefinitionError(f"{where}: link {link.title!r} points at dashboard {link.dashboard!r}, which does not exist")
+    params = ["${__url_time_range}", "var-datasource=${datasource}"]
+    if ctx.cluster_label:
+        params.append("var-cluster=${cluster}")
+    params += [f"var-{k}={v}" for k, v in link.vars.items()]
+    return f"/d/{link.dashboard}?{'&'.join(params)}"
+
+
+def _threshold_steps(lines: list[AlertLine], ctx: Context, where: str) -> list[dict]:
+    steps = []
+    for line in lines:
+        if line.alert not in ctx.known_alerts:
+            raise DefinitionError(f"{where}: alert line names alert {line.alert!r}, which the catalog does not have")
+        params = ctx.alert_params.get(line.alert)
+        if params is None:  # disabled in monitoring.yaml: it cannot fire, draw no line
+            continue
+        if line.param not in params:
+            known = ", ".join(sorted(params)) or "none"
+            raise DefinitionError(f"{where}: alert {line.alert} has no parameter {line.param!r} (known: {known})")
+        value = params[line.param]
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise DefinitionError(f"{where}: parameter {line.alert}.{line.param} is {value!r}, not a number")
+        steps.append({"color": line.color, "value": round(value * line.scale, 10)})
+    return sorted(steps, key=lambda s: s["value"])
+
+
+def _panel(dashboard: Dashboard, placed: Placed, panel_id: int, ctx: Context) -> dict:
+    where = _where(dashboard, placed)
+    data = _drop_nulls(_plain(placed.cell.panel))
+    for key in _LEGACY_PANEL_KEYS:
+        data.pop(key, None)
+    data["id"] = panel_id
+    data["gridPos"] = {"h": placed.h, "w": placed.w, "x": placed.x, "y": placed.y}
+    data["datasource"] = dict(DATASOURCE)
+    selectors = ctx.expr_selectors()
+    targets = []
+    for n, target in enumerate(data.get("targets", [])):
+        for key in _LEGACY_TARGET_KEYS:
+            target.pop(key, None)
+        target["datasource"] = dict(DATASOURCE)
+        target["refId"] = target.get("refId") or chr(ord("A") + n)
+        if "expr" in target:
+            target["expr"] = substitute_expr(target["expr"], selectors, f"{where}: target {target['refId']}")
+        targets.append(target)
+    if targets:
+        data["targets"] = targets
+    defaults = data.setdefault("fieldConfig", {}).setdefault("defaults", {})
+    # grafanalib writes the base threshold step's value as the string "null".
+    for step in defaults.get("thresholds", {}).get("steps", []):
+        if step.get("value") == "null":
+            step["value"] = None
+    alert_steps = _threshold_steps(placed.cell.alerts, ctx, where)
+    if alert_steps:
+        base = {"color": "green", "value": None}
+        defaults["thresholds"] = {"mode": "absolute", "steps": [base, *alert_steps]}
+        if data.get("type") == "timeseries":
+            defaults.setdefault("custom", {})["thresholdsStyle"] = {"mode": "line+area" if len(alert_steps) == 1 else "line"}
+    elif "thresholds" in defaults and not defaults["thresholds"].get("steps"):
+        defaults["thresholds"] = {"mode": "absolute", "steps": [{"color": "green", "value": None}]}
+    if placed.cell.links:
+        defaults["links"] = [{"title": l.title, "url": _link_url(l, ctx, where)} for l in placed.cell.links]
+    return data
+
+
+def _variable(var: Variable, selectors: dict[str, str], dashboard: Dashboard) -> dict:
+    query = substitute_expr(var.query, selectors, f"{dashboard.source}: dashboard {dashboard.uid}: variable {var.name}")
+    out: dict = {
+        "type": "query",
+        "name": var.name,
+        "label": var.title or var.name.capitalize(),
+        "datasource": dict(DATASOURCE),
+        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+        "definition": query,
+        "refresh": 2,  # on time range change: pods come and go
+        "sort": 1,
+        "multi": var.multi,
+        "includeAll": var.include_all,
+        "hide": 2 if var.hide else 0,
+        "current": {},
+        "options": [],
+    }
+    if var.all_value is not None:
+        out["allValue"] = var.all_value
+    if var.regex:
+        out["regex"] = var.regex
+    return out
+
+
+def _variables(dashboard: Dashboard, ctx: Context) -> list[dict]:
+    out = [{
+        "type": "datasource", "name": "datasource", "label": "Data source", "query": "prometheus",
+        "current": {}, "hide": 0, "refresh": 1, "regex": "", "options": [],
+    }]
+    if ctx.cluster_label:  # its own query is not narrowed to $cluster
+        cluster = Variable("cluster", f"label_values(kube_node_info{{${{kube_state_metrics}}}}, {ctx.cluster_label})")
+        out.append(_variable(cluster, ctx.selectors, dashboard))
+    out += [_variable(v, ctx.expr_selectors(), dashboard) for v in dashboard.variables]
+    return out
+
+
+def render_dashboard(dashboard: Dashboard, ctx: Context, schema_version: int = SCHEMA_VERSION) -> dict:
+    panels: list[dict] = []
+    next_id = 1
+    for prow in place(dashboard.rows):
+        row = {"type": "row", "title": prow.row.title, "id": next_id, "collapsed": prow.row.collapsed,
+               "gridPos": {"h": 1, "w": 24, "x": 0, "y": prow.y}, "panels": []}
+        next_id += 1
+        children = []
+        for placed in prow.panels:
+            children.append(_panel(dashboard, placed, next_id, ctx))
+            next_id += 1
+        if prow.row.collapsed:
+            row["panels"] = children
+            panels.append(row)
+        else:
+            panels.append(row)
+            panels.extend(children)
+    links = []
+    for uid in dashboard.links:
+        if uid not in ctx.uids:
+            raise DefinitionError(f"{dashboard.source}: dashboard {dashboard.uid}: links to {uid!r}, which does not exist")
+        links.append({"type": "link", "title": uid, "url": f"/d/{uid}", "includeVars": True, "keepTime": True,
+                      "asDropdown": False, "icon": "dashboard", "tags": [], "targetBlank": False, "tooltip": ""})
+    return {
+        "uid": dashboard.uid,
+        "title": dashboard.title,
+        "description": dashboard.description,
+        "tags": sorted(set(dashboard.tags) | {"kubernetes", "generated"}),
+        "editable": True,
+        "graphTooltip": 1,
+        "timezone": "browser",
+        "schemaVersion": schema_version,
+        "version": 1,
+        "time": {"from": dashboard.time_from, "to": "now"},
+        "refresh": dashboard.refresh,
+        "fiscalYearStartMonth": 0,
+        "liveNow": False,
+        "weekStart": "",
+        "annotations": {"list": [{
+            "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
+            "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
+        }]},
+        "links": links,
+        "templating": {"list": _variables(dashboard, ctx)},
+        "panels": panels,
+    }
+
+
+def dashboard_url(grafana_url: str, uid: str, variables: dict[str, str]) -> str:
+    """A link into a dashboard with variables set; values may hold Go templates ({{ $labels.x }})."""
+    query = "&".join(f"var-{quote(k)}={v}" for k, v in variables.items())
+    return f"{grafana_url}/d/{uid}" + (f"?{query}" if query else "")
