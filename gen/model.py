@@ -45,7 +45,7 @@ def _display_path(file: str, cwd: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _in_gen(filename: str) -> bool:
     """Frames of the engine itself (or generated code) are not where a definition was written."""
-    return filename.startswith("<") or os.path.dirname(os.path.abspath(filename)) == _GEN_DIR
+    return filename.startswith("<") or os.path.abspath(filename).startswith(_GEN_DIR + os.sep)
 
 
 def _caller() -> Source:

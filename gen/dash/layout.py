@@ -28,18 +28,18 @@ class PlacedRow:
     panels: list[Placed]
 
 
-def _widths(cells: list[Cell], row: Row) -> list[int]:
+def _widths(cells: list[Cell], row: Row, what: str) -> list[int]:
     """Explicit widths stay; cells without one share the columns the others leave equally
     (the leftmost get one less when it does not divide). Only explicit widths can wrap."""
     for c in cells:
         if c.width is not None and not 1 <= c.width <= GRID_COLUMNS:
-            raise DefinitionError(f"{c.source}: row {row.title!r}: width {c.width} is outside 1..{GRID_COLUMNS}")
+            raise DefinitionError(f"{c.source}: {what}row {row.title!r}: width {c.width} is outside 1..{GRID_COLUMNS}")
     free = [i for i, c in enumerate(cells) if c.width is None]
     widths = [c.width or 0 for c in cells]
     if free:
         left = GRID_COLUMNS - sum(widths)
         if left < 2 * len(free):
-            raise DefinitionError(f"{row.source}: row {row.title!r}: {len(free)} panels without a width share "
+            raise DefinitionError(f"{row.source}: {what}row {row.title!r}: {len(free)} panels without a width share "
                                   f"{max(left, 0)} columns; give widths or split the row")
         per, extra = divmod(left, len(free))
         for n, i in enumerate(free):
@@ -47,7 +47,7 @@ def _widths(cells: list[Cell], row: Row) -> list[int]:
     return widths
 
 
-def place(rows: list[Row]) -> list[PlacedRow]:
+def place(rows: list[Row], dashboard: str = "") -> list[PlacedRow]:
     """Coordinates for every row header and panel; panels wrap when a line's 24 columns fill."""
     placed: list[PlacedRow] = []
     y = 0
@@ -57,7 +57,7 @@ def place(rows: list[Row]) -> list[PlacedRow]:
         y += 1  # the row header takes one grid unit
         x, line_h = 0, 0
         out = []
-        for c, w in zip(cells, _widths(cells, row)):
+        for c, w in zip(cells, _widths(cells, row, f"dashboard {dashboard}: " if dashboard else "")):
             h = c.height or row.height
             if x + w > GRID_COLUMNS:
                 x, y = 0, y + line_h

@@ -165,7 +165,7 @@ def _variables(dashboard: Dashboard, ctx: Context) -> list[dict]:
         "current": {}, "hide": 0, "refresh": 1, "regex": "", "options": [],
     }]
     if ctx.cluster_label:  # its own query is not narrowed to $cluster
-        cluster = Variable("cluster", f"label_values(kube_node_info{{${{kube_state_metrics}}}}, {ctx.cluster_label})")
+        cluster = Variable("cluster", f"label_values(up, {ctx.cluster_label})")  # every scraped target has up
         out.append(_variable(cluster, ctx.selectors, dashboard))
     out += [_variable(v, ctx.expr_selectors(), dashboard) for v in dashboard.variables]
     return out
@@ -174,7 +174,7 @@ def _variables(dashboard: Dashboard, ctx: Context) -> list[dict]:
 def render_dashboard(dashboard: Dashboard, ctx: Context, schema_version: int = SCHEMA_VERSION) -> dict:
     panels: list[dict] = []
     next_id = 1
-    for prow in place(dashboard.rows):
+    for prow in place(dashboard.rows, dashboard.uid):
         row = {"type": "row", "title": prow.row.title, "id": next_id, "collapsed": prow.row.collapsed,
                "gridPos": {"h": 1, "w": 24, "x": 0, "y": prow.y}, "panels": []}
         next_id += 1

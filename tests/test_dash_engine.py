@@ -1,0 +1,232 @@
+"""The dashboard engine on small hand-made catalogs: layout, thresholds from alert parameters,
+alert -> dashboard links, packaging, and every kind of bad dashboard named precisely."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gen import outdir
+from gen.build import build
+from gen.cli import main
+from gen.dash.check import check_queries, check_structure
+from gen.dash.layout import place
+from gen.dash.model import Cell, Row
+from gen.errors import ConfigError, DashboardError, DefinitionError
+
+
+@pytest.fixture(autouse=True)
+def _no_bytecode(monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+
+
+RULES = '''
+from gen.model import Alert, Case, Fire, Group
+groups = [Group("demo", [
+    Alert("PodHot", expr="100 * rate(cpu_seconds_total{${app}}[5m]) > ${threshold}", params={"threshold": 75},
+          severity="warning", summary="hot", description="{{ $labels.namespace }}/{{ $labels.pod }} hot",
+          dashboard="demo-pod"),
+    Alert("NsBusy", expr="sum by (namespace) (rate(cpu_seconds_total{${app}}[5m])) > ${threshold}", params={"threshold": 4},
+          severity="info", summary="busy", description="{{ $labels.namespace }} busy", dashboard="demo-pod"),
+])]
+'''
+
+DASH = '''
+from grafanalib.core import Target, TimeSeries
+from gen.dash.model import AlertLine, Dashboard, Fixture, Link, Row, Variable, cell
+
+def ts(title, expr, unit="percent"):
+    return TimeSeries(title=title, unit=unit, targets=[Target(expr=expr, legendFormat="{{pod}}", refId="A")])
+
+dashboard = Dashboard(
+    uid="demo-pod", title="Demo pod",
+    variables=[Variable("namespace", "label_values(cpu_seconds_total{${app}}, namespace)"),
+               Variable("pod", 'label_values(cpu_seconds_total{${app}, namespace="$namespace"}, pod)')],
+    rows=[Row("CPU", [
+        cell(ts("CPU %", 'BODY'), alert=AlertLine("PodHot")),
+        cell(ts("CPU % x2", '100 * rate(cpu_seconds_total{${app}, pod="$pod"}[$__rate_interval])'), width=6,
+             links=[Link("same", "demo-pod", {"pod": "${__field.labels.pod}"})]),
+    ])],
+    fixture=Fixture(series={'cpu_seconds_total{${app}, namespace="shop", pod="web-1"}': "0+30x20"},
+                    vars={"namespace": "shop", "pod": "web-1"}),
+)
+'''
+GOOD_BODY = '100 * rate(cpu_seconds_total{${app}, namespace="$namespace", pod="$pod"}[$__rate_interval])'
+
+
+def project(tmp_path: Path, dash: str = DASH, body: str = GOOD_BODY, rules: str = RULES) -> Path:
+    (tmp_path / "rules_src").mkdir(exist_ok=True)
+    (tmp_path / "rules_src" / "_selectors.py").write_text('SELECTORS = {"app": \'job="app"\'}\n')
+    (tmp_path / "rules_src" / "demo.py").write_text(textwrap.dedent(rules))
+    (tmp_path / "dashboards_src").mkdir(exist_ok=True)
+    (tmp_path / "dashboards_src" / "demo.py").write_text(textwrap.dedent(dash).replace("BODY", body))
+    return tmp_path / "rules_src"
+
+
+def config(tmp_path: Path, data: dict) -> str:
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def rendered(files) -> dict:
+    return json.loads(files["grafana/demo-pod.json"])
+
+
+def panel(data: dict, title: str) -> dict:
+    return next(p for p in data["panels"] if p.get("title") == title)
+
+
+# --- layout -------------------------------------------------------------------------------
+
+
+def test_cells_without_width_share_what_is_left():
+    rows = place([Row("r", [Cell("a", 6), Cell("b"), Cell("c")], height=5)])
+    assert [(p.x, p.y, p.w, p.h) for p in rows[0].panels] == [(0, 1, 6, 5), (6, 1, 9, 5), (15, 1, 9, 5)]
+
+
+def test_uneven_share_gives_the_last_cells_the_extra_column():
+    rows = place([Row("r", [Cell("a"), Cell("b"), Cell("c"), Cell("d"), Cell("e")])])
+    assert [p.w for p in rows[0].panels] == [4, 5, 5, 5, 5]
+
+
+def test_explicit_widths_wrap_and_rows_stack():
+    rows = place([Row("one", [Cell("a", 16), Cell("b", 16, height=4)], height=6), Row("two", [Cell("c")])])
+    a, b = rows[0].panels
+    assert (a.x, a.y, b.x, b.y, b.h) == (0, 1, 0, 7, 4)
+    assert rows[1].y == 11 and rows[1].panels[0].y == 12 and rows[1].panels[0].w == 24
+
+
+def test_too_many_free_cells_for_the_columns_left_is_an_error():
+    with pytest.raises(DefinitionError, match="share 2 columns"):
+        place([Row("r", [Cell("a", 22), Cell("b"), Cell("c")])])
+
+
+# --- structure and query checks ------------------------------------------------------------
+
+
+def _dash(*panels):
+    return {"uid": "d", "templating": {"list": [{"name": "namespace", "type": "custom"}]}, "panels": list(panels)}
+
+
+def _p(pid, x, y, w=12, h=8, unit="short", **extra):
+    return {"id": pid, "title": f"p{pid}", "type": "timeseries", "gridPos": {"x": x, "y": y, "w": w, "h": h},
+            "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            "fieldConfig": {"defaults": {"unit": unit} if unit else {}}, **extra}
+
+
+def test_structure_faults_are_named():
+    errors = check_structure(_dash(_p(1, 0, 0), _p(1, 6, 4), _p(3, 20, 20, w=8), _p(4, 0, 30, unit=None),
+                                   {**_p(5, 12, 30), "datasource": "prom"}))
+    text = "\n".join(errors)
+    assert "panel 'p1' (id 1): id 1 already used by panel 'p1'" in text
+    assert "panel 'p1' (id 1): overlaps panel 'p1' (id 1)" in text
+    assert "panel 'p3' (id 3): gridPos x=20 w=8 does not fit the 24 columns" in text
+    assert "panel 'p4' (id 4): no unit" in text
+    assert "panel 'p5' (id 5): no datasource reference" in text
+    assert check_structure(_dash(_p(1, 0, 0), _p(2, 12, 0), _p(3, 0, 8, w=24))) == []
+
+
+def test_query_faults_are_named():
+    errors = check_queries(_dash(
+        _p(1, 0, 0, targets=[{"refId": "A", "expr": 'sum(rate(x{namespace="$namespace"}[$__rate_interval]))'}]),
+        _p(2, 0, 8, targets=[{"refId": "B", "expr": 'sum(rate(x{pod="$pod"}[5m]))'}]),
+        _p(3, 0, 16, targets=[{"refId": "C", "expr": "sum(rate(x[5m])"}]),
+    ))
+    assert len(errors) == 2
+    assert errors[0] == "dashboard d: panel 'p2' (id 2) target B: uses $pod, which the dashboard does not declare"
+    assert errors[1].startswith("dashboard d: panel 'p3' (id 3) target C: PromQL does not parse:")
+
+
+# --- the build ------------------------------------------------------------------------------
+
+
+def test_threshold_line_follows_the_alert_parameter(tmp_path):
+    src = project(tmp_path)
+    _, files = build(None, str(src))
+    steps = panel(rendered(files), "CPU %")["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps == [{"color": "green", "value": None}, {"color": "red", "value": 75}]
+    _, files = build(config(tmp_path, {"alerts": {"PodHot": {"threshold": 90}}}), str(src))
+    assert panel(rendered(files), "CPU %")["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"] == 90
+    _, files = build(config(tmp_path, {"alerts": {"PodHot": {"disabled": True}}}), str(src))
+    assert "thresholds" not in panel(rendered(files), "CPU %")["fieldConfig"]["defaults"] or \
+        len(panel(rendered(files), "CPU %")["fieldConfig"]["defaults"]["thresholds"]["steps"]) == 1
+
+
+def test_alerts_link_to_their_dashboard_with_the_variables_their_labels_fill(tmp_path):
+    src = project(tmp_path)
+    compiled, files = build(config(tmp_path, {"grafana_url": "https://g.example.org/"}), str(src))
+    alerts = {r["alert"]: r for g in yaml.safe_load(files["rules/demo.yaml"])["groups"] for r in g["rules"]}
+    assert alerts["PodHot"]["annotations"]["dashboard_url"] == \
+        "https://g.example.org/d/demo-pod?var-namespace={{ $labels.namespace }}&var-pod={{ $labels.pod }}"
+    # sum by (namespace): no pod label to fill var-pod with
+    assert alerts["NsBusy"]["annotations"]["dashboard_url"] == \
+        "https://g.example.org/d/demo-pod?var-namespace={{ $labels.namespace }}"
+
+
+def test_unknown_dashboard_on_an_alert_names_the_alert(tmp_path):
+    src = project(tmp_path, rules=RULES.replace('dashboard="demo-pod"),\n    Alert("NsBusy"', 'dashboard="nope"),\n    Alert("NsBusy"'))
+    with pytest.raises(DefinitionError, match=r"demo.py:\d+: alert PodHot: dashboard 'nope' does not exist"):
+        build(None, str(src))
+
+
+def test_sidecar_configmaps_and_operator_resources(tmp_path):
+    src = project(tmp_path)
+    cfg = config(tmp_path, {"dashboards": {"namespace": "grafana", "folder": "K8s", "grafana_operator": True,
+                                           "configmap_labels": {"grafana_dashboard": "1", "team": "sre"}}})
+    _, files = build(cfg, str(src))
+    cm = yaml.safe_load(files["dashboards/demo-pod.yaml"])
+    assert cm["kind"] == "ConfigMap" and cm["metadata"]["namespace"] == "grafana"
+    assert cm["metadata"]["labels"] == {"grafana_dashboard": "1", "team": "sre"}
+    assert cm["metadata"]["annotations"] == {"grafana_folder": "K8s"}
+    assert json.loads(cm["data"]["demo-pod.json"]) == rendered(files)
+    gd = yaml.safe_load(files["grafana-operator/demo-pod.yaml"])
+    assert gd["kind"] == "GrafanaDashboard" and json.loads(gd["spec"]["json"])["uid"] == "demo-pod"
+    resources = yaml.safe_load(files["kustomization.yaml"])["resources"]
+    assert {"dashboards/demo-pod.yaml", "grafana-operator/demo-pod.yaml"} <= set(resources)
+
+
+def test_disabled_dashboard_is_not_built_and_unknown_uid_is_an_error(tmp_path):
+    src = project(tmp_path)
+    _, files = build(config(tmp_path, {"dashboards": {"disabled": ["demo-pod"]}}), str(src))
+    assert not any(p.startswith(("grafana/", "dashboards/")) for p in files)
+    with pytest.raises(ConfigError, match="dashboards.disabled: no dashboard with uid 'nope'"):
+        build(config(tmp_path, {"dashboards": {"disabled": ["nope"]}}), str(src))
+
+
+def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_path):
+    src = project(tmp_path)
+    _, files = build(config(tmp_path, {"multi_cluster": {"enabled": True}}), str(src))
+    data = rendered(files)
+    assert [v["name"] for v in data["templating"]["list"]][:2] == ["datasource", "cluster"]
+    assert 'cluster="$cluster"' in panel(data, "CPU %")["targets"][0]["expr"]
+    assert "var-cluster=${cluster}" in panel(data, "CPU % x2")["fieldConfig"]["defaults"]["links"][0]["url"]
+
+
+@pytest.mark.parametrize("dash, body, fragment", [
+    (DASH, 'sum(rate(cpu_seconds_total{${app}}[5m])', "panel 'CPU %' (id 2) target A: PromQL does not parse"),
+    (DASH, 'rate(cpu_seconds_total{${app}, node="$node"}[5m])', "panel 'CPU %' (id 2) target A: uses $node, which the dashboard does not declare"),
+    (DASH, 'rate(x{${nope}}[5m])', "unknown placeholder"),
+    (DASH.replace('AlertLine("PodHot")', 'AlertLine("Nope")'), GOOD_BODY, "alert line names alert 'Nope', which the catalog does not have"),
+    (DASH.replace('AlertLine("PodHot")', 'AlertLine("PodHot", param="limit")'), GOOD_BODY, "alert PodHot has no parameter 'limit'"),
+    (DASH.replace('unit="percent"', 'unit=""'), GOOD_BODY, "no unit"),
+    (DASH.replace('Link("same", "demo-pod"', 'Link("same", "gone"'), GOOD_BODY, "points at dashboard 'gone', which does not exist"),
+    (DASH.replace("width=6", "width=30"), GOOD_BODY, "width 30 is outside 1..24"),
+])
+def test_bad_dashboard_fails_the_build_names_it_and_leaves_out_untouched(tmp_path, capsys, dash, body, fragment):
+    src = project(tmp_path)
+    out = tmp_path / "out"
+    assert main(["build", "--rules-src", str(src), "--out", str(out), "--config", config(tmp_path, {})]) == 0
+    before = outdir.read_tree(str(out))
+    project(tmp_path, dash=dash, body=body)
+    capsys.readouterr()
+    assert main(["build", "--rules-src", str(src), "--out", str(out), "--config", config(tmp_path, {})]) != 0
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "demo" in err  # names the dashboard (uid) or its file
+    assert outdir.read_tree(str(out)) == before
