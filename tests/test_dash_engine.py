@@ -212,6 +212,8 @@ def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_pat
     (DASH, 'sum(rate(cpu_seconds_total{${app}}[5m])', "panel 'CPU %' (id 2) target A: PromQL does not parse"),
     (DASH, 'rate(cpu_seconds_total{${app}, node="$node"}[5m])', "panel 'CPU %' (id 2) target A: uses $node, which the dashboard does not declare"),
     (DASH, 'rate(x{${nope}}[5m])', "unknown placeholder"),
+    # promql-parser knows Prometheus 3's limitk; the targeted Prometheus (promtool 2.42) does not
+    (DASH, 'limitk(1, rate(cpu_seconds_total{${app}}[5m]))', "panel 'CPU %' (id 2) target A: promtool rejects the query"),
     (DASH.replace('AlertLine("PodHot")', 'AlertLine("Nope")'), GOOD_BODY, "alert line names alert 'Nope', which the catalog does not have"),
     (DASH.replace('AlertLine("PodHot")', 'AlertLine("PodHot", param="limit")'), GOOD_BODY, "alert PodHot has no parameter 'limit'"),
     (DASH.replace('unit="percent"', 'unit=""'), GOOD_BODY, "no unit"),
