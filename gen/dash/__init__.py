@@ -1,0 +1,1 @@
+"""Grafana dashboards: compiling dashboards_src/ into Grafana JSON, and checking it."""
