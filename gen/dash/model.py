@@ -13,7 +13,7 @@ Grafana's macros (`$__rate_interval`) are left for Grafana.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from gen.errors import DefinitionError
 from gen.model import Source, _caller
@@ -24,12 +24,17 @@ GRID_COLUMNS = 24
 @dataclass
 class AlertLine:
     """Draw an alert's threshold on a panel: the value of `param` of alert `alert` as resolved
-    with the user's monitoring.yaml (change the knob, both move), times `scale`."""
+    with the user's monitoring.yaml (change the knob, both move), times `scale`.
+
+    `compute` replaces `param` and `scale` when the threshold combines several parameters
+    (a burn-rate alert's line is burn_rate * (100 - SLO) / 100): it receives the alert's
+    resolved parameters and returns the value."""
 
     alert: str
     param: str = "threshold"
     scale: float = 1.0
     color: str = "red"
+    compute: Callable[[dict[str, Any]], float] | None = None
 
 
 @dataclass

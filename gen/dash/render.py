@@ -20,6 +20,7 @@ from gen.errors import DefinitionError
 from gen.resolve import substitute_expr
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+RECORDED = "recorded"  # the placeholder of recorded series: `verb:apiserver_request:burnrate1h{${recorded}}`
 
 # Panel keys grafanalib writes that the current model no longer has.
 _LEGACY_PANEL_KEYS = {"span", "minSpan", "height", "error", "cacheTimeout", "editable", "hideTimeOverride",
@@ -43,12 +44,16 @@ class Context:
         return mc.label if mc.enabled else None
 
     def expr_selectors(self) -> dict[str, str]:
-        """Selectors as dashboards use them: with multi-cluster on, narrowed to `$cluster`."""
+        """Selectors as dashboards use them: with multi-cluster on, narrowed to `$cluster`.
+
+        `${recorded}` is for series the catalog's recording rules write (they carry no job
+        label): empty, or only the cluster matcher when multi-cluster is on."""
+        selectors = {**self.selectors, RECORDED: ""}
         label = self.cluster_label
         if not label:
-            return self.selectors
+            return selectors
         matcher = f'{label}="$cluster"'
-        return {k: f"{v}, {matcher}" if v.strip() else matcher for k, v in self.selectors.items()}
+        return {k: f"{v}, {matcher}" if v.strip() else matcher for k, v in selectors.items()}
 
 
 def _plain(obj) -> Any:
@@ -87,13 +92,22 @@ def _threshold_steps(lines: list[AlertLine], ctx: Context, where: str) -> list[d
         params = ctx.alert_params.get(line.alert)
         if params is None:  # disabled in monitoring.yaml: it cannot fire, draw no line
             continue
-        if line.param not in params:
-            known = ", ".join(sorted(params)) or "none"
-            raise DefinitionError(f"{where}: alert {line.alert} has no parameter {line.param!r} (known: {known})")
-        value = params[line.param]
+        if line.compute is not None:
+            try:
+                value = line.compute(dict(params))
+            except KeyError as exc:
+                known = ", ".join(sorted(params)) or "none"
+                raise DefinitionError(f"{where}: alert line of {line.alert} reads parameter {exc.args[0]!r}, "
+                                      f"which the alert does not have (known: {known})") from None
+            what, scale = f"the line computed from {line.alert}'s parameters", 1.0
+        else:
+            if line.param not in params:
+                known = ", ".join(sorted(params)) or "none"
+                raise DefinitionError(f"{where}: alert {line.alert} has no parameter {line.param!r} (known: {known})")
+            value, what, scale = params[line.param], f"parameter {line.alert}.{line.param}", line.scale
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise DefinitionError(f"{where}: parameter {line.alert}.{line.param} is {value!r}, not a number")
-        steps.append({"color": line.color, "value": round(value * line.scale, 10)})
+            raise DefinitionError(f"{where}: {what} is {value!r}, not a number")
+        steps.append({"color": line.color, "value": round(value * scale, 10)})
     return sorted(steps, key=lambda s: s["value"])
 
 
