@@ -16,11 +16,11 @@ from gen.errors import LintError, PromQLError
 from gen.lint import ERROR, Context, Finding, run_checks
 from gen.dash import build as dash_build
 from gen.loader import Catalog, load_catalog, load_dashboards
-from gen.promql import Analysis, analyze
+from gen.promql import Analysis, LabelSet, analyze
 from gen.render.docs import DOCS_PATH, alerts_markdown
 from gen.render.kustomize import render_kustomization
 from gen.render.rules import MANIFEST_DIR, render_rule_files
-from gen.resolve import RuleFile, resolve
+from gen.resolve import RecordingRule, RuleFile, resolve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_RULES_SRC = os.path.join(ROOT, "rules_src")
@@ -43,16 +43,25 @@ class Compiled:
 
 
 def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
-    """Parse every expression; one PromQLError listing every expression that does not parse."""
+    """Parse every expression; one PromQLError listing every expression that does not parse.
+
+    Recording rules go first, in order, so an expression reading a recorded series knows
+    the labels that series carries (the record's result plus its static labels; the union
+    when several rules record one name): an alert on `verb:apiserver_request:burnrate1h`
+    carries `verb` and nothing else, which its dashboard link relies on."""
     analyses: dict[int, Analysis] = {}
+    recorded: dict[str, LabelSet] = {}
     errors = []
-    for rf in rule_files:
-        for group in rf.groups:
-            for rule in group.rules:
-                try:
-                    analyses[id(rule)] = analyze(rule.expr)
-                except PromQLError as exc:
-                    errors.append(f"{rule.source}: {rule.what}: PromQL does not parse: {exc}")
+    rules = [rule for rf in rule_files for group in rf.groups for rule in group.rules]
+    for rule in sorted(rules, key=lambda r: not isinstance(r, RecordingRule)):
+        try:
+            analysis = analyses[id(rule)] = analyze(rule.expr, recorded)
+        except PromQLError as exc:
+            errors.append(f"{rule.source}: {rule.what}: PromQL does not parse: {exc}")
+            continue
+        if isinstance(rule, RecordingRule):
+            labels = (analysis.labels or LabelSet(frozenset())).plus(rule.labels)
+            recorded[rule.name] = recorded[rule.name].union(labels) if rule.name in recorded else labels
     if errors:
         raise PromQLError("\n".join(errors))
     return analyses

@@ -8,6 +8,7 @@ range functions, whether it compares anything, and which labels its result can c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import promql_parser as pp
 
@@ -105,14 +106,16 @@ def _selector(vs) -> Selector:
 
 
 class _Walker:
-    def __init__(self, analysis: Analysis):
+    def __init__(self, analysis: Analysis, recorded: Mapping[str, LabelSet]):
         self.a = analysis
+        self.recorded = recorded
 
     def visit(self, node) -> LabelSet | None:
         """Record facts about `node` and return the labels of its result."""
         if isinstance(node, pp.VectorSelector):
-            self.a.selectors.append(_selector(node))
-            return LabelSet()
+            sel = _selector(node)
+            self.a.selectors.append(sel)
+            return self.recorded.get(sel.metric, LabelSet())
         if isinstance(node, pp.MatrixSelector):
             return self.visit(node.vector_selector)
         if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
@@ -214,9 +217,10 @@ def parse(text: str):
         raise PromQLError(str(exc)) from None
 
 
-def analyze(text: str) -> Analysis:
-    """Parse and analyze one expression; PromQLError if it does not parse."""
+def analyze(text: str, recorded: Mapping[str, LabelSet] | None = None) -> Analysis:
+    """Parse and analyze one expression; PromQLError if it does not parse. `recorded` gives
+    the labels of series that recording rules write, where they are known."""
     ast = parse(text)
     analysis = Analysis(text=text)
-    analysis.labels = _Walker(analysis).visit(ast)
+    analysis.labels = _Walker(analysis, recorded or {}).visit(ast)
     return analysis

@@ -124,6 +124,15 @@ def test_scalar_result_has_no_labelset(expr):
     assert analyze(expr).labels is None
 
 
+def test_recorded_series_carry_the_labels_their_rule_gives_them():
+    recorded = {"verb:requests:ratio5m": exact("verb"), "ns:cpu:sum": exact("namespace")}
+    assert analyze("verb:requests:ratio5m > 0.1", recorded).labels == exact("verb")
+    assert analyze('sum by (namespace, pod) (x) / on (namespace) group_left ns:cpu:sum{namespace="a"}', recorded).labels \
+        == exact("namespace", "pod")
+    assert analyze("other:recorded:series > 1", recorded).labels == open_minus()  # unknown: whatever it carries
+    assert analyze("verb:requests:ratio5m > 0.1").labels == open_minus()  # no map given
+
+
 def test_labelset_can_have():
     assert exact("a").can_have("a")
     assert not exact("a").can_have("b")
