@@ -243,3 +243,67 @@ def test_bad_dashboard_fails_the_build_names_it_and_leaves_out_untouched(tmp_pat
     assert fragment in err
     assert "demo" in err  # names the dashboard (uid) or its file
     assert outdir.read_tree(str(out)) == before
+
+
+# --- thresholds combining parameters, recorded series ---------------------------------------
+
+BURN_RULES = RULES.replace("Alert, Case", "Alert, Case, Record").replace("])]\n", '''
+    Record("ratio:rate5m", expr="sum(rate(errors_total{${app}}[5m])) / sum(rate(requests_total{${app}}[5m]))"),
+    Alert("BudgetBurn", expr="ratio:rate5m > ${burn_rate} * (100 - ${slo_percent}) / 100",
+          params={"burn_rate": 14.4, "slo_percent": 99}, severity="critical", summary="burn", description="burn",
+          dashboard="demo-pod"),
+    Record("namespace:cpu:rate5m", expr="sum by (namespace) (rate(cpu_seconds_total{${app}}[5m]))", labels={"team": "a"}),
+    Alert("NsHot", expr="namespace:cpu:rate5m > 8", severity="info", summary="hot", description="hot",
+          dashboard="demo-pod"),
+])]
+''')
+BURN_DASH = DASH.replace("    ])],\n    fixture=", '''    ]), Row("Budget", [
+        cell(ts("Bad share", 'ratio:rate5m{${recorded}}', unit="percentunit"),
+             alert=AlertLine("BudgetBurn", compute=lambda p: p["burn_rate"] * (100 - p["slo_percent"]) / 100)),
+        cell(ts("Bad reads", 'ratio:rate5m{${recorded}, verb="read"}', unit="percentunit")),
+    ])],
+    fixture=''')
+
+
+def _line(files, title="Bad share"):
+    return panel(rendered(files), title)["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"]
+
+
+def test_computed_alert_line_follows_every_parameter_it_reads(tmp_path):
+    src = project(tmp_path, dash=BURN_DASH, rules=BURN_RULES)
+    _, files = build(None, str(src))
+    assert _line(files) == pytest.approx(0.144)  # 14.4 x 1% budget
+    _, files = build(config(tmp_path, {"alerts": {"BudgetBurn": {"slo_percent": 99.9}}}), str(src))
+    assert _line(files) == pytest.approx(0.0144)  # 14.4 x 0.1% budget
+    _, files = build(config(tmp_path, {"alerts": {"BudgetBurn": {"burn_rate": 6}}}), str(src))
+    assert _line(files) == pytest.approx(0.06)
+
+
+def test_computed_alert_line_reading_an_unknown_parameter_names_the_panel(tmp_path):
+    src = project(tmp_path, dash=BURN_DASH.replace('p["slo_percent"]', 'p["slo"]'), rules=BURN_RULES)
+    with pytest.raises(DashboardError, match=r"panel 'Bad share': alert line of BudgetBurn reads parameter 'slo', "
+                                             r"which the alert does not have \(known: burn_rate, slo_percent\)"):
+        build(None, str(src))
+
+
+def test_recorded_placeholder_is_empty_or_the_cluster_matcher(tmp_path):
+    src = project(tmp_path, dash=BURN_DASH, rules=BURN_RULES)
+    _, files = build(None, str(src))
+    data = rendered(files)
+    assert panel(data, "Bad share")["targets"][0]["expr"] == "ratio:rate5m"
+    assert panel(data, "Bad reads")["targets"][0]["expr"] == 'ratio:rate5m{verb="read"}'
+    _, files = build(config(tmp_path, {"multi_cluster": {"enabled": True}}), str(src))
+    data = rendered(files)
+    assert panel(data, "Bad share")["targets"][0]["expr"] == 'ratio:rate5m{cluster="$cluster"}'
+    assert panel(data, "Bad reads")["targets"][0]["expr"] == 'ratio:rate5m{cluster="$cluster", verb="read"}'
+
+
+def test_alerts_on_recorded_series_link_with_only_the_labels_the_record_carries(tmp_path):
+    """Raw series may carry any label, recorded ones only what their rule keeps: an empty
+    `{{ $labels.pod }}` would set the dashboard's pod variable to nothing."""
+    src = project(tmp_path, dash=BURN_DASH, rules=BURN_RULES)
+    _, files = build(None, str(src))
+    alerts = {r["alert"]: r for g in yaml.safe_load(files["rules/demo.yaml"])["groups"] for r in g["rules"] if "alert" in r}
+    assert alerts["BudgetBurn"]["annotations"]["dashboard_url"].endswith("/d/demo-pod")
+    assert alerts["NsHot"]["annotations"]["dashboard_url"].endswith("/d/demo-pod?var-namespace={{ $labels.namespace }}")
+    assert alerts["PodHot"]["annotations"]["dashboard_url"].endswith("var-namespace={{ $labels.namespace }}&var-pod={{ $labels.pod }}")
