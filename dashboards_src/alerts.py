@@ -15,10 +15,10 @@ evaluator (e.g. external labels through Thanos) adds.
 
 import os
 
-from grafanalib.core import Stat, StateTimeline, Table, TableSortByField, Target, TimeSeries
+from grafanalib.core import Stat, StateTimeline, TableSortByField, Target, TimeSeries
 
 from gen.dash.model import AlertLine, Dashboard, Fixture, Row, Variable, cell
-from gen.dash.panels import BarGauge, steps
+from gen.dash.panels import BarGauge, Table, steps
 from gen.loader import load_catalog
 from gen.model import Alert
 

@@ -9,10 +9,10 @@ can be missed, a narrower time range sharpens it. Watchdog (always firing by des
 left out of the alert counts.
 """
 
-from grafanalib.core import Stat, Table, TableSortByField, Target, TimeSeries
+from grafanalib.core import Stat, TableSortByField, Target, TimeSeries
 
 from gen.dash.model import Dashboard, Fixture, Row, cell
-from gen.dash.panels import BarGauge, steps
+from gen.dash.panels import BarGauge, Table, steps
 
 KSM = "${kube_state_metrics}"
 CADVISOR = "${cadvisor}"

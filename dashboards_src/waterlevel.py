@@ -11,10 +11,10 @@ Only Pending and Running pods count, as in the alerts: kube-state-metrics keeps 
 the requests of Succeeded and Failed pods until they are deleted.
 """
 
-from grafanalib.core import Stat, Table, TableSortByField, Target, TimeSeries
+from grafanalib.core import Stat, TableSortByField, Target, TimeSeries
 
 from gen.dash.model import AlertLine, Dashboard, Fixture, Row, Variable, cell
-from gen.dash.panels import BarGauge, steps
+from gen.dash.panels import BarGauge, Table, steps
 
 KSM = "${kube_state_metrics}"
 CADVISOR = "${cadvisor}"

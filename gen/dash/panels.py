@@ -4,7 +4,9 @@ current one, and threshold steps in the form the render fixes up.
 grafanalib's BarGauge is Grafana 6's: unit, min, max, thresholds and the reduction sit in
 `options.fieldOptions`, which Grafana 7+ migrates only for dashboards of an old
 schemaVersion; with a current one the unit and thresholds are lost, and a leftover
-`fieldOptions` may still be migrated over the panel's `fieldConfig`.
+`fieldOptions` may still be migrated over the panel's `fieldConfig`. Its Table writes the
+old table's top-level `columns`, `fontSize`, `color` and `mappings`, which the dashboard
+schema rejects.
 """
 
 from __future__ import annotations
@@ -48,4 +50,22 @@ class BarGauge(core.BarGauge):
             "sizing": "auto",
         }
         core._deep_update(data, self.extraJson)  # the caller's extras win, as in grafanalib
+        return data
+
+
+@attr.s
+class Table(core.Table):
+    """grafanalib's Table (same arguments) without the old table panel's top-level keys:
+    value mappings go to `fieldConfig.defaults`, cells are drawn by `cellOptions`."""
+
+    def to_json_data(self):
+        data = super().to_json_data()
+        for key in ("color", "columns", "fontSize", "mappings"):
+            data.pop(key, None)
+        defaults = data["fieldConfig"]["defaults"]
+        defaults["mappings"] = self.mappings
+        custom = defaults.setdefault("custom", {})
+        custom.pop("displayMode", None)
+        custom["cellOptions"] = {"type": "auto"}
+        core._deep_update(data, self.extraJson)
         return data
