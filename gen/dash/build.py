@@ -67,8 +67,11 @@ def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> lis
             for rule in group.rules:
                 if isinstance(rule, AlertRule):
                     params[rule.name] = rule.params
-    known = {r.name for m in compiled.catalog.modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
-    ctx = Context(config, {**compiled.catalog.selectors, **config.selectors}, params, known, set(all_uids))
+    defaults = {r.name: dict(r.params) for m in compiled.catalog.modules for g in m.groups for r in g.rules
+                if isinstance(r, Alert)}
+    expr_params = {name: {**values, **params.get(name, {})} for name, values in defaults.items()}
+    ctx = Context(config, {**compiled.catalog.selectors, **config.selectors}, params, set(defaults), set(all_uids),
+                  expr_params=expr_params)
     out, errors = [], []
     for d in dashboards:
         try:

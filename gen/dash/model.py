@@ -6,8 +6,9 @@ taken from the catalog's parameters, links between dashboards, template variable
 current form, and a fixture of input series proving every panel returns data.
 
 Expressions use the catalog's `${selector}` placeholders (`${cadvisor}`, `${kube_state_metrics}`),
-filled from the same selectors as the rules; `$name` / `${name}` of Grafana variables and
-Grafana's macros (`$__rate_interval`) are left for Grafana.
+filled from the same selectors as the rules; `${Alert.param}` is an alert's parameter as
+resolved (a panel computing an alert's quantity uses the alert's own knobs); `$name` of
+Grafana variables and Grafana's macros (`$__rate_interval`) are left for Grafana.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ alert thresholds, links, template variables, no explicit nulls.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from gen.dash.layout import Placed, place
 from gen.dash.model import AlertLine, Dashboard, Link, Variable
 from gen.dash.schema import SCHEMA_VERSION
 from gen.errors import DefinitionError
-from gen.resolve import substitute_expr
+from gen.resolve import format_value, substitute_expr
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RECORDED = "recorded"  # the placeholder of recorded series: `verb:apiserver_request:burnrate1h{${recorded}}`
@@ -37,6 +38,9 @@ class Context:
     alert_params: dict[str, dict[str, Any]]  # enabled alert -> resolved parameter values
     known_alerts: set[str]  # every alert of the catalog, disabled ones included
     uids: set[str] = field(default_factory=set)
+    # every alert -> its parameters as resolved (catalog defaults for disabled alerts), for
+    # `${Alert.param}` in panel expressions
+    expr_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def cluster_label(self) -> str | None:
@@ -84,6 +88,25 @@ def _link_url(link: Link, ctx: Context, where: str) -> str:
     return f"/d/{link.dashboard}?{'&'.join(params)}"
 
 
+# `${Alert.param}`: a panel computing an alert's quantity uses the alert's own parameter
+# (e.g. how many node failures the overcommit alerts tolerate), so the two cannot drift.
+_ALERT_PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _fill_alert_params(expr: str, ctx: Context, where: str) -> str:
+    def repl(m: re.Match) -> str:
+        alert, param = m.groups()
+        if alert not in ctx.expr_params:
+            raise DefinitionError(f"{where}: ${{{alert}.{param}}}: the catalog has no alert {alert!r}")
+        params = ctx.expr_params[alert]
+        if param not in params:
+            known = ", ".join(sorted(params)) or "none"
+            raise DefinitionError(f"{where}: ${{{alert}.{param}}}: alert {alert} has no parameter {param!r} (known: {known})")
+        return format_value(params[param])
+
+    return _ALERT_PARAM.sub(repl, expr)
+
+
 def _threshold_steps(lines: list[AlertLine], ctx: Context, where: str) -> list[dict]:
     steps = []
     for line in lines:
@@ -127,7 +150,8 @@ def _panel(dashboard: Dashboard, placed: Placed, panel_id: int, ctx: Context) ->
         target["datasource"] = dict(DATASOURCE)
         target["refId"] = target.get("refId") or chr(ord("A") + n)
         if "expr" in target:
-            target["expr"] = substitute_expr(target["expr"], selectors, f"{where}: target {target['refId']}")
+            at = f"{where}: target {target['refId']}"
+            target["expr"] = substitute_expr(_fill_alert_params(target["expr"], ctx, at), selectors, at)
         targets.append(target)
     if targets:
         data["targets"] = targets

@@ -1,0 +1,219 @@
+"""Weekly inspection (seed 001, 巡检): the week's peaks, to judge ahead of time whether
+hardware or components need adjusting: cluster CPU, memory and request peaks ("每周集群
+cpu/request/内存 峰值"), the top namespaces and nodes by peak ("最近一周的 Top"), and the
+alerts that fired during the week.
+
+Peaks are `max_over_time` over a subquery spanning the dashboard's range ($__range, seven
+days by default) at the panel's resolution ($__interval): a spike shorter than one step
+can be missed, a narrower time range sharpens it. Watchdog (always firing by design) is
+left out of the alert counts.
+"""
+
+from grafanalib.core import Stat, TableSortByField, Target, TimeSeries
+
+from gen.dash.model import Dashboard, Fixture, Row, cell
+from gen.dash.panels import BarGauge, Table, steps
+
+KSM = "${kube_state_metrics}"
+CADVISOR = "${cadvisor}"
+NODE_EXPORTER = "${node_exporter}"
+GIB = 1024**3
+HOUR = 3600
+
+
+def sel(metric: str, *matchers: str) -> str:
+    """metric{matcher, ...}: PromQL braces without f-string escaping."""
+    return metric + "{" + ", ".join(matchers) + "}"
+
+
+def peak(expr: str) -> str:
+    """The highest value of `expr` over the dashboard's time range."""
+    return f"max_over_time(({expr})[$__range:$__interval])"
+
+
+def rate(metric: str, *matchers: str) -> str:
+    return "rate(" + sel(metric, *matchers) + "[$__rate_interval])"
+
+
+def total(by: str) -> str:
+    return f"sum by ({by}) " if by else "sum"
+
+
+def cpu_busy(by: str = "") -> str:
+    """Node CPU utilisation from node-exporter: 1 - idle over all modes, in %."""
+    idle = rate("node_cpu_seconds_total", NODE_EXPORTER, 'mode="idle"')
+    return f"100 * (1 - {total(by)}({idle}) / {total(by)}({rate('node_cpu_seconds_total', NODE_EXPORTER)}))"
+
+
+def memory_used(by: str = "") -> str:
+    return (f"100 * (1 - {total(by)}({sel('node_memory_MemAvailable_bytes', NODE_EXPORTER)})"
+            f" / {total(by)}({sel('node_memory_MemTotal_bytes', NODE_EXPORTER)}))")
+
+
+# Requests of Pending and Running pods (kube-state-metrics keeps completed pods' requests).
+ACTIVE = "max by (namespace, pod) (" + sel("kube_pod_status_phase", KSM, 'phase=~"Pending|Running"') + " == 1)"
+
+
+def requests(resource: str, by: str = "") -> str:
+    held = sel("kube_pod_container_resource_requests", KSM, 'resource="' + resource + '"')
+    return f"{total(by)}({held} * on (namespace, pod) group_left () {ACTIVE})"
+
+
+def requests_pct(resource: str, by: str = "") -> str:
+    allocatable = sel("kube_node_status_allocatable", KSM, 'resource="' + resource + '"')
+    return f"100 * {requests(resource, by)} / {total(by)}({allocatable})"
+
+
+def container_usage(resource: str) -> str:
+    if resource == "cpu":
+        return rate("container_cpu_usage_seconds_total", CADVISOR, 'container!=""')
+    return sel("container_memory_working_set_bytes", CADVISOR, 'container!=""')
+
+
+WATER = steps(("orange", 70), ("red", 90))  # seed 001: scale out at a 90% water level
+FIRING = sel("ALERTS", 'alertstate="firing"', 'alertname!="Watchdog"')
+FOR_STATE = sel("ALERTS_FOR_STATE", 'alertname!="Watchdog"')
+
+
+def peak_stat(title: str, expr: str, description: str) -> Stat:
+    return Stat(title=title, description=description, format="percent", reduceCalc="lastNotNull", thresholds=WATER,
+                graphMode="none", targets=[Target(expr=peak(expr), legendFormat="peak", refId="A", instant=True)])
+
+
+def top(title: str, expr: str, legend: str, unit: str, description: str, thresholds: list[dict] | None = None,
+        max_value: float | None = None) -> BarGauge:
+    """The ten highest weekly peaks of `expr` (one series per namespace or node)."""
+    return BarGauge(title=title, description=description, format=unit, max=max_value, thresholds=thresholds or steps(),
+                    targets=[Target(expr=f"topk(10, {peak(expr)})", legendFormat=legend, refId="A", instant=True)])
+
+
+def fired_table() -> Table:
+    """Per alert and severity: instances fired, hours firing and the earliest activation."""
+    by = "alertname, severity"
+    columns = [
+        ("Instances fired", "short", f"sum by ({by}) (max_over_time({FIRING}[$__range]))"),
+        # Any instance firing, sampled every $__interval: steps firing x step length.
+        ("Hours firing", "h", f"sum_over_time((max by ({by}) ({FIRING}))[$__range:$__interval]) * $__interval_ms / 3600000"),
+        # ALERTS_FOR_STATE holds the time an alert became active (alerts with a `for` only).
+        ("Active since", "dateTimeAsIso",
+         f"1000 * min by ({by}) (min_over_time({FOR_STATE}[$__range]))"
+         f" and on ({by}) max_over_time({FIRING}[$__range])"),
+    ]
+    targets = [Target(expr=expr, refId=chr(ord("A") + n), instant=True, format="table", legendFormat=header)
+               for n, (header, _, expr) in enumerate(columns)]
+    rename = {f"Value #{chr(ord('A') + n)}": header for n, (header, _, _) in enumerate(columns)}
+    order = {"alertname": 0, "severity": 1, **{header: n + 2 for n, (header, _, _) in enumerate(columns)}}
+    return Table(
+        title="Alerts fired this week", unit="short", targets=targets,
+        description="Every alert that fired in the time range (Watchdog aside): how many label sets fired, for how "
+                    "long any of them was firing, and since when (earliest activation; empty for alerts without `for`).",
+        overrides=[{"matcher": {"id": "byName", "options": header}, "properties": [{"id": "unit", "value": unit}]}
+                   for header, unit, _ in columns],
+        sortBy=[TableSortByField(displayName="Hours firing", desc=True)],
+        transformations=[{"id": "merge", "options": {}},
+                         {"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": rename,
+                                                        "indexByName": order}}])
+
+
+dashboard = Dashboard(
+    uid="k8s-weekly-inspection",
+    title="Kubernetes / Weekly inspection",
+    description="The week's peaks of cluster CPU, memory and requests, the top 10 namespaces and nodes by peak, "
+                "and the alerts that fired (seed 001, 巡检).",
+    tags=["inspection", "capacity"],
+    links=["k8s-water-level", "k8s-alerts-overview"],
+    time_from="now-7d",
+    refresh="",
+    rows=[
+        Row("Cluster peaks", [
+            cell(peak_stat("Peak CPU utilisation", cpu_busy(),
+                           "Highest CPU utilisation of all nodes together (node-exporter, all modes but idle).")),
+            cell(peak_stat("Peak memory utilisation", memory_used(),
+                           "Highest share of node memory not available (node-exporter MemAvailable).")),
+            cell(peak_stat("Peak CPU requests", requests_pct("cpu"),
+                           "Highest CPU requests of Pending and Running pods, % of allocatable: the scheduling "
+                           "water level. Around 90%, add nodes.")),
+            cell(peak_stat("Peak memory requests", requests_pct("memory"),
+                           "Highest memory requests of Pending and Running pods, % of allocatable.")),
+            cell(Stat(title="Alert instances fired", description="Label sets that fired during the range, per severity "
+                      "(Watchdog aside).", format="short", reduceCalc="lastNotNull", graphMode="none",
+                      thresholds=steps(("orange", 1)),
+                      targets=[Target(expr=f"sum by (severity) (max_over_time({FIRING}[$__range]))",
+                                      legendFormat="{{severity}}", refId="A", instant=True)]), width=8),
+        ], height=5),
+        Row("The week", [
+            cell(TimeSeries(title="Cluster utilisation and requests", unit="percent",
+                            description="Usage from node-exporter, requests from kube-state-metrics, % of the nodes.",
+                            targets=[Target(expr=cpu_busy(), legendFormat="CPU used", refId="A"),
+                                     Target(expr=memory_used(), legendFormat="memory used", refId="B"),
+                                     Target(expr=requests_pct("cpu"), legendFormat="CPU requested", refId="C"),
+                                     Target(expr=requests_pct("memory"), legendFormat="memory requested", refId="D")]),
+                 width=16),
+            cell(TimeSeries(title="Firing alerts by severity", unit="short",
+                            description="Alert instances firing at each moment (Watchdog aside).",
+                            targets=[Target(expr=f"sum by (severity) ({FIRING})", legendFormat="{{severity}}",
+                                            refId="A")]), width=8),
+        ]),
+        Row("Top 10 namespaces by weekly peak", [
+            cell(top("CPU used (cores)", f"sum by (namespace) ({container_usage('cpu')})", "{{namespace}}", "short",
+                     "Highest CPU use of each namespace's containers (cAdvisor).")),
+            cell(top("Memory working set", f"sum by (namespace) ({container_usage('memory')})", "{{namespace}}", "bytes",
+                     "Highest working set of each namespace's containers (cAdvisor).")),
+            cell(top("CPU requests (cores)", requests("cpu", "namespace"), "{{namespace}}", "short",
+                     "Highest CPU requested by each namespace's Pending and Running pods.")),
+            cell(top("Memory requests", requests("memory", "namespace"), "{{namespace}}", "bytes",
+                     "Highest memory requested by each namespace's Pending and Running pods.")),
+        ], height=9),
+        Row("Top 10 nodes by weekly peak", [
+            cell(top("CPU utilisation", cpu_busy("instance"), "{{instance}}", "percent",
+                     "Highest CPU utilisation of each node (node-exporter).", WATER, 100)),
+            cell(top("Memory utilisation", memory_used("instance"), "{{instance}}", "percent",
+                     "Highest share of each node's memory not available (node-exporter).", WATER, 100)),
+            cell(top("CPU requests, % of allocatable", requests_pct("cpu", "node"), "{{node}}", "percent",
+                     "Highest CPU requests of the pods on each node, % of its allocatable.", WATER, 100)),
+            cell(top("Memory requests, % of allocatable", requests_pct("memory", "node"), "{{node}}", "percent",
+                     "Highest memory requests of the pods on each node, % of its allocatable.", WATER, 100)),
+        ], height=9),
+        Row("Alerts of the week", [cell(fired_table(), width=24)], height=10),
+    ],
+    fixture=Fixture(
+        series={
+            # Two nodes, one CPU each: node-1 75% idle, node-2 50% idle, every hour of the week.
+            **{sel("node_cpu_seconds_total", NODE_EXPORTER, f'instance="{inst}"', 'cpu="0"', f'mode="{mode}"'): f"0+{sec}x170"
+               for inst, idle in (("10.0.1.11:9100", 0.75), ("10.0.1.12:9100", 0.5))
+               for mode, sec in (("idle", int(HOUR * idle)), ("user", int(HOUR * (1 - idle))))},
+            **{sel(metric, NODE_EXPORTER, f'instance="{inst}"'): f"{value}x170"
+               for inst in ("10.0.1.11:9100", "10.0.1.12:9100")
+               for metric, value in (("node_memory_MemTotal_bytes", 16 * GIB), ("node_memory_MemAvailable_bytes", 6 * GIB))},
+            **{sel("kube_node_status_allocatable", KSM, f'node="{n}"', f'resource="{res}"', f'unit="{unit}"'): f"{v}x170"
+               for n in ("node-1", "node-2") for res, unit, v in (("cpu", "core", 4), ("memory", "byte", 16 * GIB))},
+            **{sel("kube_pod_status_phase", KSM, 'namespace="shop"', 'pod="web-1"', f'phase="{p}"'):
+               ("1x170" if p == "Running" else "0x170") for p in ("Pending", "Running", "Succeeded", "Failed")},
+            **{sel("kube_pod_container_resource_requests", KSM, 'namespace="shop"', 'pod="web-1"', 'container="app"',
+                   'node="node-1"', f'resource="{res}"', f'unit="{unit}"'): f"{v}x170"
+               for res, unit, v in (("cpu", "core", 2), ("memory", "byte", 4 * GIB))},
+            sel("container_cpu_usage_seconds_total", CADVISOR, 'namespace="shop"', 'pod="web-1"', 'container="app"',
+                'node="node-1"'): "0+1800x170",
+            sel("container_memory_working_set_bytes", CADVISOR, 'namespace="shop"', 'pod="web-1"', 'container="app"',
+                'node="node-1"'): f"{3 * GIB}x170",
+            # KubePodCrashLooping fired for a day mid-week (pending for 15m first), then resolved.
+            sel("ALERTS", 'alertname="KubePodCrashLooping"', 'alertstate="firing"', 'severity="warning"',
+                'namespace="shop"', 'pod="web-1"', 'container="app"', 'job="kube-state-metrics"'): "_x80 1x24 _x66",
+            sel("ALERTS_FOR_STATE", 'alertname="KubePodCrashLooping"', 'severity="warning"', 'namespace="shop"',
+                'pod="web-1"', 'container="app"', 'job="kube-state-metrics"'): f"_x80 {80 * HOUR - 900}x24 _x66",
+            # NodeFilesystemSpaceFillingUp firing since hour 160, still at the end of the week.
+            sel("ALERTS", 'alertname="NodeFilesystemSpaceFillingUp"', 'alertstate="firing"', 'severity="warning"',
+                'instance="10.0.1.12:9100"', 'device="/dev/sda1"', 'mountpoint="/var/lib/containerd"', 'fstype="ext4"',
+                'job="node-exporter"'): "_x160 1x10",
+            sel("ALERTS_FOR_STATE", 'alertname="NodeFilesystemSpaceFillingUp"', 'severity="warning"',
+                'instance="10.0.1.12:9100"', 'device="/dev/sda1"', 'mountpoint="/var/lib/containerd"', 'fstype="ext4"',
+                'job="node-exporter"'): f"_x159 {159 * HOUR}x11",
+            sel("ALERTS", 'alertname="Watchdog"', 'alertstate="firing"', 'severity="info"'): "1x170",
+        },
+        vars={},
+        at="168h",
+        interval="1h",
+        rate_interval="3h",
+        range="7d",
+    ),
+)
