@@ -207,6 +207,18 @@ def test_dashboard_vars_without_a_dashboard_is_an_error():
         Alert("A", expr="up == 0", dashboard_vars={"node": "x"})
 
 
+def test_dashboards_import_private_helper_modules_of_their_folder(tmp_path):
+    src = project(tmp_path, body="BODY_FROM_HELPER")
+    (tmp_path / "dashboards_src" / "_helpers.py").write_text(
+        "def cpu(sel):\n    return '100 * rate(cpu_seconds_total{' + sel + '}[$__rate_interval])'\n")
+    dash = (tmp_path / "dashboards_src" / "demo.py").read_text()
+    dash = "from ._helpers import cpu\n" + dash.replace("'BODY_FROM_HELPER'", "cpu('${app}, pod=\"$pod\"')")
+    (tmp_path / "dashboards_src" / "demo.py").write_text(dash)
+    _, files = build(None, str(src))
+    assert panel(rendered(files), "CPU %")["targets"][0]["expr"] == \
+        '100 * rate(cpu_seconds_total{job="app", pod="$pod"}[$__rate_interval])'
+
+
 def test_unknown_dashboard_on_an_alert_names_the_alert(tmp_path):
     src = project(tmp_path, rules=RULES.replace('dashboard="demo-pod"),\n    Alert("NsBusy"', 'dashboard="nope"),\n    Alert("NsBusy"'))
     with pytest.raises(DefinitionError, match=r"demo.py:\d+: alert PodHot: dashboard 'nope' does not exist"):
