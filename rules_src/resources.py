@@ -88,6 +88,7 @@ groups = [
     Group("resource-overcommit", [
         Alert(
             "KubeCPUOvercommit",
+            dashboard="k8s-cluster",
             expr=_overcommit_expr("cpu"),
             params={"threshold": 100, "tolerated_node_failures": 1},
             for_="5m",
@@ -124,6 +125,7 @@ groups = [
         ),
         Alert(
             "KubeMemoryOvercommit",
+            dashboard="k8s-cluster",
             expr=_overcommit_expr("memory"),
             params={"threshold": 100, "tolerated_node_failures": 1},
             for_="5m",
@@ -155,6 +157,7 @@ groups = [
         ),
         Alert(
             "KubeCPUQuotaOvercommit",
+            dashboard="k8s-cluster",
             expr=_quota_overcommit_expr("cpu"),
             params={"threshold": 150},
             for_="5m",
@@ -188,6 +191,7 @@ groups = [
         ),
         Alert(
             "KubeMemoryQuotaOvercommit",
+            dashboard="k8s-cluster",
             expr=_quota_overcommit_expr("memory"),
             params={"threshold": 150},
             for_="5m",
