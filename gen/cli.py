@@ -10,9 +10,10 @@ import tempfile
 from gen import outdir
 from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build, render_docs
 from gen.resolve import AlertRule
-from gen.errors import GenError
+from gen.errors import GenError, OptionError
 
 DEFAULT_OUT = os.path.join(ROOT, "out")
+DEFAULT_GRAFANA_DIR = os.path.join(DEFAULT_OUT, "grafana")
 
 DESCRIPTION = """\
 Compile the alert catalog (rules_src/), the dashboards (dashboards_src/) and your settings
@@ -24,6 +25,24 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
   python -m gen lint     validate and print every finding, write nothing
   python -m gen test     promtool: check the built rules, run every alert's test cases
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
+  python -m gen grafana push --url URL --token-file F   upload out/grafana/*.json to Grafana
+"""
+
+GRAFANA_PUSH_HELP = """\
+Upload every dashboard in out/grafana/ (or --dir) to Grafana: one POST /api/dashboards/db
+each, with overwrite on, so what is in git replaces what the UI holds. Prints one line per
+dashboard (created or updated, its version and URL); a failed dashboard does not stop the
+others, and the exit code is 1 if any failed.
+
+The token (a Grafana service account token with the Editor role, or an API key) is read from
+--token-file, or from $GRAFANA_TOKEN when --token-file is not given. It is sent only in the
+Authorization header and never printed.
+
+Errors, per dashboard: 401 the token was refused (the run stops: every request would fail);
+403 the token's account may not write there; 412 Grafana refused the save (its reason is
+shown); 400 Grafana found the dashboard invalid; 404 --url is not Grafana's root URL;
+5xx Grafana failed; "cannot connect" names the URL (the run stops); "no answer within"
+is --timeout running out.
 """
 
 
@@ -51,8 +70,30 @@ def _docs_root(args) -> str:
     return os.path.dirname(os.path.abspath(args.out))
 
 
+def _promtool_parses_dashboards(files: dict[str, bytes]) -> None:
+    """promtool has the last word on what Prometheus parses; skipped (with a note) without it."""
+    import json
+
+    from gen import promtool
+    from gen.dash.check import promtool_rejects
+    from gen.errors import DashboardError, ToolError
+
+    rendered = [json.loads(v) for k, v in sorted(files.items()) if k.startswith("grafana/") and k.endswith(".json")]
+    if not rendered:
+        return
+    try:
+        promtool.find_promtool()
+    except ToolError:
+        print("note: promtool not found, dashboard queries checked with promql-parser only (make setup fetches it)", file=sys.stderr)
+        return
+    errors = promtool_rejects(rendered)
+    if errors:
+        raise DashboardError("\n".join(errors))
+
+
 def cmd_build(args) -> int:
     compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
+    _promtool_parses_dashboards(files)
     docs = render_docs(compiled)
     _print_warnings(compiled)
     outdir.replace_dir(args.out, files)
@@ -160,6 +201,61 @@ def cmd_params(args) -> int:
     return 0
 
 
+def cmd_grafana_push(args) -> int:
+    from gen import grafana
+
+    if not args.timeout > 0:  # also refuses nan
+        raise OptionError(f"--timeout {args.timeout:g}: must be more than 0 seconds")
+    url = grafana.check_url(args.url)
+    dashboards = grafana.load_dashboards(args.dir)
+    message = grafana.commit_message(args.dir)
+    if args.dry_run:
+        if args.token_file is not None:
+            grafana.read_token(args.token_file)  # fail now on a missing token file, not at the real push
+        where = "the General folder"
+        if args.folder is not None:
+            where = f"folder {args.folder!r} (uid {grafana.folder_uid(args.folder)} if it has to be created)"
+        print(f"dry run: nothing sent. Would POST {url}/api/dashboards/db {len(dashboards)} times,"
+              f" into {where}, overwrite on, message {message!r}:")
+        for d in dashboards:
+            panels = len(d.model.get("panels") or [])
+            print(f"  {d.uid}  {d.title!r}  ({panels} panels, {os.path.relpath(d.path)})")
+        return 0
+    token = grafana.read_token(args.token_file)
+    with grafana.GrafanaClient(url, token, args.timeout) as client:
+        folder = grafana.resolve_folder(client, args.folder)
+        if folder is not None:
+            print(f"folder {folder.title!r}: {'created' if folder.created else 'found'}, uid {folder.uid}")
+        results = grafana.push_all(client, dashboards, folder, message)
+    for result in results:
+        print(grafana.format_result(result), file=sys.stdout if result.ok else sys.stderr)
+    pushed = sum(r.ok for r in results)
+    print(f"pushed {pushed} of {len(results)} dashboards to {url}")
+    if pushed < len(results):
+        print(f"error: {len(results) - pushed} of {len(results)} dashboards not pushed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _grafana_parser(sub) -> None:
+    g = sub.add_parser("grafana", help="Grafana: push the built dashboards", description="Grafana commands.")
+    gsub = g.add_subparsers(dest="grafana_command", required=True, metavar="SUBCOMMAND")
+    push = gsub.add_parser("push", help="upload out/grafana/*.json through Grafana's HTTP API",
+                           description=GRAFANA_PUSH_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    push.add_argument("--url", required=True, help="Grafana's root URL, e.g. https://grafana.example.com")
+    push.add_argument("--token-file", metavar="FILE",
+                      help="file holding the API token (whitespace stripped); default: $GRAFANA_TOKEN")
+    push.add_argument("--folder", metavar="NAME",
+                      help="folder title; created when missing (stable uid derived from NAME). Default: General")
+    push.add_argument("--dir", default=DEFAULT_GRAFANA_DIR,
+                      help="folder of dashboard JSON files (default: out/grafana/)")
+    push.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                      help="seconds to wait to connect and for each answer (default: 10)")
+    push.add_argument("--dry-run", action="store_true",
+                      help="list what would be sent, send nothing (no token needed)")
+    push.set_defaults(func=cmd_grafana_push)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gen", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -178,6 +274,7 @@ def parser() -> argparse.ArgumentParser:
             sp.add_argument("-j", "--jobs", type=int, default=None,
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
+    _grafana_parser(sub)
     return p
 
 

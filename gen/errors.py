@@ -32,3 +32,15 @@ class DashboardError(GenError):
 
 class ToolError(GenError):
     """An external tool (promtool) is missing or failed to run."""
+
+
+class OptionError(GenError):
+    """A command-line option has a bad value or names a missing file (token file, folder)."""
+
+
+class DashboardFileError(GenError):
+    """A built dashboard file is unreadable, not JSON, or lacks its uid or title."""
+
+
+class GrafanaError(GenError):
+    """Grafana refused a request that the whole run depends on (token, folder), or is unreachable."""

@@ -249,6 +249,15 @@ def test_disabled_dashboard_is_not_built_and_unknown_uid_is_an_error(tmp_path):
         build(config(tmp_path, {"dashboards": {"disabled": ["nope"]}}), str(src))
 
 
+def test_grafanalib_thresholds_are_written_in_current_form(tmp_path):
+    dash = DASH.replace("unit=unit,", 'unit=unit, thresholds=[Threshold("green", 0, 0.0), Threshold("red", 1, 80.0)],')
+    dash = dash.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Target, Threshold, TimeSeries")
+    src = project(tmp_path, dash=dash)
+    _, files = build(None, str(src))
+    steps = panel(rendered(files), "CPU % x2")["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps == [{"color": "green", "value": None}, {"color": "red", "value": 80.0}]
+
+
 def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_path):
     src = project(tmp_path)
     _, files = build(config(tmp_path, {"multi_cluster": {"enabled": True}}), str(src))
@@ -262,11 +271,15 @@ def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_pat
     (DASH, 'sum(rate(cpu_seconds_total{${app}}[5m])', "panel 'CPU %' (id 2) target A: PromQL does not parse"),
     (DASH, 'rate(cpu_seconds_total{${app}, node="$node"}[5m])', "panel 'CPU %' (id 2) target A: uses $node, which the dashboard does not declare"),
     (DASH, 'rate(x{${nope}}[5m])', "unknown placeholder"),
+    # promql-parser knows Prometheus 3's limitk; the targeted Prometheus (promtool 2.42) does not
+    (DASH, 'limitk(1, rate(cpu_seconds_total{${app}}[5m]))', "panel 'CPU %' (id 2) target A: promtool rejects the query"),
     (DASH.replace('AlertLine("PodHot")', 'AlertLine("Nope")'), GOOD_BODY, "alert line names alert 'Nope', which the catalog does not have"),
     (DASH.replace('AlertLine("PodHot")', 'AlertLine("PodHot", param="limit")'), GOOD_BODY, "alert PodHot has no parameter 'limit'"),
     (DASH.replace('unit="percent"', 'unit=""'), GOOD_BODY, "no unit"),
     (DASH.replace('Link("same", "demo-pod"', 'Link("same", "gone"'), GOOD_BODY, "points at dashboard 'gone', which does not exist"),
     (DASH.replace("width=6", "width=30"), GOOD_BODY, "width 30 is outside 1..24"),
+    # only Grafana's dashboard schema catches this one: a panel link in a shape Grafana does not know
+    (DASH.replace("unit=unit,", 'unit=unit, links=[{"title": "x"}],'), GOOD_BODY, "panels[1].links[0]: 'icon' is a required property (panel id 2, title 'CPU %')"),
 ])
 def test_bad_dashboard_fails_the_build_names_it_and_leaves_out_untouched(tmp_path, capsys, dash, body, fragment):
     src = project(tmp_path)

@@ -11,7 +11,8 @@ import json
 from gen.config import Config
 from gen.dash import check
 from gen.dash.model import Dashboard
-from gen.dash.render import SCHEMA_VERSION, Context, dashboard_url, render_dashboard
+from gen.dash import schema
+from gen.dash.render import Context, dashboard_url, render_dashboard
 from gen.errors import ConfigError, DashboardError, DefinitionError
 from gen.model import Alert
 from gen.render.yamlfmt import dump
@@ -77,20 +78,14 @@ def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> lis
                     params[rule.name] = rule.params
     known = {r.name for m in compiled.catalog.modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
     ctx = Context(config, {**compiled.catalog.selectors, **config.selectors}, params, known, set(all_uids))
-    try:
-        from gen.dash import schema  # the committed JSON Schema of Grafana's dashboard model
-        version, validate = schema.SCHEMA_VERSION, schema.validate
-    except ImportError:  # until the schema lands
-        version, validate = SCHEMA_VERSION, (lambda data: [])
-
     out, errors = [], []
     for d in dashboards:
         try:
-            data = render_dashboard(d, ctx, version)
+            data = render_dashboard(d, ctx)
         except DefinitionError as exc:
             errors.append(str(exc))
             continue
-        found = check.check_structure(data) + check.check_queries(data) + validate(data)
+        found = check.check_structure(data) + check.check_queries(data) + [f"dashboard {d.uid}: {m}" for m in schema.validate(data)]
         errors += [f"{d.source}: {e}" for e in found]
         out.append((d, data))
     if errors:

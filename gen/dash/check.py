@@ -132,3 +132,42 @@ def check_queries(data: dict) -> list[str]:
         except ValueError as exc:
             errors.append(f"{q.where}: PromQL does not parse: {exc}\n    {text}")
     return errors
+
+
+def promtool_rejects(rendered: list[dict]) -> list[str]:
+    """Queries promtool's parser (the targeted Prometheus 2.42) rejects, named by dashboard and
+    panel: promql-parser knows newer functions (limitk, ...) that this Prometheus does not.
+    One promtool run for all dashboards (its start-up dominates)."""
+    import os
+    import tempfile
+
+    from gen import promtool
+    from gen.render.yamlfmt import dump
+
+    groups, names = [], {}
+    for data in rendered:
+        declared = {v["name"]: "x" for v in data.get("templating", {}).get("list", [])}
+        rules = []
+        for q in queries(data):
+            try:
+                expr = fill(q.expr, declared, PARSE_MACROS)
+            except KeyError:
+                continue  # reported by check_queries
+            record = f"dashboard:query_{len(names)}:check"
+            names[record] = q.where
+            rules.append({"record": record, "expr": expr})
+        groups.append({"name": data["uid"], "rules": rules})
+    with tempfile.TemporaryDirectory(prefix="gen-dash-") as tmp:
+        path = os.path.join(tmp, "dashboard-queries.yaml")
+        with open(path, "wb") as fh:
+            fh.write(dump({"groups": groups}))
+        run = promtool.run("check", "rules", path)
+    if run.ok:
+        return []
+    # promtool names a failing rule by group and position ("group "uid", rule 3, ...")
+    bad = []
+    for g in groups:
+        for n, rule in enumerate(g["rules"], 1):
+            if f'group "{g["name"]}", rule {n},' in run.output:
+                bad.append(names[rule["record"]])
+    return [f"{w}: promtool rejects the query" for w in bad] or [f"promtool rejects a dashboard query:\n{run.output}"]

@@ -15,10 +15,10 @@ from grafanalib._gen import DashboardEncoder
 from gen.config import Config
 from gen.dash.layout import Placed, place
 from gen.dash.model import AlertLine, Dashboard, Link, Variable
+from gen.dash.schema import SCHEMA_VERSION
 from gen.errors import DefinitionError
 from gen.resolve import substitute_expr
 
-SCHEMA_VERSION = 39  # Grafana 11; replaced by the pinned schema's number once it is committed
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
 # Panel keys grafanalib writes that the current model no longer has.
@@ -118,10 +118,12 @@ def _panel(dashboard: Dashboard, placed: Placed, panel_id: int, ctx: Context) ->
     if targets:
         data["targets"] = targets
     defaults = data.setdefault("fieldConfig", {}).setdefault("defaults", {})
-    # grafanalib writes the base threshold step's value as the string "null".
-    for step in defaults.get("thresholds", {}).get("steps", []):
-        if step.get("value") == "null":
-            step["value"] = None
+    # grafanalib writes the base threshold step's value as the string "null", plus legacy keys.
+    if "thresholds" in defaults:
+        defaults["thresholds"]["steps"] = [
+            {"color": st.get("color", "green"), "value": None if st.get("value") in ("null", None) else st["value"]}
+            for st in defaults["thresholds"].get("steps", [])
+        ]
     alert_steps = _threshold_steps(placed.cell.alerts, ctx, where)
     if alert_steps:
         base = {"color": "green", "value": None}
@@ -143,13 +145,11 @@ def _variable(var: Variable, selectors: dict[str, str], dashboard: Dashboard) ->
         "label": var.title or var.name.capitalize(),
         "datasource": dict(DATASOURCE),
         "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "definition": query,
         "refresh": 2,  # on time range change: pods come and go
         "sort": 1,
         "multi": var.multi,
         "includeAll": var.include_all,
         "hide": 2 if var.hide else 0,
-        "current": {},
         "options": [],
     }
     if var.all_value is not None:
@@ -162,7 +162,7 @@ def _variable(var: Variable, selectors: dict[str, str], dashboard: Dashboard) ->
 def _variables(dashboard: Dashboard, ctx: Context) -> list[dict]:
     out = [{
         "type": "datasource", "name": "datasource", "label": "Data source", "query": "prometheus",
-        "current": {}, "hide": 0, "refresh": 1, "regex": "", "options": [],
+        "hide": 0, "refresh": 1, "regex": "", "options": [],
     }]
     if ctx.cluster_label:  # its own query is not narrowed to $cluster
         cluster = Variable("cluster", f"label_values(up, {ctx.cluster_label})")  # every scraped target has up
@@ -171,7 +171,7 @@ def _variables(dashboard: Dashboard, ctx: Context) -> list[dict]:
     return out
 
 
-def render_dashboard(dashboard: Dashboard, ctx: Context, schema_version: int = SCHEMA_VERSION) -> dict:
+def render_dashboard(dashboard: Dashboard, ctx: Context) -> dict:
     panels: list[dict] = []
     next_id = 1
     for prow in place(dashboard.rows, dashboard.uid):
@@ -202,7 +202,7 @@ def render_dashboard(dashboard: Dashboard, ctx: Context, schema_version: int = S
         "editable": True,
         "graphTooltip": 1,
         "timezone": "browser",
-        "schemaVersion": schema_version,
+        "schemaVersion": SCHEMA_VERSION,  # the pinned Grafana's (gen/dash/schema/VERSION)
         "version": 1,
         "time": {"from": dashboard.time_from, "to": "now"},
         "refresh": dashboard.refresh,
