@@ -258,6 +258,18 @@ def test_grafanalib_thresholds_are_written_in_current_form(tmp_path):
     assert steps == [{"color": "green", "value": None}, {"color": "red", "value": 80.0}]
 
 
+def test_grafanalib_tables_lose_the_old_table_panel_keys(tmp_path):
+    """grafanalib's Table writes color, columns, fontSize and mappings at the panel's top level,
+    which the current model (and its schema) no longer has; the build passes the schema."""
+    dash = DASH.replace('cell(ts("CPU % x2"', 'cell(Table(title="Pods", unit="short", targets=[Target(expr=\'x{${app}}\', '
+                        'refId="A", instant=True, format="table")]), width=6), cell(ts("CPU % x2"')
+    dash = dash.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Table, Target, TimeSeries")
+    src = project(tmp_path, dash=dash)
+    _, files = build(None, str(src))
+    table = panel(rendered(files), "Pods")
+    assert table["type"] == "table" and not {"color", "columns", "fontSize", "mappings"} & set(table)
+
+
 def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_path):
     src = project(tmp_path)
     _, files = build(config(tmp_path, {"multi_cluster": {"enabled": True}}), str(src))
