@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import types
 from dataclasses import dataclass
 
 from gen.errors import DefinitionError, GenError
@@ -70,13 +71,19 @@ def load_catalog(folder: str) -> Catalog:
 
 
 def load_dashboards(folder: str) -> list:
-    """Every `dashboard` (or `dashboards` list) of the public modules of a dashboards folder."""
+    """Every `dashboard` (or `dashboards` list) of the public modules of a dashboards folder;
+    private modules (`_name.py`) are helpers the others import relatively."""
     from gen.dash.model import Dashboard
 
     if not os.path.isdir(folder):
         return []
     folder = os.path.abspath(folder)
     package = "_dashboards_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
+    # The folder as a package, so dashboards share helpers: `from ._kube import workload_pods`.
+    if package not in sys.modules:
+        pkg = types.ModuleType(package)
+        pkg.__path__ = [folder]
+        sys.modules[package] = pkg
     found: list = []
     for entry in sorted(os.listdir(folder)):
         if not entry.endswith(".py") or entry.startswith("_"):

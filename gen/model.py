@@ -137,6 +137,11 @@ class Alert:
     params: dict[str, ParamValue] = field(default_factory=dict)
     runbook_url: str | None = None
     dashboard: str | None = None
+    # The dashboard's variables set explicitly (values may use {{ $labels.x }}), instead of
+    # filling every variable whose label the expression may carry: for labels named otherwise
+    # than the variable (`deployment` for `workload`), constants, or a label that means another
+    # thing on this alert (a kube-state-metrics `instance`).
+    dashboard_vars: dict[str, str] = field(default_factory=dict)
     cases: list[Case] = field(default_factory=list)
     lint_skip: tuple[str, ...] = ()
     # About objects in a namespace: the configured namespace scope narrows its selectors.
@@ -144,6 +149,8 @@ class Alert:
     source: Source = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:
+        if self.dashboard_vars and not self.dashboard:
+            raise DefinitionError(f"{self.source}: alert {self.name}: dashboard_vars without a dashboard")
         for attr in ("for_", "keep_firing_for"):
             value = getattr(self, attr)
             if value is None:

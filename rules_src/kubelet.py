@@ -8,6 +8,10 @@ name, so alerts about a node join kubelet_node_name (value 1, labels instance an
 
 from gen.model import Alert, Case, Duration, Fire, Group, Record
 
+# The node dashboard by node name only: these series' `instance` is the kubelet's or
+# kube-state-metrics' address, not node-exporter's, which that dashboard's `instance` means.
+_NODE_VARS = {"node": "{{ $labels.node }}"}
+
 _PLEG_P99 = "node_quantile:kubelet_pleg_relist_duration_seconds:histogram_quantile"
 
 _KUBELET_1 = 'instance="10.0.0.11:10250"'
@@ -49,6 +53,7 @@ groups = [
     Group("kubernetes-nodes", [
         Alert(
             "KubeNodeNotReady",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # status="true" == 0 covers both Ready=False and Ready=Unknown (kubelet silent).
             expr="""
                 kube_node_status_condition{${kube_state_metrics}, condition="Ready", status="true"} == 0
@@ -69,6 +74,7 @@ groups = [
         ),
         Alert(
             "KubeNodeUnreachable",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # A node the cluster autoscaler (or a spot-termination handler) is removing
             # becomes unreachable on purpose: its deletion taint silences the alert.
             expr="""
@@ -100,6 +106,7 @@ groups = [
         ),
         Alert(
             "KubeNodeReadinessFlapping",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 sum by (node) (
                   changes(kube_node_status_condition{${kube_state_metrics}, condition="Ready", status="true"}[${window}])
@@ -128,6 +135,7 @@ groups = [
     Group("kubelet", [
         Alert(
             "KubeletTooManyPods",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # kubelet_running_pods (pods with a running sandbox) per kubelet, named by node;
             # capacity 1 marks virtual nodes (e.g. Fargate, virtual-kubelet), left out.
             expr="""
@@ -170,6 +178,7 @@ groups = [
         ),
         Alert(
             "KubeletPlegDurationHigh",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # The histogram's highest finite bucket is 10s: a p99 beyond it reads as exactly 10,
             # hence >= (as in the original table).
             expr=f"""
@@ -193,6 +202,7 @@ groups = [
         ),
         Alert(
             "KubeletPodStartUpLatencyHigh",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # kubelet_pod_start_sli_duration_seconds (Kubernetes 1.27+): creation to all
             # containers started, image pulls excluded; buckets reach 3600s. The table's
             # kubelet_pod_worker_duration_seconds tops out at a 10s bucket, so its p99 can
@@ -225,6 +235,7 @@ groups = [
         ),
         Alert(
             "KubeletDown",
+            dashboard="k8s-cluster",
             # absent() returns one label-less series: the description cannot name an instance.
             expr="""
                 absent(up{${kubelet}} == 1)

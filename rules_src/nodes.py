@@ -9,6 +9,10 @@ them with no anti-affinity (seed 000).
 
 from gen.model import Alert, Case, Duration, Fire, Group
 
+# node-exporter series name the node only by their scrape target: the node dashboard finds
+# the node from `instance` (node_uname_info maps it to the node name).
+_NODE_VARS = {"instance": "{{ $labels.instance }}"}
+
 _FS = 'device="/dev/sda1", fstype="ext4", mountpoint="/var/lib/containerd", instance="node-1:9100"'
 _FS_LABELS = {"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/var/lib/containerd",
               "instance": "node-1:9100", "job": "node-exporter"}
@@ -60,6 +64,7 @@ groups = [
     Group("node-filesystem", [
         Alert(
             "NodeFilesystemAlmostOutOfSpace",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 (
                   node_filesystem_avail_bytes{${node_exporter}, fstype!=""} / node_filesystem_size_bytes{${node_exporter}, fstype!=""} * 100 < ${threshold}
@@ -89,6 +94,7 @@ groups = [
         ),
         Alert(
             "NodeFilesystemSpaceFillingUp",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 (
                   node_filesystem_avail_bytes{${node_exporter}, fstype!=""} / node_filesystem_size_bytes{${node_exporter}, fstype!=""} * 100 < ${threshold}
@@ -121,6 +127,7 @@ groups = [
         ),
         Alert(
             "NodeFilesystemAlmostOutOfFiles",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 (
                   node_filesystem_files_free{${node_exporter}, fstype!=""} / node_filesystem_files{${node_exporter}, fstype!=""} * 100 < ${threshold}
@@ -147,6 +154,7 @@ groups = [
         ),
         Alert(
             "NodeFilesystemFilesFillingUp",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 (
                   node_filesystem_files_free{${node_exporter}, fstype!=""} / node_filesystem_files{${node_exporter}, fstype!=""} * 100 < ${threshold}
@@ -180,6 +188,7 @@ groups = [
     Group("node-network", [
         Alert(
             "NodeNetworkReceiveErrs",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 increase(node_network_receive_errs_total{${node_exporter}}[${window}]) > ${threshold}
             """,
@@ -203,6 +212,7 @@ groups = [
         ),
         Alert(
             "NodeNetworkTransmitErrs",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 increase(node_network_transmit_errs_total{${node_exporter}}[${window}]) > ${threshold}
             """,
@@ -223,6 +233,7 @@ groups = [
         ),
         Alert(
             "NodeNetworkInterfaceFlapping",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # Pod veth pairs come and go with every pod start and stop; they are not flapping.
             expr="""
                 changes(node_network_up{${node_exporter}, device!~"${exclude_devices}"}[${window}]) > ${threshold}
@@ -253,6 +264,7 @@ groups = [
         ),
         Alert(
             "NodeHighNumberConntrackEntriesUsed",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 node_nf_conntrack_entries{${node_exporter}} / node_nf_conntrack_entries_limit{${node_exporter}} * 100 > ${threshold}
             """,
@@ -280,6 +292,7 @@ groups = [
     Group("node-clock", [
         Alert(
             "NodeClockSkewDetected",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # Only while the offset is not already shrinking: NTP slews large offsets back slowly.
             expr="""
                 (
@@ -316,6 +329,7 @@ groups = [
         ),
         Alert(
             "NodeClockNotSynchronising",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # The condition is the sync status; the value is the kernel's maximum error estimate.
             expr="""
                 node_timex_maxerror_seconds{${node_exporter}}
@@ -350,6 +364,7 @@ groups = [
     Group("node-processes", [
         Alert(
             "NodePidsExhaustion",
+            dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # Every thread takes a PID: the thread count is what runs into kernel.pid_max and
             # kernel.threads-max (node_processes_pids counts processes only). Needs node-exporter's
             # `processes` collector (--collector.processes, off by default).
@@ -394,6 +409,7 @@ groups = [
     Group("node-cpu", [
         Alert(
             "NodeCPUUsageImbalance",
+            dashboard="k8s-cluster",
             # Cluster-wide: the busiest node is saturated while another one idles; pods
             # piled onto a few nodes (no anti-affinity or spread constraints).
             expr=f"""

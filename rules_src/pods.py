@@ -73,6 +73,7 @@ groups = [
     Group("pod-resources", [
         Alert(
             "PodCpu75",
+            dashboard="k8s-pod",
             # Only containers that have a CPU limit count on both sides of the ratio.
             expr="""
                 100 * sum by (namespace, pod) (
@@ -105,6 +106,7 @@ groups = [
         ),
         Alert(
             "PodMemory75",
+            dashboard="k8s-pod",
             expr="""
                 100 * sum by (namespace, pod) (
                     container_memory_working_set_bytes{${cadvisor}, container!=""}
@@ -132,6 +134,7 @@ groups = [
         ),
         Alert(
             "PodMem4GbRestart",
+            dashboard="k8s-pod",
             # The table's name (its authors restarted such pods). The table summed by pod and
             # container over every cgroup; max by container keeps one series per container even
             # while a restarted container's old cgroup series is still visible.
@@ -165,6 +168,7 @@ groups = [
         ),
         Alert(
             "CPUThrottlingHigh",
+            dashboard="k8s-pod",
             expr="""
                 sum by (namespace, pod, container) (increase(container_cpu_cfs_throttled_periods_total{${cadvisor}, container!=""}[${rate_window}]))
                 /
@@ -199,6 +203,7 @@ groups = [
         ),
         Alert(
             "KubeContainerOOMKilled",
+            dashboard="k8s-pod",
             # Fires once per kill: the restart counter moved within the window and the last
             # termination was an OOM kill; resolves when the window no longer holds a restart.
             expr="""
@@ -239,6 +244,7 @@ groups = [
     Group("pod-health", [
         Alert(
             "KubePodCrashLooping",
+            dashboard="k8s-pod",
             # kube-state-metrics reports the CrashLoopBackOff wait directly; max_over_time
             # bridges the moments the container is briefly running between restarts.
             expr="""
@@ -264,6 +270,7 @@ groups = [
         ),
         Alert(
             "pod_status_no_running",
+            dashboard="k8s-pod",
             # The table summed every non-Running phase with no comparison (it "fired" for every
             # pod, value 0 included). Completed pods of Jobs are the normal end of a Job, and
             # evicted pods (phase Failed) are KubePodEvicted's, so both are left out.
@@ -310,6 +317,7 @@ groups = [
         ),
         Alert(
             "PodRestart",
+            dashboard="k8s-pod",
             # The table took increase over 2m with `for` 5m: it needed a restart every 2 minutes
             # for 5 minutes, which CrashLoopBackOff's growing back-off (up to 5m) never keeps up,
             # so it flapped or stayed silent. Counting over a window longer than `for` makes a
@@ -345,6 +353,7 @@ groups = [
         ),
         Alert(
             "KubePodNotReady",
+            dashboard="k8s-pod",
             # topk keeps one owner per pod, so a pod listed with two owners cannot break the join.
             expr="""
                 sum by (namespace, pod) (
@@ -378,6 +387,7 @@ groups = [
         ),
         Alert(
             "KubeContainerWaiting",
+            dashboard="k8s-pod",
             # CrashLoopBackOff is KubePodCrashLooping's; the reason is kept so the alert says why.
             expr="""
                 max by (namespace, pod, container, reason) (kube_pod_container_status_waiting_reason{${kube_state_metrics}, reason!="CrashLoopBackOff"}) > 0
@@ -405,6 +415,7 @@ groups = [
         ),
         Alert(
             "KubePodEvicted",
+            dashboard="k8s-pod",
             # The node comes from kube_pod_info: evictions are usually the node's resource pressure.
             expr="""
                 (max by (namespace, pod) (kube_pod_status_reason{${kube_state_metrics}, reason="Evicted"}) == 1)
@@ -434,6 +445,7 @@ groups = [
     Group("pod-resource-specs", [
         Alert(
             "KubeContainerWithoutResourceRequests",
+            dashboard="k8s-pod",
             # One series per container and missing request; `resource` says which.
             expr="""
                 label_replace(
@@ -491,6 +503,7 @@ groups = [
         ),
         Alert(
             "KubeContainerWithoutMemoryLimit",
+            dashboard="k8s-pod",
             expr="""
                 """ + _running_containers(" " * 16) + """
                 unless on (namespace, pod, container)

@@ -12,6 +12,12 @@ from gen.model import Alert, Case, Duration, Fire, Group
 _KSM_JOB = {"job": "kube-state-metrics"}
 
 
+def _workload_vars(kind: str) -> dict:
+    """The workload dashboard's variables for an alert about a `kind` (its name in the `kind`
+    label, as kube-state-metrics has it)."""
+    return {"namespace": "{{ $labels.namespace }}", "workload_type": kind, "workload": "{{ $labels." + kind + " }}"}
+
+
 def _ksm(metric: str, **labels: str) -> str:
     """A kube-state-metrics series in promtool notation."""
     inner = ", ".join(f'{k}="{v}"' for k, v in labels.items())
@@ -229,6 +235,7 @@ groups = [
     Group("workloads-deployments", [
         Alert(
             "KubeDeploymentGenerationMismatch",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("deployment"),
             expr="""
                 kube_deployment_status_observed_generation{${kube_state_metrics}}
                   !=
@@ -256,6 +263,7 @@ groups = [
         ),
         Alert(
             "KubeDeploymentReplicasMismatch",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("deployment"),
             # Progress guard: a rollout still replacing pods (the updated count moves) is not stuck.
             expr="""
                 (
@@ -291,6 +299,7 @@ groups = [
     Group("workloads-statefulsets", [
         Alert(
             "KubeStatefulSetReplicasMismatch",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("statefulset"),
             expr="""
                 (
                   kube_statefulset_status_replicas_ready{${kube_state_metrics}}
@@ -323,6 +332,7 @@ groups = [
         ),
         Alert(
             "KubeStatefulSetGenerationMismatch",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("statefulset"),
             expr="""
                 kube_statefulset_status_observed_generation{${kube_state_metrics}}
                   !=
@@ -348,6 +358,7 @@ groups = [
         ),
         Alert(
             "KubeStatefulSetUpdateNotRolledOut",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("statefulset"),
             # An update revision differs from the current one, not every replica runs it, and
             # the updated count has stopped moving.
             expr="""
@@ -392,6 +403,7 @@ groups = [
     Group("workloads-daemonsets", [
         Alert(
             "KubeDaemonSetRolloutStuck",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("daemonset"),
             expr="""
                 (
                   kube_daemonset_status_number_ready{${kube_state_metrics}}
@@ -427,6 +439,7 @@ groups = [
         ),
         Alert(
             "KubeDaemonSetNotScheduled",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("daemonset"),
             expr="""
                 kube_daemonset_status_desired_number_scheduled{${kube_state_metrics}}
                   -
@@ -454,6 +467,7 @@ groups = [
         ),
         Alert(
             "KubeDaemonSetMisScheduled",
+            dashboard="k8s-workload", dashboard_vars=_workload_vars("daemonset"),
             expr="""
                 kube_daemonset_status_number_misscheduled{${kube_state_metrics}} > ${threshold}
             """,
@@ -580,6 +594,7 @@ groups = [
     Group("workloads-autoscaling", [
         Alert(
             "KubeHpaReplicasMismatch",
+            dashboard="k8s-workload", dashboard_vars={"namespace": "{{ $labels.namespace }}"},
             # A desired count outside [min, max] means the HPA has switched scaling off
             # (its target was scaled to 0): not a mismatch to chase.
             expr="""
@@ -624,6 +639,7 @@ groups = [
         ),
         Alert(
             "KubeHpaMaxedOut",
+            dashboard="k8s-workload", dashboard_vars={"namespace": "{{ $labels.namespace }}"},
             # An HPA pinned with minReplicas == maxReplicas always runs at its maximum.
             expr="""
                 kube_horizontalpodautoscaler_status_current_replicas{${kube_state_metrics}}
@@ -658,6 +674,7 @@ groups = [
     Group("workloads-resilience", [
         Alert(
             "KubeWorkloadSingleReplica",
+            dashboard="k8s-workload",
             # Workloads scaled to 0 are parked on purpose and are left out.
             expr=_SINGLE_REPLICA,
 
@@ -690,6 +707,7 @@ groups = [
         ),
         Alert(
             "KubeReplicasOnSameNode",
+            dashboard="k8s-workload",
             expr=_SAME_NODE,
 
             params={"max_pods_per_node": 1},

@@ -143,6 +143,14 @@ def test_query_faults_are_named():
     assert errors[1].startswith("dashboard d: panel 'p3' (id 3) target C: PromQL does not parse:")
 
 
+def test_label_replace_capture_groups_are_not_variables():
+    """`$1` in label_replace is left as is (Grafana does the same); `$pod` still has to exist."""
+    expr = 'label_replace(x{namespace="$namespace"}, "replicaset", "$1", "owner_name", "(.+)")'
+    assert check_queries(_dash(_p(1, 0, 0, targets=[{"refId": "A", "expr": expr}]))) == []
+    errors = check_queries(_dash(_p(1, 0, 0, targets=[{"refId": "A", "expr": expr.replace('"$1"', '"$1$pod"')}])))
+    assert errors == ["dashboard d: panel 'p1' (id 1) target A: uses $pod, which the dashboard does not declare"]
+
+
 # --- the build ------------------------------------------------------------------------------
 
 
@@ -167,6 +175,48 @@ def test_alerts_link_to_their_dashboard_with_the_variables_their_labels_fill(tmp
     # sum by (namespace): no pod label to fill var-pod with
     assert alerts["NsBusy"]["annotations"]["dashboard_url"] == \
         "https://g.example.org/d/demo-pod?var-namespace={{ $labels.namespace }}"
+
+
+def test_dashboard_vars_replace_the_variables_filled_from_labels(tmp_path):
+    """Explicit variables: a label named otherwise (`deployment` for `pod`) and a constant; the
+    variables the expression's labels could fill but dashboard_vars does not name stay out."""
+    rules = RULES.replace('dashboard="demo-pod"),\n    Alert("NsBusy"',
+                          'dashboard="demo-pod", dashboard_vars={"pod": "{{ $labels.container }}"}),\n    Alert("NsBusy"')
+    rules = rules.replace('description="{{ $labels.namespace }} busy", dashboard="demo-pod"',
+                          'description="{{ $labels.namespace }} busy", dashboard="demo-pod", '
+                          'dashboard_vars={"namespace": "{{ $labels.namespace }}", "pod": "web-1"}')
+    src = project(tmp_path, rules=rules)
+    _, files = build(config(tmp_path, {"grafana_url": "https://g.example.org/"}), str(src))
+    alerts = {r["alert"]: r for g in yaml.safe_load(files["rules/demo.yaml"])["groups"] for r in g["rules"]}
+    assert alerts["PodHot"]["annotations"]["dashboard_url"] == "https://g.example.org/d/demo-pod?var-pod={{ $labels.container }}"
+    assert alerts["NsBusy"]["annotations"]["dashboard_url"] == \
+        "https://g.example.org/d/demo-pod?var-namespace={{ $labels.namespace }}&var-pod=web-1"
+
+
+def test_dashboard_vars_naming_an_unknown_variable_name_the_alert(tmp_path):
+    rules = RULES.replace('dashboard="demo-pod"),\n    Alert("NsBusy"',
+                          'dashboard="demo-pod", dashboard_vars={"node": "x"}),\n    Alert("NsBusy"')
+    with pytest.raises(DefinitionError, match=r"demo.py:\d+: alert PodHot: dashboard_vars: dashboard demo-pod has no "
+                                              r"variable 'node' \(known: namespace, pod\)"):
+        build(None, str(project(tmp_path, rules=rules)))
+
+
+def test_dashboard_vars_without_a_dashboard_is_an_error():
+    from gen.model import Alert
+    with pytest.raises(DefinitionError, match="alert A: dashboard_vars without a dashboard"):
+        Alert("A", expr="up == 0", dashboard_vars={"node": "x"})
+
+
+def test_dashboards_import_private_helper_modules_of_their_folder(tmp_path):
+    src = project(tmp_path, body="BODY_FROM_HELPER")
+    (tmp_path / "dashboards_src" / "_helpers.py").write_text(
+        "def cpu(sel):\n    return '100 * rate(cpu_seconds_total{' + sel + '}[$__rate_interval])'\n")
+    dash = (tmp_path / "dashboards_src" / "demo.py").read_text()
+    dash = "from ._helpers import cpu\n" + dash.replace("'BODY_FROM_HELPER'", "cpu('${app}, pod=\"$pod\"')")
+    (tmp_path / "dashboards_src" / "demo.py").write_text(dash)
+    _, files = build(None, str(src))
+    assert panel(rendered(files), "CPU %")["targets"][0]["expr"] == \
+        '100 * rate(cpu_seconds_total{job="app", pod="$pod"}[$__rate_interval])'
 
 
 def test_unknown_dashboard_on_an_alert_names_the_alert(tmp_path):
@@ -206,6 +256,18 @@ def test_grafanalib_thresholds_are_written_in_current_form(tmp_path):
     _, files = build(None, str(src))
     steps = panel(rendered(files), "CPU % x2")["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert steps == [{"color": "green", "value": None}, {"color": "red", "value": 80.0}]
+
+
+def test_grafanalib_tables_lose_the_old_table_panel_keys(tmp_path):
+    """grafanalib's Table writes color, columns, fontSize and mappings at the panel's top level,
+    which the current model (and its schema) no longer has; the build passes the schema."""
+    dash = DASH.replace('cell(ts("CPU % x2"', 'cell(Table(title="Pods", unit="short", targets=[Target(expr=\'x{${app}}\', '
+                        'refId="A", instant=True, format="table")]), width=6), cell(ts("CPU % x2"')
+    dash = dash.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Table, Target, TimeSeries")
+    src = project(tmp_path, dash=dash)
+    _, files = build(None, str(src))
+    table = panel(rendered(files), "Pods")
+    assert table["type"] == "table" and not {"color", "columns", "fontSize", "mappings"} & set(table)
 
 
 def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_path):

@@ -52,8 +52,17 @@ def link_alerts(rule_files, analyses, dashboards: list[Dashboard], all_uids: set
                 values = {}
                 if config.multi_cluster.enabled and carried(config.multi_cluster.label):
                     values["cluster"] = f"{{{{ $labels.{config.multi_cluster.label} }}}}"
+                explicit = rule.definition.dashboard_vars
+                names = [v.name for v in by_uid[uid].variables]
+                unknown = sorted(set(explicit) - set(names))
+                if unknown:
+                    raise DefinitionError(f"{rule.source}: alert {rule.name}: dashboard_vars: dashboard {uid} has no "
+                                          f"variable {unknown[0]!r} (known: {', '.join(names) or 'none'})")
                 for var in by_uid[uid].variables:
-                    if carried(var.series_label):
+                    if explicit:
+                        if var.name in explicit:
+                            values[var.name] = explicit[var.name]
+                    elif carried(var.series_label):
                         values[var.name] = f"{{{{ $labels.{var.series_label} }}}}"
                 rule.annotations["dashboard_url"] = dashboard_url(config.grafana_url, uid, values)
 

@@ -14,7 +14,8 @@ import promql_parser
 from gen.dash.model import GRID_COLUMNS
 
 _MACROS = ("__rate_interval", "__interval", "__range", "__range_s", "__interval_ms")
-_VARIABLE = re.compile(r"\$\{(\w+)(?::[\w]+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+# `$1` is label_replace's capture group, not a variable: Grafana leaves it alone too.
+_VARIABLE = re.compile(r"\$\{(\w+)(?::[\w]+)?\}|\$(?![0-9]+\b)(\w+)|\[\[(\w+)\]\]")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ RECORDED = "recorded"  # the placeholder of recorded series: `verb:apiserver_req
 
 # Panel keys grafanalib writes that the current model no longer has.
 _LEGACY_PANEL_KEYS = {"span", "minSpan", "height", "error", "cacheTimeout", "editable", "hideTimeOverride",
-                      "repeatDirection", "maxPerRow", "transparent", "timeFrom", "timeShift", "maxDataPoints"}
+                      "repeatDirection", "maxPerRow", "transparent", "timeFrom", "timeShift", "maxDataPoints",
+                      # grafanalib's Table: the old table panel's keys (now fieldConfig and options)
+                      "color", "columns", "fontSize", "mappings"}
 _LEGACY_TARGET_KEYS = {"query", "target", "metric", "step", "intervalFactor"}
 
 

@@ -1,0 +1,225 @@
+"""Node details (seed 001, 添加常用监控: "Node Details"; 巡检: 物理机的巡检).
+
+One node: readiness and pod capacity (kube-state-metrics, kubelet), then the machine as
+node-exporter sees it: CPU and load, memory, disk I/O, filesystem space and inodes with the
+alerts' thresholds, network traffic and errors, conntrack, PIDs, clock; the pods on it link
+to the pod dashboard.
+
+Which node-exporter target is the node: node-exporter's `instance` is a scrape address (or
+the node name, where relabelled), so `node_uname_info`'s nodename, the host name the kubelet
+registers the node under by default, maps the two. The dashboard is opened either with
+`var-node` (a Kubernetes node name: cluster overview, kubelet alerts) or with `var-instance`
+(node-exporter alerts, which carry only the target): `instance` narrows the node list, All
+by default, and the node picks its node-exporter target (`exporter`, hidden).
+"""
+
+from gen.dash.model import AlertLine, Dashboard, Fixture, Link, Row, Variable, cell
+
+from ._kube import active_pods, cadvisor, ksm, node_exporter, sel
+from ._panels import READY, Column, stat, steps, table, ts
+
+_T = 'instance="$exporter"'
+_NODE = 'node="$node"'
+_DISKS = 'device=~"(/dev/)?(mmcblk.p.+|nvme.+|rbd.+|sd.+|vd.+|xvd.+|dm-.+|md.+|dasd.+)"'
+_NICS = 'device!~"lo|veth.+|cali.+|flannel.+|cni.+|docker.+|tunl.+|vxlan.+|kube-ipvs.+|lxc.+|genev_sys.+"'
+_FS = 'fstype!="", mountpoint!=""'
+
+
+def ne(metric: str, *matchers: str) -> str:
+    """A node-exporter series of this node."""
+    return node_exporter(metric, _T, *matchers)
+
+
+def _rate(expr: str) -> str:
+    return "rate(" + expr + "[$__rate_interval])"
+
+
+_CORES = "count(" + ne("node_cpu_seconds_total", 'mode="idle"') + ")"
+_ON_NODE = "max by (namespace, pod) (" + ksm("kube_pod_info", _NODE) + ")"
+
+
+def _pods_on_node(expr: str) -> str:
+    """A per-container (or per-pod) series summed per pod, for the pods of this node."""
+    return "sum by (namespace, pod) (" + expr + " * on (namespace, pod) group_left () " + _ON_NODE + ")"
+
+
+_POD_LINK_TABLE = Link("Pod details", "k8s-pod", {"namespace": "${__data.fields.namespace}", "pod": "${__data.fields.pod}"})
+_POD_LINK_SERIES = Link("Pod details", "k8s-pod", {"namespace": "${__field.labels.namespace}", "pod": "${__field.labels.pod}"})
+
+dashboard = Dashboard(
+    uid="k8s-node",
+    title="Kubernetes / Node details",
+    description="One node: readiness, pods against capacity, CPU, load, memory, disk I/O, filesystems and "
+                "inodes against the alert thresholds, network, conntrack, PIDs, clock; its pods.",
+    tags=["nodes"],
+    links=["k8s-cluster", "k8s-pod"],
+    variables=[
+        Variable("instance", "label_values(" + node_exporter("node_uname_info") + ", instance)", title="Exporter filter",
+                 include_all=True, all_value=".*"),
+        Variable("node", "label_values(" + node_exporter("node_uname_info", 'instance=~"$instance"') + ", nodename)",
+                 title="Node"),
+        Variable("exporter", "label_values(" + node_exporter("node_uname_info", 'nodename="$node"') + ", instance)",
+                 label="instance", hide=True),
+    ],
+    rows=[
+        Row("Overview", [
+            cell(stat("Ready", "short", ("max(" + ksm("kube_node_status_condition", _NODE, 'condition="Ready"', 'status="true"') + ")", "Ready"),
+                      mappings=READY, color_mode="background"), width=3),
+            cell(stat("Schedulable", "short", ("max(" + ksm("kube_node_spec_unschedulable", _NODE) + ")", "cordoned"),
+                      mappings=[{"type": "value", "options": {"0": {"text": "yes", "color": "green", "index": 0},
+                                                              "1": {"text": "cordoned", "color": "orange", "index": 1}}}],
+                      color_mode="background"), width=3),
+            cell(stat("Pods against capacity", "percentunit",
+                      ("max(" + sel("kubelet_running_pods", "kubelet") + " * on (instance) group_left (node) "
+                       + sel("kubelet_node_name", "kubelet", _NODE) + ") / max(" + ksm("kube_node_status_capacity", _NODE, 'resource="pods"') + ")",
+                       "pods"),
+                      description="Pods the kubelet runs against the node's pod capacity (KubeletTooManyPods)."),
+                 width=4, alert=AlertLine("KubeletTooManyPods")),
+            cell(stat("CPU cores", "short", (_CORES, "cores")), width=3),
+            cell(stat("Memory", "bytes", ("max(" + ne("node_memory_MemTotal_bytes") + ")", "total")), width=3),
+            cell(stat("Uptime", "s", ("time() - max(" + ne("node_boot_time_seconds") + ")", "uptime")), width=4),
+            cell(stat("OOM kills (window)", "short", ("sum(increase(" + ne("node_vmstat_oom_kill") + "[$__range]))", "OOM kills"),
+                      thresholds=steps(("red", 1)), description="Processes the kernel killed for lack of memory, "
+                                                                "inside or outside containers."), width=4),
+        ], height=4),
+        Row("CPU and memory", [
+            cell(ts("CPU usage by mode", "percentunit",
+                    ("sum by (mode) (" + _rate(ne("node_cpu_seconds_total", 'mode!="idle"')) + ") / scalar(" + _CORES + ")", "{{mode}}"),
+                    stack=True, description="Share of all cores; iowait is time waiting for disks.")),
+            cell(ts("Load average", "short",
+                    ("max(" + ne("node_load1") + ")", "1m"), ("max(" + ne("node_load5") + ")", "5m"),
+                    ("max(" + ne("node_load15") + ")", "15m"), (_CORES, "cores"), fill=0,
+                    description="Runnable and uninterruptible tasks; above the core count, work waits.")),
+            cell(ts("Memory", "bytes",
+                    ("max(" + ne("node_memory_MemTotal_bytes") + ") - max(" + ne("node_memory_MemAvailable_bytes") + ")", "used"),
+                    ("max(" + ne("node_memory_Buffers_bytes") + ") + max(" + ne("node_memory_Cached_bytes") + ")", "buffers and cache"),
+                    ("max(" + ne("node_memory_MemAvailable_bytes") + ")", "available"),
+                    ("max(" + ne("node_memory_MemTotal_bytes") + ")", "total"), fill=0)),
+        ], height=8),
+        Row("Disks and filesystems", [
+            cell(ts("Disk throughput", "Bps",
+                    ("sum by (device) (" + _rate(ne("node_disk_read_bytes_total", _DISKS)) + ")", "{{device}} read"),
+                    ("sum by (device) (" + _rate(ne("node_disk_written_bytes_total", _DISKS)) + ")", "{{device}} written"), fill=0), width=8),
+            cell(ts("Disk busy", "percentunit",
+                    ("sum by (device) (" + _rate(ne("node_disk_io_time_seconds_total", _DISKS)) + ")", "{{device}}"), fill=0,
+                    description="Share of time the device had I/O in flight; near 100% it is saturated (etcd and "
+                                "container logs suffer first)."), width=8),
+            cell(ts("Disk IOPS", "iops",
+                    ("sum by (device) (" + _rate(ne("node_disk_reads_completed_total", _DISKS)) + ")", "{{device}} reads"),
+                    ("sum by (device) (" + _rate(ne("node_disk_writes_completed_total", _DISKS)) + ")", "{{device}} writes"), fill=0), width=8),
+            cell(ts("Filesystem space available", "percent",
+                    ("100 * " + ne("node_filesystem_avail_bytes", _FS) + " / " + ne("node_filesystem_size_bytes", _FS), "{{mountpoint}}"),
+                    fill=0, description="Lines: NodeFilesystemAlmostOutOfSpace (red) fires below it; "
+                                        "NodeFilesystemSpaceFillingUp (orange) below it when predicted to fill up."),
+                 width=12, alert=[AlertLine("NodeFilesystemAlmostOutOfSpace"),
+                                  AlertLine("NodeFilesystemSpaceFillingUp", color="orange")]),
+            cell(ts("Inodes available", "percent",
+                    ("100 * " + ne("node_filesystem_files_free", _FS) + " / " + ne("node_filesystem_files", _FS), "{{mountpoint}}"),
+                    fill=0, description="Lines: NodeFilesystemAlmostOutOfFiles (red), NodeFilesystemFilesFillingUp (orange)."),
+                 width=12, alert=[AlertLine("NodeFilesystemAlmostOutOfFiles"),
+                                  AlertLine("NodeFilesystemFilesFillingUp", color="orange")]),
+        ], height=8),
+        Row("Network", [
+            cell(ts("Network traffic", "bps",
+                    ("sum by (device) (" + _rate(ne("node_network_receive_bytes_total", _NICS)) + ") * 8", "{{device}} received"),
+                    ("sum by (device) (" + _rate(ne("node_network_transmit_bytes_total", _NICS)) + ") * 8", "{{device}} sent"), fill=0)),
+            cell(ts("Network errors and drops", "pps",
+                    ("sum by (device) (" + _rate(ne("node_network_receive_errs_total", _NICS)) + ")", "{{device}} receive errors"),
+                    ("sum by (device) (" + _rate(ne("node_network_transmit_errs_total", _NICS)) + ")", "{{device}} transmit errors"),
+                    ("sum by (device) (" + _rate(ne("node_network_receive_drop_total", _NICS)) + ")", "{{device}} receive drops"),
+                    ("sum by (device) (" + _rate(ne("node_network_transmit_drop_total", _NICS)) + ")", "{{device}} transmit drops"),
+                    fill=0, description="NodeNetworkReceiveErrs/TransmitErrs count errors over a short window.")),
+            cell(ts("Conntrack table used", "percent",
+                    ("100 * max(" + ne("node_nf_conntrack_entries") + ") / max(" + ne("node_nf_conntrack_entries_limit") + ")", "used"),
+                    fill=0, description="When full, the kernel drops new connections."),
+                 alert=AlertLine("NodeHighNumberConntrackEntriesUsed")),
+        ], height=8),
+        Row("Processes and clock", [
+            cell(ts("PIDs used", "percent",
+                    ("100 * max(" + ne("node_processes_threads") + ") / max(" + ne("node_processes_max_processes") + ")", "of kernel.pid_max"),
+                    ("100 * max(" + ne("node_processes_threads") + ") / max(" + ne("node_processes_max_threads") + ")", "of kernel.threads-max"),
+                    fill=0, description="Threads against the kernel's limits (node-exporter's processes collector). "
+                                        "Leaking <defunct> processes show as a steady climb."),
+                 alert=AlertLine("NodePidsExhaustion")),
+            cell(ts("Clock offset", "s",
+                    ("max(" + ne("node_timex_offset_seconds") + ")", "offset"),
+                    ("max(" + ne("node_timex_maxerror_seconds") + ")", "maximum error"), fill=0, min_zero=False,
+                    description="Offset from the NTP reference; lines at ± NodeClockSkewDetected's threshold."),
+                 alert=[AlertLine("NodeClockSkewDetected", param="threshold_seconds"),
+                        AlertLine("NodeClockSkewDetected", param="threshold_seconds", scale=-1)]),
+            cell(stat("Clock synchronised", "short", ("min(" + ne("node_timex_sync_status") + ")", "sync"),
+                      mappings=[{"type": "value", "options": {"0": {"text": "not synchronised", "color": "red", "index": 0},
+                                                              "1": {"text": "synchronised", "color": "green", "index": 1}}}],
+                      color_mode="background"), width=4),
+        ], height=7),
+        Row("Pods on this node", [
+            cell(table("Pods", ["namespace", "pod"], [
+                Column("CPU used", _pods_on_node(_rate(cadvisor("container_cpu_usage_seconds_total", 'container!=""')))),
+                Column("CPU requests", _pods_on_node(ksm("kube_pod_container_resource_requests", 'resource="cpu"'))),
+                Column("Memory used", _pods_on_node(cadvisor("container_memory_working_set_bytes", 'container!=""')), "bytes"),
+                Column("Memory requests", _pods_on_node(ksm("kube_pod_container_resource_requests", 'resource="memory"')), "bytes"),
+                Column("Restarts (window)", _pods_on_node("increase(" + ksm("kube_pod_container_status_restarts_total") + "[$__range])")),
+                Column("Running", "max by (namespace, pod) (" + ksm("kube_pod_status_phase", 'phase="Running"') + ") * on (namespace, pod) group_left () "
+                       + _ON_NODE, mappings=[{"type": "value", "options": {
+                           "0": {"text": "no", "color": "orange", "index": 0}, "1": {"text": "yes", "color": "green", "index": 1}}}]),
+            ], description="CPU in cores. Click a pod for its details."), width=14, links=[_POD_LINK_TABLE]),
+            cell(ts("CPU used by pod (top 10)", "short",
+                    ("topk(10, " + _pods_on_node(_rate(cadvisor("container_cpu_usage_seconds_total", 'container!=""'))) + ")",
+                     "{{namespace}}/{{pod}}"), description="Cores.", stack=True), width=10, links=[_POD_LINK_SERIES]),
+        ], height=10),
+    ],
+    fixture=Fixture(
+        series={
+            'node_uname_info{${node_exporter}, instance="10.0.1.5:9100", nodename="node-1", sysname="Linux", release="6.1.0-18-amd64", machine="x86_64"}': "1x20",
+            'kube_node_status_condition{${kube_state_metrics}, node="node-1", condition="Ready", status="true"}': "1x20",
+            'kube_node_spec_unschedulable{${kube_state_metrics}, node="node-1"}': "0x20",
+            'kubelet_running_pods{${kubelet}, instance="10.0.1.5:10250"}': "2x20",
+            'kubelet_node_name{${kubelet}, instance="10.0.1.5:10250", node="node-1"}': "1x20",
+            'kube_node_status_capacity{${kube_state_metrics}, node="node-1", resource="pods", unit="integer"}': "110x20",
+            'node_cpu_seconds_total{${node_exporter}, instance="10.0.1.5:9100", cpu="0", mode="idle"}': "0+40x20",
+            'node_cpu_seconds_total{${node_exporter}, instance="10.0.1.5:9100", cpu="0", mode="user"}': "0+15x20",
+            'node_cpu_seconds_total{${node_exporter}, instance="10.0.1.5:9100", cpu="0", mode="iowait"}': "0+5x20",
+            'node_load1{${node_exporter}, instance="10.0.1.5:9100"}': "0.8x20",
+            'node_load5{${node_exporter}, instance="10.0.1.5:9100"}': "0.7x20",
+            'node_load15{${node_exporter}, instance="10.0.1.5:9100"}': "0.6x20",
+            'node_memory_MemTotal_bytes{${node_exporter}, instance="10.0.1.5:9100"}': "16777216000x20",
+            'node_memory_MemAvailable_bytes{${node_exporter}, instance="10.0.1.5:9100"}': "8388608000x20",
+            'node_memory_Buffers_bytes{${node_exporter}, instance="10.0.1.5:9100"}': "104857600x20",
+            'node_memory_Cached_bytes{${node_exporter}, instance="10.0.1.5:9100"}': "4194304000x20",
+            'node_boot_time_seconds{${node_exporter}, instance="10.0.1.5:9100"}': "100x20",
+            'node_vmstat_oom_kill{${node_exporter}, instance="10.0.1.5:9100"}': "0x4 1x15",
+            'node_disk_read_bytes_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+6000000x20",
+            'node_disk_written_bytes_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+12000000x20",
+            'node_disk_io_time_seconds_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+12x20",
+            'node_disk_reads_completed_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+3000x20",
+            'node_disk_writes_completed_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+6000x20",
+            'node_filesystem_avail_bytes{${node_exporter}, instance="10.0.1.5:9100", device="/dev/nvme0n1p1", fstype="ext4", mountpoint="/"}': "30000000000x20",
+            'node_filesystem_size_bytes{${node_exporter}, instance="10.0.1.5:9100", device="/dev/nvme0n1p1", fstype="ext4", mountpoint="/"}': "100000000000x20",
+            'node_filesystem_files_free{${node_exporter}, instance="10.0.1.5:9100", device="/dev/nvme0n1p1", fstype="ext4", mountpoint="/"}': "5000000x20",
+            'node_filesystem_files{${node_exporter}, instance="10.0.1.5:9100", device="/dev/nvme0n1p1", fstype="ext4", mountpoint="/"}': "6553600x20",
+            'node_network_receive_bytes_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0+60000000x20",
+            'node_network_transmit_bytes_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0+30000000x20",
+            'node_network_receive_errs_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0+1x20",
+            'node_network_transmit_errs_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0x20",
+            'node_network_receive_drop_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0+2x20",
+            'node_network_transmit_drop_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0x20",
+            'node_nf_conntrack_entries{${node_exporter}, instance="10.0.1.5:9100"}': "20000x20",
+            'node_nf_conntrack_entries_limit{${node_exporter}, instance="10.0.1.5:9100"}': "262144x20",
+            'node_processes_threads{${node_exporter}, instance="10.0.1.5:9100"}': "1500x20",
+            'node_processes_max_processes{${node_exporter}, instance="10.0.1.5:9100"}': "4194304x20",
+            'node_processes_max_threads{${node_exporter}, instance="10.0.1.5:9100"}': "126000x20",
+            'node_timex_offset_seconds{${node_exporter}, instance="10.0.1.5:9100"}': "0.002x20",
+            'node_timex_maxerror_seconds{${node_exporter}, instance="10.0.1.5:9100"}': "0.01x20",
+            'node_timex_sync_status{${node_exporter}, instance="10.0.1.5:9100"}': "1x20",
+            # A pod on node-1.
+            'kube_pod_info{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", node="node-1", host_ip="10.0.1.5", pod_ip="10.244.1.7", created_by_kind="ReplicaSet", created_by_name="web-7d4b9c8f6"}': "1x20",
+            'kube_pod_status_phase{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", phase="Running"}': "1x20",
+            'kube_pod_container_resource_requests{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app", node="node-1", resource="cpu", unit="core"}': "0.5x20",
+            'kube_pod_container_resource_requests{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app", node="node-1", resource="memory", unit="byte"}': "536870912x20",
+            'kube_pod_container_status_restarts_total{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app"}': "0x20",
+            'container_cpu_usage_seconds_total{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", container="app", node="node-1", instance="10.0.1.5:10250", id="/kubepods/pod-u1/c1", image="registry.local/web:1.4", name="c1"}': "0+15x20",
+            'container_memory_working_set_bytes{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", container="app", node="node-1", instance="10.0.1.5:10250", id="/kubepods/pod-u1/c1", image="registry.local/web:1.4", name="c1"}': "400000000x20",
+        },
+        vars={"instance": ".*", "node": "node-1", "exporter": "10.0.1.5:9100"},
+    ),
+)
