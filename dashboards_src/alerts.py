@@ -108,7 +108,7 @@ dashboard = Dashboard(
     description="Firing alerts by severity and rule group from Prometheus' ALERTS series, with their labels and "
                 "history, and the health of the alerting pipeline (Watchdog, rule evaluation, delivery).",
     tags=["alerts"],
-    links=["k8s-weekly-inspection"],
+    links=["k8s-cluster", "k8s-weekly-inspection"],
     time_from="now-6h",
     variables=[
         Variable("severity", "label_values(ALERTS, severity)", multi=True, include_all=True, all_value=".*"),

@@ -79,7 +79,7 @@ dashboard = Dashboard(
     description="Nodes and readiness, pod phases, usage, requests and limits against allocatable "
                 "(the water level), the namespaces and workloads that take the most.",
     tags=["cluster"],
-    links=["k8s-node", "k8s-workload", "k8s-pod"],
+    links=["k8s-node", "k8s-workload", "k8s-pod", "k8s-water-level", "k8s-weekly-inspection", "k8s-alerts-overview"],
     rows=[
         Row("Nodes and pods", [
             cell(stat("Nodes", "short", ("count(" + ksm("kube_node_info") + ")", "nodes")), width=3),

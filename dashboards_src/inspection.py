@@ -121,7 +121,7 @@ dashboard = Dashboard(
     description="The week's peaks of cluster CPU, memory and requests, the top 10 namespaces and nodes by peak, "
                 "and the alerts that fired (seed 001, 巡检).",
     tags=["inspection", "capacity"],
-    links=["k8s-water-level", "k8s-alerts-overview"],
+    links=["k8s-cluster", "k8s-water-level", "k8s-alerts-overview"],
     time_from="now-7d",
     refresh="",
     rows=[

@@ -144,7 +144,7 @@ dashboard = Dashboard(
     description="CPU and memory requests and limits against allocatable, per cluster, node and namespace; "
                 "the overcommit and quota alerts' quantities with their thresholds; reservations left idle.",
     tags=["capacity", "resources"],
-    links=["k8s-weekly-inspection", "k8s-alerts-overview"],
+    links=["k8s-cluster", "k8s-node", "k8s-weekly-inspection", "k8s-alerts-overview"],
     variables=[
         Variable("namespace", "label_values(" + sel("kube_pod_info", KSM) + ", namespace)",
                  multi=True, include_all=True, all_value=".*"),
