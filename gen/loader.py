@@ -46,11 +46,34 @@ def _import(path: str, package: str):
     return module
 
 
+_LOADED: dict[str, tuple[tuple, Catalog]] = {}
+
+
+def _stamp(folder: str) -> tuple:
+    """What identifies a folder's contents cheaply: each .py file's name, size and mtime."""
+    return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                        for e in os.scandir(folder) if e.name.endswith(".py")))
+
+
 def load_catalog(folder: str) -> Catalog:
-    """Import every `*.py` in `folder` not starting with `_`, sorted by name."""
+    """Import every `*.py` in `folder` not starting with `_`, sorted by name.
+
+    A process that reads the same unchanged folder again (the build, the test-suite writer, a
+    dashboard listing the catalog's groups) gets the catalog it already loaded: definitions
+    are never modified after loading (resolve builds new objects)."""
     if not os.path.isdir(folder):
         raise DefinitionError(f"{folder}: catalog folder not found")
     folder = os.path.abspath(folder)
+    stamp = _stamp(folder)
+    cached = _LOADED.get(folder)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    catalog = _load_catalog(folder)
+    _LOADED[folder] = (stamp, catalog)
+    return catalog
+
+
+def _load_catalog(folder: str) -> Catalog:
     package = "_catalog_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
     selectors: dict[str, str] = {}
     selectors_file = os.path.join(folder, "_selectors.py")

@@ -329,3 +329,21 @@ def test_version_file_and_schema_agree():
 def test_schema_file_is_formatted_deterministically():
     text = (ROOT / "gen" / "dash" / "schema" / "dashboard.schema.json").read_text(encoding="utf-8")
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_compiled_check_is_cached_and_a_broken_cache_is_rebuilt(tmp_path, monkeypatch):
+    """The fastjsonschema code is cached by key; a truncated cache file is replaced, not trusted."""
+    from gen.dash import schema
+
+    monkeypatch.setattr(schema, "CACHE_DIR", tmp_path)
+    schema._fast_check.cache_clear()
+    try:
+        bad = {"schemaVersion": "42", "title": 1}
+        assert schema._fast_check() and schema.validate(bad)
+        (cached,) = tmp_path.glob("dashboard_schema_*.marshal")
+        cached.write_bytes(cached.read_bytes()[:100])
+        schema._fast_check.cache_clear()
+        assert schema.validate(bad)  # still rejects
+        assert len(cached.read_bytes()) > 100  # rebuilt
+    finally:
+        schema._fast_check.cache_clear()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import hashlib
-import importlib.util
+import marshal
 import os
 import sys
 import tempfile
@@ -65,28 +65,31 @@ CACHE_DIR = Path(os.environ.get("GEN_CACHE_DIR") or (_HERE.parents[2] / ".cache"
 @lru_cache(maxsize=1)
 def _fast_check() -> Callable[[dict], Any]:
     """The schema compiled to Python by fastjsonschema: ~50x faster than jsonschema, which
-    made validation most of a build. Compiling takes ~0.3 s, so the generated module is kept
-    in a git-ignored cache (keyed by the schema's hash) and imported from there next time."""
+    made validation most of a build. Generating and compiling that code takes ~0.3 s, so its
+    bytecode is kept in a git-ignored cache keyed by the schema, fastjsonschema and Python
+    versions (marshal, so it works with PYTHONDONTWRITEBYTECODE too)."""
     import fastjsonschema
 
-    digest = hashlib.sha256(SCHEMA_PATH.read_bytes() + fastjsonschema.VERSION.encode()).hexdigest()[:16]
-    path = CACHE_DIR / f"dashboard_schema_{digest}.py"
-    if not path.exists():
-        code = fastjsonschema.compile_to_code(load_schema())
+    key = SCHEMA_PATH.read_bytes() + fastjsonschema.VERSION.encode() + sys.version.encode()
+    path = CACHE_DIR / f"dashboard_schema_{hashlib.sha256(key).hexdigest()[:16]}.marshal"
+    code = None
+    if path.exists():
+        try:
+            code = marshal.loads(path.read_bytes())
+        except (EOFError, ValueError, TypeError):  # truncated or foreign: rebuild it
+            code = None
+    if code is None:
+        code = compile(fastjsonschema.compile_to_code(load_schema()), "<dashboard schema>", "exec")
         try:
             CACHE_DIR.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=CACHE_DIR, suffix=".tmp", delete=False, encoding="utf-8") as fh:
-                fh.write(code)
+            with tempfile.NamedTemporaryFile("wb", dir=CACHE_DIR, suffix=".tmp", delete=False) as fh:
+                fh.write(marshal.dumps(code))
             os.replace(fh.name, path)
-        except OSError:  # read-only checkout: compile in memory every time
-            namespace: dict[str, Any] = {}
-            exec(compile(code, str(path), "exec"), namespace)  # noqa: S102 - code generated from our own schema
-            return namespace["validate"]
-    spec = importlib.util.spec_from_file_location(f"_gen_dashboard_schema_{digest}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.validate
+        except OSError:  # read-only checkout: compiled again next time
+            pass
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - generated from the committed schema
+    return namespace["validate"]
 
 
 def _fast_fault(dashboard: dict) -> str | None:
