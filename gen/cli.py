@@ -11,6 +11,7 @@ from gen import outdir
 from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build, render_docs
 from gen.resolve import AlertRule
 from gen.errors import GenError
+from gen.relay import cli as relay_cli
 
 DEFAULT_OUT = os.path.join(ROOT, "out")
 
@@ -23,6 +24,7 @@ PrometheusRule manifests, plain Prometheus rule files and a kustomization.yaml.
   python -m gen lint     validate and print every finding, write nothing
   python -m gen test     promtool: check the built rules, run every alert's test cases
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
+  python -m gen relay    the Alertmanager -> chat webhook relay (`python -m gen relay --help`)
 """
 
 
@@ -152,6 +154,7 @@ def parser() -> argparse.ArgumentParser:
             sp.add_argument("-j", "--jobs", type=int, default=None,
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
+    relay_cli.add_parser(sub)
     return p
 
 
