@@ -174,6 +174,11 @@ class RelayProcess:
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}:\n{self.all_logs()}")
 
+    def wait_delivered(self, nid: int, target: str) -> dict:
+        """Until the relay itself has logged the delivery (metrics are updated by then)."""
+        return self.wait_log(lambda e: e.get("msg") == "delivered" and e.get("target") == target
+                             and nid in e.get("notification_ids", ()), f"notification {nid} delivered to {target}")
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

@@ -29,7 +29,7 @@ def check_content_type(content_type: str | None) -> None:
 
 def decode(body: bytes) -> dict:
     try:
-        data = json.loads(body)
+        data = json.loads(body.decode("utf-8"))  # RFC 8259: JSON on the wire is UTF-8
     except UnicodeDecodeError as exc:
         raise PayloadError(400, f"body is not UTF-8: {exc.reason} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
