@@ -16,7 +16,11 @@ TOKEN = "tok-9f8e7d6c"
 URLS = {
     "dingtalk": f"https://oapi.dingtalk.com/robot/send?access_token={TOKEN}",
     "wecom": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={TOKEN}",
+    "feishu": f"https://open.feishu.cn/open-apis/bot/v2/hook/{TOKEN}",
+    "slack": f"https://hooks.slack.com/services/T0/B0/{TOKEN}",
+    "webhook": f"https://cmdb.example/alerts?token={TOKEN}",
 }
+CHAT = ["dingtalk", "feishu", "slack", "wecom"]
 
 
 def load(_kind: str, **settings):
@@ -34,6 +38,7 @@ def test_engine_keys_are_accepted(kind, tmp_path):
     target = load(kind, url=URLS[kind], kind=kind, rate_limits=[{"count": 1, "per": "1m"}],
                   config_dir=str(tmp_path), timezone="UTC")
     assert target.name == "ops" and target.kind == kind
+    assert TOKEN not in repr(target)
 
 
 @pytest.mark.parametrize("kind", sorted(URLS))
@@ -61,7 +66,7 @@ def test_url_without_its_token_parameter(kind, query, tmp_path):
     assert TOKEN not in str(error.value)
 
 
-@pytest.mark.parametrize("kind", sorted(URLS))
+@pytest.mark.parametrize("kind", CHAT)
 def test_bad_timezone_and_sizes(kind):
     with pytest.raises(ConfigError, match=rf"^{WHERE}\.timezone: unknown time zone 'Mars/Olympus'"):
         load(kind, url=URLS[kind], timezone="Mars/Olympus")
@@ -71,6 +76,23 @@ def test_bad_timezone_and_sizes(kind):
         load(kind, url=URLS[kind], max_bytes="big")
     with pytest.raises(ConfigError, match=rf"^{WHERE}\.template: must be a non-empty string"):
         load(kind, url=URLS[kind], template=3)
+
+
+@pytest.mark.parametrize("kind", ["dingtalk", "feishu"])
+def test_signing_secret_only_from_file_or_env(kind, tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match=rf"^{WHERE}\.secret: put the secret in a file or variable"):
+        load(kind, url=URLS[kind], secret="SEC")
+    monkeypatch.delenv("NO_SUCH_SECRET", raising=False)
+    with pytest.raises(ConfigError, match=rf"^{WHERE}\.secret_env: environment variable NO_SUCH_SECRET"):
+        load(kind, url=URLS[kind], secret_env="NO_SUCH_SECRET")
+    with pytest.raises(ConfigError, match=rf"^{WHERE}\.secret_env: give only one of secret_file, secret_env"):
+        load(kind, url=URLS[kind], secret_file="a", secret_env="b")
+
+
+def test_slack_and_wecom_take_no_secret():
+    for kind in ("slack", "wecom"):
+        with pytest.raises(ConfigError, match=rf"^{WHERE}\.secret_file: unknown key"):
+            load(kind, url=URLS[kind], secret_file="x")
 
 
 def test_dingtalk_secret_keys(tmp_path, monkeypatch):
