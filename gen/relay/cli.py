@@ -59,18 +59,15 @@ def cmd_send_test(args) -> int:
     import aiohttp
 
     from gen.errors import ConfigError
-    from gen.relay import payload
     from gen.relay.config import load_relay_config
-    from gen.relay.sample import sample_payload
+    from gen.relay.samples import sample_notification
     from gen.relay.worker import send
 
     cfg = load_relay_config(args.config)
     if args.target not in cfg.targets:
         raise ConfigError(f"{args.config}: no target named {args.target!r} (defined: {', '.join(cfg.targets)})")
     target = cfg.targets[args.target].target
-    data = sample_payload(alerts=2)
-    data["commonAnnotations"] = {"summary": "Test message from the alert relay (send-test)"}
-    n = payload.to_notification(data)
+    n = sample_notification()
 
     async def go():
         async with aiohttp.ClientSession() as session:
