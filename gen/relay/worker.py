@@ -35,6 +35,11 @@ from gen.relay.targets.base import HttpRequest, Notification, Outcome
 log = logging.getLogger("gen.relay.delivery")
 
 MAX_DIGEST = 1000  # notifications in one message at most; the target cuts the text to its size limit
+# When only the last quarter of a window's budget is left, a notification waits this long for
+# others of its burst, so the last slots carry digests instead of one group each (a burst
+# arrives over tens of milliseconds; a worker sending each at once would spend the whole
+# budget on the first groups and hold the rest for a full window).
+DIGEST_LINGER = 1.0
 
 
 @dataclass
@@ -43,6 +48,7 @@ class Item:
     notification: Notification
     attempts: int = 0
     last_error: str = ""
+    received_monotonic: float = dataclasses.field(default_factory=time.monotonic)  # when queued here
 
     @property
     def received_at(self) -> float:
@@ -118,6 +124,10 @@ class TargetWorker:
         self.queue.append(item)
         self._wake.set()
 
+    def _reserve(self) -> int:
+        """Budget at or under which the worker lingers: a quarter of the tightest window."""
+        return min((max(1, lim.count // 4) for lim in self.limiter.limits), default=0)
+
     def oldest(self) -> float | None:
         return self.queue[0].received_at if self.queue else None
 
@@ -169,6 +179,11 @@ class TargetWorker:
         if not self.queue:
             return
         budget = max(1, self.limiter.budget(now))
+        if len(self.queue) <= budget <= self._reserve():
+            linger_until = self.queue[0].received_monotonic + DIGEST_LINGER
+            if linger_until > now:  # the last slots of the window: let a burst gather first
+                await self._sleep_until(linger_until)
+                return
         take = 1 if len(self.queue) <= budget else min(MAX_DIGEST, len(self.queue) - budget + 1)
         batch = [self.queue[i] for i in range(take)]
         target = self.cfg.target
