@@ -18,6 +18,7 @@ from gen.loader import Catalog, load_catalog
 from gen.promql import Analysis, analyze
 from gen.render.docs import DOCS_PATH, alerts_markdown
 from gen.render.kustomize import render_kustomization
+from gen.render.relay import render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
 from gen.resolve import RuleFile, resolve
 
@@ -75,7 +76,9 @@ def render_docs(compiled: Compiled) -> dict[str, bytes]:
 def render(compiled: Compiled) -> dict[str, bytes]:
     """Every file of out/, keyed by its path relative to out/."""
     files = render_rule_files(compiled.rule_files, compiled.config)
-    manifests = [p for p in files if p.startswith(MANIFEST_DIR + "/")]
+    relay = render_relay(compiled.config)
+    files.update(relay.files)
+    manifests = [p for p in files if p.startswith(MANIFEST_DIR + "/")] + relay.manifests
     files["kustomization.yaml"] = render_kustomization(manifests)
     return dict(sorted(files.items()))
 
