@@ -59,8 +59,18 @@ check: $(VENV)/.installed
 test: setup
 	$(PY) -m pytest
 
-bench: setup
+# wrk (the relay benchmark's load generator) from Debian, unpacked like the tools above.
+$(TOOLS)/.wrk:
+	set -e; mkdir -p $(TOOLS)/wrk $(TOOLS)/bin; cd $(TOOLS)/wrk; \
+	apt-get download wrk libluajit2-5.1-2 2>/dev/null || { apt-get update -qq && apt-get download wrk libluajit2-5.1-2; }; \
+	for deb in *.deb; do dpkg -x "$$deb" root; done
+	printf '#!/bin/sh\nhere=$$(dirname "$$(readlink -f "$$0")")/../wrk/root\nLD_LIBRARY_PATH="$$here/usr/lib/x86_64-linux-gnu" exec "$$here/usr/bin/wrk" "$$@"\n' > $(TOOLS)/bin/wrk
+	chmod +x $(TOOLS)/bin/wrk
+	touch $@
+
+bench: setup $(TOOLS)/.wrk
 	$(PY) bench/run.py
+	$(PY) bench/relay.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache build *.egg-info

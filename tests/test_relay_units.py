@@ -196,24 +196,24 @@ def test_valid_payload_becomes_a_notification_with_utc_times():
     data["someFutureField"] = {"x": 1}
     n = pl.to_notification(data)
     assert n.group_key == '{}:{seq="3"}' and n.status == "firing" and len(n.alerts) == 2
-    assert n.alerts[0].starts_at == dt.datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    assert n.alerts[0].starts_at == dt.datetime(2024, 5, 1, 10, 0, 0, 123457, tzinfo=dt.timezone.utc)  # ns rounded to µs
     assert n.alerts[0].ends_at is None  # 0001-01-01T00:00:00Z means "still firing"
     assert n.raw is data
 
 
 @pytest.mark.parametrize("mutate, field, message", [
     (lambda d: d.update(version="3"), "version", 'expected "4"'),
-    (lambda d: d.pop("version"), "version", "got null"),
+    (lambda d: d.pop("version"), "version", "required"),
     (lambda d: d.pop("groupKey"), "groupKey", "required"),
-    (lambda d: d.update(status="pending"), "status", "firing or resolved"),
-    (lambda d: d.update(alerts=[]), "alerts", "non-empty"),
-    (lambda d: d.update(alerts={"a": 1}), "alerts", "must be an array"),
-    (lambda d: d.update(commonLabels={"x": 1}), "commonLabels.x", "must be a string"),
-    (lambda d: d.update(truncatedAlerts=-1), "truncatedAlerts", "non-negative"),
-    (lambda d: d["alerts"][0].update(startsAt="yesterday"), "alerts[0].startsAt", "not an RFC 3339 time"),
-    (lambda d: d["alerts"][0].update(startsAt="2024-05-01T10:00:00"), "alerts[0].startsAt", "without an offset"),
+    (lambda d: d.update(status="pending"), "status", "expected firing or resolved"),
+    (lambda d: d.update(alerts=[]), "alerts", "length >= 1"),
+    (lambda d: d.update(alerts={"a": 1}), "alerts", "Expected `array`, got `object`"),
+    (lambda d: d.update(commonLabels={"x": 1}), "commonLabels[...]", "Expected `str`, got `int`"),
+    (lambda d: d.update(truncatedAlerts=-1), "truncatedAlerts", "Expected `int` >= 0"),
+    (lambda d: d["alerts"][0].update(startsAt="yesterday"), "alerts[0].startsAt", "Invalid RFC3339 encoded datetime"),
+    (lambda d: d["alerts"][0].update(startsAt="2024-05-01T10:00:00"), "alerts[0].startsAt", "with a timezone component"),
     (lambda d: d["alerts"][0].pop("labels"), "alerts[0].labels", "required"),
-    (lambda d: d["alerts"].append("x"), "alerts[1]", "must be an object"),
+    (lambda d: d["alerts"].append("x"), "alerts[1]", "Expected `object`, got `str`"),
 ])
 def test_schema_errors_are_422_and_name_the_field(mutate, field, message):
     data = payload(1)
@@ -226,7 +226,7 @@ def test_schema_errors_are_422_and_name_the_field(mutate, field, message):
 def test_json_and_content_type_errors():
     with pytest.raises(PayloadError) as err:
         pl.decode(b'{"version": "4",')
-    assert err.value.status == 400 and "line 1 column 17" in str(err.value)
+    assert err.value.status == 400 and "malformed JSON: Input data was truncated" in str(err.value)
     with pytest.raises(PayloadError) as err:
         pl.decode(b"[1, 2]")
     assert err.value.status == 422 and "JSON object" in str(err.value)

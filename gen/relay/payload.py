@@ -4,7 +4,9 @@ is wrong and which HTTP status that means (400 JSON, 415 content type, 422 schem
 Unknown fields are accepted (newer Alertmanagers add some). Fields Alertmanager always sends
 but a hand-written sender may omit (annotations, generatorURL, ...) default to empty; those the
 relay cannot work without (version, groupKey, status, alerts with labels and startsAt) are
-required.
+required. The schema is a msgspec Struct: decoding and validating a 20-alert payload in C
+takes tens of microseconds, where hand-written checks took the relay's whole budget per
+request (bench/README.md).
 """
 
 from __future__ import annotations
@@ -12,13 +14,45 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+import re
+from typing import Annotated, Literal
+
+import msgspec
 
 from gen.errors import PayloadError
 from gen.relay.targets.base import AlertItem, Notification
 
 STATUSES = ("firing", "resolved")
 _ZERO_TIME = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+_Time = Annotated[dt.datetime, msgspec.Meta(tz=True)]  # RFC 3339 with an offset
+
+
+class _Alert(msgspec.Struct):
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    startsAt: _Time
+    annotations: dict[str, str] = {}
+    endsAt: _Time | None = None
+    generatorURL: str = ""
+    fingerprint: str = ""
+
+
+class _Payload(msgspec.Struct):
+    version: Literal["4"]
+    groupKey: str
+    status: Literal["firing", "resolved"]
+    alerts: Annotated[list[_Alert], msgspec.Meta(min_length=1)]
+    receiver: str = ""
+    groupLabels: dict[str, str] = {}
+    commonLabels: dict[str, str] = {}
+    commonAnnotations: dict[str, str] = {}
+    externalURL: str = ""
+    truncatedAlerts: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+_DECODER = msgspec.json.Decoder(_Payload)
+_RAW = msgspec.json.Decoder()
+_AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -27,125 +61,82 @@ def check_content_type(content_type: str | None) -> None:
         raise PayloadError(415, f"Content-Type must be application/json, got {content_type or 'none'!r}")
 
 
-def decode(body: bytes) -> dict:
-    try:
-        data = json.loads(body.decode("utf-8"))  # RFC 8259: JSON on the wire is UTF-8
-    except UnicodeDecodeError as exc:
-        raise PayloadError(400, f"body is not UTF-8: {exc.reason} at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise PayloadError(400, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    if not isinstance(data, dict):
-        raise PayloadError(422, f"the payload must be a JSON object, not {_type(data)}")
-    return data
-
-
-def _type(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _fail(path: str, message: str) -> PayloadError:
+def _schema_error(exc: msgspec.ValidationError) -> PayloadError:
+    """msgspec's "Expected `str`, got `int` - at `$.alerts[0].labels.x`" as "alerts[0].labels.x: ..."."""
+    message, path = _AT.match(str(exc)).groups()
+    if path is None and message.startswith("Object missing required field"):
+        field = message.split("`")[1]
+        return PayloadError(422, f"{field}: required")
+    if path is not None and "missing required field" in message:
+        return PayloadError(422, f"{path.lstrip('.')}.{message.split('`')[1]}: required")
+    if path is None:
+        return PayloadError(422, f"the payload must be a JSON object: {message}")
+    path = path.lstrip(".")
+    if path == "version":
+        message += ' (expected "4": an Alertmanager webhook payload)'
+    elif path.endswith("status") and message.startswith("Invalid enum value"):
+        message += " (expected firing or resolved)"
     return PayloadError(422, f"{path}: {message}")
 
 
-def _str(data: dict, key: str, path: str, required: bool = False) -> str:
-    if key not in data:
-        if required:
-            raise _fail(f"{path}{key}", "required")
-        return ""
-    value = data[key]
-    if not isinstance(value, str):
-        raise _fail(f"{path}{key}", f"must be a string, not {_type(value)}")
-    return value
-
-
-def _labels(data: dict, key: str, path: str, required: bool = False) -> dict[str, str]:
-    if key not in data or data[key] is None:
-        if required:
-            raise _fail(f"{path}{key}", "required")
-        return {}
-    value = data[key]
-    if not isinstance(value, dict):
-        raise _fail(f"{path}{key}", f"must be an object of strings, not {_type(value)}")
-    for k, v in value.items():
-        if not isinstance(v, str):
-            raise _fail(f"{path}{key}.{k}", f"must be a string, not {_type(v)}")
-    return value
-
-
-def _time(data: dict, key: str, path: str, required: bool = False) -> dt.datetime | None:
-    text = _str(data, key, path, required)
-    if not text:
-        return None
+def _decode_error(body: bytes, exc: msgspec.DecodeError) -> PayloadError:
     try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise _fail(f"{path}{key}", f"not an RFC 3339 time: {text!r}") from None
-    if value.tzinfo is None:
-        raise _fail(f"{path}{key}", f"RFC 3339 time without an offset: {text!r}")
-    value = value.astimezone(dt.timezone.utc)
-    return None if value == _ZERO_TIME else value
+        body.decode("utf-8")
+    except UnicodeDecodeError as uexc:
+        return PayloadError(400, f"body is not UTF-8: {uexc.reason} at byte {uexc.start}")
+    return PayloadError(400, f"malformed JSON: {exc}")
 
 
-def _status(data: dict, path: str) -> str:
-    status = _str(data, "status", path, required=True)
-    if status not in STATUSES:
-        raise _fail(f"{path}status", f"must be firing or resolved, not {status!r}")
-    return status
-
-
-def _alert(data: Any, path: str) -> AlertItem:
+def decode(body: bytes) -> dict:
+    """The payload as a plain dict (kept as received, for the generic webhook); 400 if not JSON."""
+    try:
+        data = _RAW.decode(body)
+    except msgspec.DecodeError as exc:
+        raise _decode_error(body, exc) from None
     if not isinstance(data, dict):
-        raise _fail(path.rstrip("."), f"must be an object, not {_type(data)}")
-    starts = _time(data, "startsAt", path, required=True)
-    if starts is None:
-        raise _fail(f"{path}startsAt", "must be a real time, not the zero time")
-    labels = _labels(data, "labels", path, required=True)
-    fingerprint = _str(data, "fingerprint", path)
-    if not fingerprint:  # Alertmanager always sends one; a stand-in keeps dedupe working for others
-        fingerprint = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
-    return AlertItem(
-        status=_status(data, path),
-        labels=labels,
-        annotations=_labels(data, "annotations", path),
-        starts_at=starts,
-        ends_at=_time(data, "endsAt", path),
-        generator_url=_str(data, "generatorURL", path),
-        fingerprint=fingerprint,
+        raise PayloadError(422, f"the payload must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _notification(p: _Payload, raw: dict, id: int, received_at: dt.datetime | None) -> Notification:
+    alerts = []
+    for a in p.alerts:
+        ends = a.endsAt.astimezone(dt.timezone.utc) if a.endsAt is not None else None
+        fingerprint = a.fingerprint or hashlib.sha256(json.dumps(a.labels, sort_keys=True).encode()).hexdigest()[:16]
+        alerts.append(AlertItem(a.status, a.labels, a.annotations, a.startsAt.astimezone(dt.timezone.utc),
+                                None if ends == _ZERO_TIME else ends, a.generatorURL, fingerprint))
+    return Notification(
+        id=id, received_at=received_at or dt.datetime.now(dt.timezone.utc), receiver=p.receiver, status=p.status,
+        group_key=p.groupKey, group_labels=p.groupLabels, common_labels=p.commonLabels,
+        common_annotations=p.commonAnnotations, external_url=p.externalURL, alerts=tuple(alerts),
+        truncated_alerts=p.truncatedAlerts, raw=raw,
     )
 
 
 def to_notification(data: dict, id: int = 0, received_at: dt.datetime | None = None) -> Notification:
     """Validate a decoded payload; PayloadError(422) naming the field at fault."""
-    version = data.get("version")
-    if version != "4":
-        raise _fail("version", f'expected "4" (Alertmanager webhook payload), got {json.dumps(version)}')
-    alerts = data.get("alerts")
-    if not isinstance(alerts, list) or not alerts:
-        raise _fail("alerts", "must be a non-empty array" if isinstance(alerts, list) else
-                    ("required" if alerts is None else f"must be an array, not {_type(alerts)}"))
-    truncated = data.get("truncatedAlerts", 0)
-    if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
-        raise _fail("truncatedAlerts", f"must be a non-negative integer, not {json.dumps(truncated)}")
-    return Notification(
-        id=id,
-        received_at=received_at or dt.datetime.now(dt.timezone.utc),
-        receiver=_str(data, "receiver", ""),
-        status=_status(data, ""),
-        group_key=_str(data, "groupKey", "", required=True),
-        group_labels=_labels(data, "groupLabels", ""),
-        common_labels=_labels(data, "commonLabels", ""),
-        common_annotations=_labels(data, "commonAnnotations", ""),
-        external_url=_str(data, "externalURL", ""),
-        alerts=tuple(_alert(a, f"alerts[{i}].") for i, a in enumerate(alerts)),
-        truncated_alerts=truncated,
-        raw=data,
-    )
+    try:
+        p = msgspec.convert(data, _Payload)
+    except msgspec.ValidationError as exc:
+        raise _schema_error(exc) from None
+    return _notification(p, data, id, received_at)
+
+
+def parse_body(body: bytes, id: int = 0, received_at: dt.datetime | None = None) -> Notification:
+    """Bytes to a validated Notification in two C-speed decodes (typed, and as a dict for `raw`):
+    400 for JSON that does not parse, 422 naming the field for a schema error."""
+    try:
+        p = _DECODER.decode(body)
+    except msgspec.ValidationError as exc:
+        raise _schema_error(exc) from None
+    except msgspec.DecodeError as exc:
+        raise _decode_error(body, exc) from None
+    return _notification(p, _RAW.decode(body), id, received_at)
 
 
 def parse(body: bytes, content_type: str | None) -> Notification:
     check_content_type(content_type)
-    return to_notification(decode(body))
+    return parse_body(body)
 
 
 def dedup_key(n: Notification, route: str | None) -> str:

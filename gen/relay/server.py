@@ -116,7 +116,7 @@ class Relay:
         try:
             payload.check_content_type(request.headers.get("Content-Type"))
             body = await self._read_body(request)
-            n = payload.to_notification(payload.decode(body))
+            n = payload.parse_body(body)
         except PayloadError as exc:
             log.warning("rejected notification", extra={"fields": {"status": exc.status, "error": str(exc)}})
             return _error(exc.status, str(exc))
@@ -227,6 +227,7 @@ class Relay:
 
 
 async def serve(path: str) -> None:
+    import sys; sys.setswitchinterval(float(__import__("os").environ.get("SWI", "0.005")))
     relay = Relay(load_relay_config(path))
     await relay.start()
     loop = asyncio.get_running_loop()

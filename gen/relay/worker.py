@@ -188,7 +188,9 @@ class TargetWorker:
         batch = [self.queue[i] for i in range(take)]
         target = self.cfg.target
         try:
-            request = target.build([i.notification for i in batch], dt.datetime.now(dt.timezone.utc))
+            # off the event loop: a digest of hundreds of groups takes a kind tens to thousands
+            # of milliseconds to render and cut, and inbound requests must not wait for it
+            request = await asyncio.to_thread(target.build, [i.notification for i in batch], dt.datetime.now(dt.timezone.utc))
         except Exception as exc:
             log.exception("message build failed", extra={"fields": {"target": self.name}})
             await self._give_up(batch, "build", f"cannot build the message: {type(exc).__name__}: {exc}")
@@ -304,7 +306,7 @@ class Engine:
             n = parsed.get(row.notification_id)
             if n is None:
                 received = dt.datetime.fromtimestamp(row.received_at, dt.timezone.utc)
-                n = payload.to_notification(payload.decode(row.body), row.notification_id, received)
+                n = payload.parse_body(row.body, row.notification_id, received)
                 parsed[row.notification_id] = n = self.for_delivery(n)
             self.workers[row.target].enqueue(Item(row.delivery_id, n, row.attempts))
         if rows:
