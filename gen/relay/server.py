@@ -227,7 +227,6 @@ class Relay:
 
 
 async def serve(path: str) -> None:
-    import sys; sys.setswitchinterval(float(__import__("os").environ.get("SWI", "0.005")))
     relay = Relay(load_relay_config(path))
     await relay.start()
     loop = asyncio.get_running_loop()
