@@ -9,7 +9,7 @@ DEBS   := prometheus prometheus-alertmanager
 
 .PHONY: setup build test lint check bench clean
 
-setup: $(VENV)/.installed $(TOOLS)/.unpacked
+setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,24 @@ $(TOOLS)/.unpacked:
 		apt-get download $(DEBS) 2>/dev/null || { apt-get update -qq && apt-get download $(DEBS); }; \
 		cd ../..; \
 		for deb in $(TOOLS)/debs/*.deb; do dpkg -x "$$deb" $(TOOLS)/root; done; \
-		for tool in promtool prometheus amtool alertmanager; do \
+		for tool in promtool prometheus amtool; do \
 			ln -sf ../root/usr/bin/$$tool $(TOOLS)/bin/$$tool; done; \
 		$(TOOLS)/bin/promtool --version | head -1; \
 	fi
 	@mkdir -p $(TOOLS) && touch $@
+
+# Debian's alertmanager binary reads its default template from /usr/share/prometheus/alertmanager,
+# which an unpacked package does not have: tools/bin/alertmanager is a copy with that path
+# replaced by the same-length relative path ./am-share (run it where am-share links to
+# tools/root/usr/share/prometheus/alertmanager, as the relay's Alertmanager test does).
+$(TOOLS)/.alertmanager: $(TOOLS)/.unpacked
+	@if [ -f $(TOOLS)/root/usr/bin/prometheus-alertmanager ]; then \
+		$(PYTHON) -c 'import sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(d.replace(b"/usr/share/prometheus/alertmanager", b"./" * 13 + b"am-share"))' \
+			$(TOOLS)/root/usr/bin/prometheus-alertmanager $(TOOLS)/root/usr/bin/alertmanager && \
+		chmod +x $(TOOLS)/root/usr/bin/alertmanager && \
+		ln -sf ../root/usr/bin/alertmanager $(TOOLS)/bin/alertmanager; \
+	fi
+	@touch $@
 
 build: $(VENV)/.installed
 	$(PY) -m gen build
@@ -46,8 +59,18 @@ check: $(VENV)/.installed
 test: setup
 	$(PY) -m pytest
 
-bench: setup
+# wrk (the relay benchmark's load generator) from Debian, unpacked like the tools above.
+$(TOOLS)/.wrk:
+	set -e; mkdir -p $(TOOLS)/wrk $(TOOLS)/bin; cd $(TOOLS)/wrk; \
+	apt-get download wrk libluajit2-5.1-2 2>/dev/null || { apt-get update -qq && apt-get download wrk libluajit2-5.1-2; }; \
+	for deb in *.deb; do dpkg -x "$$deb" root; done
+	printf '#!/bin/sh\nhere=$$(dirname "$$(readlink -f "$$0")")/../wrk/root\nLD_LIBRARY_PATH="$$here/usr/lib/x86_64-linux-gnu" exec "$$here/usr/bin/wrk" "$$@"\n' > $(TOOLS)/bin/wrk
+	chmod +x $(TOOLS)/bin/wrk
+	touch $@
+
+bench: setup $(TOOLS)/.wrk
 	$(PY) bench/run.py
+	$(PY) bench/relay.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache build *.egg-info

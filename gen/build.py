@@ -19,6 +19,7 @@ from gen.loader import Catalog, load_catalog, load_dashboards
 from gen.promql import Analysis, LabelSet, analyze
 from gen.render.docs import DOCS_PATH, alerts_markdown
 from gen.render.kustomize import render_kustomization
+from gen.render.relay import render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
 from gen.resolve import RecordingRule, RuleFile, resolve
 
@@ -100,7 +101,10 @@ def render(compiled: Compiled) -> dict[str, bytes]:
     files = render_rule_files(compiled.rule_files, compiled.config)
     rendered = dash_build.render_all(compiled.dashboards, compiled, compiled.dashboard_uids)
     files.update(dash_build.render_files(rendered, compiled.config))
+    relay = render_relay(compiled.config)
+    files.update(relay.files)
     manifests = [p for p in files if p.startswith((MANIFEST_DIR + "/", dash_build.CONFIGMAP_DIR + "/", dash_build.OPERATOR_DIR + "/"))]
+    manifests += relay.manifests
     files["kustomization.yaml"] = render_kustomization(manifests)
     return dict(sorted(files.items()))
 

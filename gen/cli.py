@@ -11,6 +11,7 @@ from gen import outdir
 from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build, render_docs
 from gen.resolve import AlertRule
 from gen.errors import GenError, OptionError
+from gen.relay import cli as relay_cli
 
 DEFAULT_OUT = os.path.join(ROOT, "out")
 DEFAULT_GRAFANA_DIR = os.path.join(DEFAULT_OUT, "grafana")
@@ -26,6 +27,7 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
   python -m gen test     promtool: check the built rules, run every alert's test cases
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
   python -m gen grafana push --url URL --token-file F   upload out/grafana/*.json to Grafana
+  python -m gen relay    the Alertmanager -> chat webhook relay (`python -m gen relay --help`)
 """
 
 GRAFANA_PUSH_HELP = """\
@@ -275,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
     _grafana_parser(sub)
+    relay_cli.add_parser(sub)
     return p
 
 

@@ -44,3 +44,16 @@ class DashboardFileError(GenError):
 
 class GrafanaError(GenError):
     """Grafana refused a request that the whole run depends on (token, folder), or is unreachable."""
+
+
+class PayloadError(GenError):
+    """An inbound relay request that can never succeed (bad JSON, wrong schema, too large,
+    wrong content type); `status` is the HTTP status the relay answers with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class StoreError(GenError):
+    """The relay's SQLite store cannot be written (disk full, locked, read-only)."""
