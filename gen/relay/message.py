@@ -35,9 +35,9 @@ HIDDEN_LABELS = frozenset({
     "uid", "id", "image", "container_id", "__name__",
 })
 
-# Annotations that become links (besides the alert's generatorURL and the silence link).
 TITLE_BYTES = 256  # a title is a header line, and must leave room for the alerts
 
+# Annotations that become links (besides the alert's generatorURL and the silence link).
 LINK_ANNOTATIONS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
 
 

@@ -6,8 +6,9 @@ live in gen/relay/templates/<kind>.<ext>.j2; a target's `template:` file replace
 default and may `{% import %}`/`{% extends %}` the defaults by name.
 
 The size cut renders with the first k alerts for the largest k whose encoded body fits the
-service's limit (a binary search: a message grows with every alert), so a long group is cut
-at an alert boundary and ends with "... and N more" instead of being rejected whole.
+service's limit (doubling k, then a binary search: a message grows with every alert), so a
+long group is cut at an alert boundary and ends with "... and N more" instead of being
+rejected whole.
 """
 
 from __future__ import annotations
