@@ -17,22 +17,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# promtool (and amtool, prometheus, alertmanager for later stages) from Debian's packages,
-# unpacked without installing; skipped when PROMTOOL is set or a promtool is on PATH.
+# promtool, prometheus, amtool and alertmanager from Debian's packages, unpacked without
+# installing. The tests need all four; gen uses $$PROMTOOL / $$AMTOOL or a promtool/amtool on
+# PATH in preference to these copies (gen/promtool.py), prometheus and alertmanager always
+# come from here.
 $(TOOLS)/.unpacked:
-	@if [ -n "$$PROMTOOL" ] || command -v promtool >/dev/null 2>&1; then \
-		echo "using promtool from $${PROMTOOL:-PATH}"; \
-	else \
-		set -e; mkdir -p $(TOOLS)/debs $(TOOLS)/root $(TOOLS)/bin; \
-		cd $(TOOLS)/debs; \
-		apt-get download $(DEBS) 2>/dev/null || { apt-get update -qq && apt-get download $(DEBS); }; \
-		cd ../..; \
-		for deb in $(TOOLS)/debs/*.deb; do dpkg -x "$$deb" $(TOOLS)/root; done; \
-		for tool in promtool prometheus amtool; do \
-			ln -sf ../root/usr/bin/$$tool $(TOOLS)/bin/$$tool; done; \
-		$(TOOLS)/bin/promtool --version | head -1; \
-	fi
-	@mkdir -p $(TOOLS) && touch $@
+	set -e; mkdir -p $(TOOLS)/debs $(TOOLS)/root $(TOOLS)/bin; \
+	cd $(TOOLS)/debs; \
+	apt-get download $(DEBS) 2>/dev/null || { apt-get update -qq && apt-get download $(DEBS); }; \
+	cd ../..; \
+	for deb in $(TOOLS)/debs/*.deb; do dpkg -x "$$deb" $(TOOLS)/root; done; \
+	for tool in promtool prometheus amtool; do \
+		ln -sf ../root/usr/bin/$$tool $(TOOLS)/bin/$$tool; done; \
+	$(TOOLS)/bin/promtool --version | head -1
+	@touch $@
 
 # Debian's alertmanager binary reads its default template from /usr/share/prometheus/alertmanager,
 # which an unpacked package does not have: tools/bin/alertmanager is a copy with that path

@@ -202,3 +202,21 @@ def test_time_zone_is_configurable():
     assert "Started: 2023-11-14 17:13:20 EST" in text
     assert "Resolved: 2023-11-14 18:18:25 EST" in text
 
+
+
+def test_large_group_that_fits_is_sent_whole(tmp_path):
+    with DingTalkFake() as fake:
+        ops = target(fake, tmp_path)
+        assert deliver(ops, [samples.many(30, description_bytes=20)]).kind == "ok"
+    text = fake.accepted[0]["markdown"]["text"]
+    assert alert_count(text) == 30 and "more" not in text
+
+
+def test_template_too_large_even_without_alerts_is_cut_as_text(tmp_path):
+    (tmp_path / "huge.j2").write_text('{{ "=" * 30000 }}\n{% for a in alerts %}{{ a.name }}\n{% endfor %}')
+    with DingTalkFake() as fake:
+        ops = target(fake, tmp_path, template=str(tmp_path / "huge.j2"))
+        request = ops.build([samples.many(3)], now())
+        assert len(request.body) <= 20_000
+        assert send(request).json()["errcode"] == 0
+    assert fake.accepted[0]["markdown"]["text"].endswith("=\n\n... (cut) ... and 3 more")

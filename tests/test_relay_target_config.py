@@ -3,6 +3,9 @@ files or environment variables and never show up in errors or reprs."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import alertsamples as samples
@@ -122,3 +125,15 @@ def test_relative_files_are_read_from_the_config_folder(tmp_path):
     (tmp_path / "dt-url").write_text(URLS["dingtalk"] + "\n")
     target = load("dingtalk", url_file="dt-url", config_dir=str(tmp_path))
     assert target.url.reveal() == URLS["dingtalk"]
+
+
+@pytest.mark.parametrize("module", [
+    "gen.relay.message", "gen.relay.render", "gen.relay.samples", "gen.relay.targets.base",
+    "gen.relay.targets.settings", "gen.relay.targets.chat", "gen.relay.targets.dingtalk",
+])
+def test_any_relay_module_can_be_imported_first_and_registers_every_kind(module):
+    """The engine may import any of these first; a cycle would surface as an ImportError."""
+    code = f"import {module}; from gen.relay.targets import KINDS; print(sorted(KINDS))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['dingtalk', 'feishu', 'slack', 'webhook', 'wecom']"

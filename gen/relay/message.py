@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from gen.relay.targets.base import AlertItem, Notification
+if TYPE_CHECKING:  # importing gen.relay.targets at run time would load every kind (a cycle)
+    from gen.relay.targets.base import AlertItem, Notification
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -33,6 +34,8 @@ HIDDEN_LABELS = frozenset({
     "alertname", "severity", "prometheus", "prometheus_replica", "endpoint", "metrics_path",
     "uid", "id", "image", "container_id", "__name__",
 })
+
+TITLE_BYTES = 256  # a title is a header line, and must leave room for the alerts
 
 # Annotations that become links (besides the alert's generatorURL and the silence link).
 LINK_ANNOTATIONS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
@@ -211,7 +214,7 @@ def group_title(n: Notification) -> str:
     labels = dict(n.group_labels) or {}
     name = labels.pop("alertname", None) or n.common_labels.get("alertname", "") or "alerts"
     rest = " ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    return f"[{status}] {name}" + (f" ({rest})" if rest else "")
+    return clip(f"[{status}] {name}" + (f" ({rest})" if rest else ""), TITLE_BYTES)
 
 
 def more_line(omitted: int) -> str:
@@ -223,14 +226,24 @@ def build_view(
     tz: ZoneInfo,
     include: int | None = None,
     field_bytes: int = 2000,
+    cache: dict[tuple[int, int], AlertView] | None = None,
 ) -> MessageView:
     """The view of `notifications` with only the first `include` alerts (all when None),
-    counted across groups in order; groups left without an included alert are dropped."""
+    counted across groups in order; groups left without an included alert are dropped.
+    `cache` keeps alert views between the renders of one size cut."""
+    cache = {} if cache is None else cache
+
+    def view_of(group: int, index: int, n: Notification) -> AlertView:
+        key = (group, index)
+        if key not in cache:
+            cache[key] = alert_view(n.alerts[index], n.external_url, tz, field_bytes)
+        return cache[key]
+
     total = sum(len(n.alerts) for n in notifications)
     budget = total if include is None else max(0, min(include, total))
     groups, alerts = [], []
     firing_total = resolved_total = 0
-    for n in notifications:
+    for position, n in enumerate(notifications):
         firing = sum(1 for a in n.alerts if a.status == "firing")
         firing_total += firing
         resolved_total += len(n.alerts) - firing
@@ -238,7 +251,7 @@ def build_view(
         budget -= len(taken)
         if not taken:
             continue
-        views = tuple(alert_view(a, n.external_url, tz, field_bytes) for a in taken)
+        views = tuple(view_of(position, index, n) for index in range(len(taken)))
         alerts.extend(views)
         groups.append(GroupView(
             title=group_title(n),

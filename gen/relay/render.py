@@ -6,8 +6,9 @@ live in gen/relay/templates/<kind>.<ext>.j2; a target's `template:` file replace
 default and may `{% import %}`/`{% extends %}` the defaults by name.
 
 The size cut renders with the first k alerts for the largest k whose encoded body fits the
-service's limit (a binary search: a message grows with every alert), so a long group is cut
-at an alert boundary and ends with "... and N more" instead of being rejected whole.
+service's limit (doubling k, then a binary search: a message grows with every alert), so a
+long group is cut at an alert boundary and ends with "... and N more" instead of being
+rejected whole.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+import jinja2
+
 from gen.relay.message import MessageView, build_view, clip
-from gen.relay.targets.base import Notification
+
+if TYPE_CHECKING:  # see gen.relay.message
+    from gen.relay.targets.base import Notification
 
 log = logging.getLogger(__name__)
 
 DEFAULTS_DIR = Path(__file__).parent / "templates"
+FULL_FIRST = 16  # groups up to this many alerts are rendered whole first (the usual case)
 
 
 class TemplateProblem(Exception):
@@ -154,9 +158,10 @@ def render_to_fit(
     default so that the message is still delivered; the failure is logged.
     """
     field_bytes = 2000 if max_bytes is None else max(64, min(2000, max_bytes // 4))
+    views: dict = {}  # alert views shared by every render of this cut
 
     def attempt(include: int | None) -> Rendered:
-        view = build_view(notifications, tz, include, field_bytes)
+        view = build_view(notifications, tz, include, field_bytes, views)
         nonlocal template
         try:
             title, text = template.render(view, extra(view))
@@ -172,16 +177,44 @@ def render_to_fit(
         payload = envelope(title, text, view)
         return Rendered(title, text, view, payload, measure(payload))
 
-    whole = attempt(None)
-    if max_bytes is None or whole.size <= max_bytes:
-        return whole
-    low, high = 0, whole.view.total_alerts - 1  # the largest k that fits lies in [low, high]
-    best = attempt(0)
-    if best.size > max_bytes:  # not even the frame fits: cut its text
-        text = fit_text(best.text, lambda t: measure(envelope(best.title, t, best.view)) <= max_bytes)
-        payload = envelope(best.title, text, best.view)
-        log.warning("message over %d bytes without any alert; text cut", max_bytes)
-        return Rendered(best.title, text, best.view, payload, measure(payload))
+    if max_bytes is None:
+        return attempt(None)
+    total = sum(len(n.alerts) for n in notifications)
+    best: Rendered | None = None
+    low = 0  # the largest k known to fit (or 0); the answer lies in [low, high]
+    if total <= FULL_FIRST:
+        whole = attempt(None)
+        if whole.size <= max_bytes:
+            return whole
+        high = total - 1
+    else:
+        # Large groups: grow k from FULL_FIRST by doubling instead of rendering all alerts
+        # first, so a 500-alert group costs a few renders of tens of alerts.
+        probe = FULL_FIRST
+        while True:
+            if probe >= total:
+                whole = attempt(None)
+                if whole.size <= max_bytes:
+                    return whole
+                high = total - 1
+                break
+            candidate = attempt(probe)
+            if candidate.size > max_bytes:
+                high = probe - 1
+                break
+            low, best = probe, candidate
+            probe *= 2
+    if best is None:
+        best = attempt(0)
+        if best.size > max_bytes:  # not even the frame fits: cut its text
+            frame = best
+            marker = "\n\n... (cut)" + (f" {frame.view.more_line}" if frame.view.more_line else "")
+            text = fit_text(frame.text,
+                            lambda t: measure(envelope(frame.title, t, frame.view)) <= max_bytes,
+                            marker)
+            payload = envelope(frame.title, text, frame.view)
+            log.warning("message over %d bytes without any alert; text cut", max_bytes)
+            return Rendered(frame.title, text, frame.view, payload, measure(payload))
     while low < high:
         middle = (low + high + 1) // 2
         candidate = attempt(middle)
@@ -190,4 +223,3 @@ def render_to_fit(
         else:
             high = middle - 1
     return best
-

@@ -13,7 +13,6 @@ from typing import Any, ClassVar, Mapping
 
 from gen.relay.message import MessageView, build_view
 from gen.relay.render import TemplateProblem, render_to_fit
-from gen.relay.samples import sample_notification
 from gen.relay.targets.base import HttpRequest, Notification, Target
 from gen.relay.targets.settings import Secret, Settings, redact_url
 
@@ -53,6 +52,8 @@ class ChatTarget(Target):
     def _check_template(self, settings: Settings) -> None:
         """Render a sample through the override now, so a broken template stops the start
         (or the reload) with file:line instead of failing when an alert needs sending."""
+        from gen.relay.samples import sample_notification  # here: samples imports the package
+
         sample = [sample_notification(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))]
         view = build_view(sample, self.timezone)
         try:
