@@ -44,3 +44,7 @@ class DashboardFileError(GenError):
 
 class GrafanaError(GenError):
     """Grafana refused a request that the whole run depends on (token, folder), or is unreachable."""
+
+
+class RoutingError(GenError):
+    """The routing definition (rules_src/routing.py) is malformed or names something unknown."""

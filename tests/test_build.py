@@ -219,10 +219,11 @@ def test_kustomization_lists_exactly_the_manifests(tmp_path, capsys, empty_confi
     assert kustomization["kind"] == "Kustomization"
     resources = kustomization["resources"]
     assert len(resources) == len(set(resources)), resources
-    on_disk = sorted(p for p in tree if p.startswith(("prometheusrules/", "dashboards/")))
+    on_disk = sorted(p for p in tree if p.startswith(("prometheusrules/", "dashboards/"))
+                     or p == "alertmanager/alertmanagerconfig.yaml")  # alertmanager.yaml is a plain config
     assert on_disk and sorted(resources) == on_disk
     kinds = {yaml.safe_load(tree[p])["kind"] for p in on_disk}
-    assert kinds == {"PrometheusRule", "ConfigMap"}
+    assert kinds == {"PrometheusRule", "ConfigMap", "AlertmanagerConfig"}
     for resource in resources:
         assert (tmp_path / "out" / resource).is_file(), resource
 
