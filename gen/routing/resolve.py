@@ -328,11 +328,11 @@ class _Resolver:
         resolved = Resolved(receivers, self.route(tree, None, profiles, names),
                             [*self.explicit_inhibits(), *self.twins(), *self.node_down()],
                             list(self.routing.cases), self.routing.heartbeat, self.settings, self.alerts)
+        self.check_heartbeat(resolved)
         used = {n.receiver for n in resolved.route.walk()}
         for rc in self.routing.receivers:
             if rc.name not in used:
                 raise RoutingError(f"{rc.source}: receiver {rc.name!r} is not used by any route")
-        self.check_heartbeat(resolved)
         self.check_cases(names)
         return resolved
 
