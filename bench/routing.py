@@ -31,8 +31,7 @@ def main(argv=None) -> int:
     routing_s, amtool_s = [], []
     for _ in range(args.runs):
         t = time.perf_counter()
-        resolved = resolve_routing(c.catalog.routing, c.rule_files, c.analyses, c.config, c.catalog.modules,
-                                   c.catalog.routing_file)
+        resolved = resolve_routing(c.catalog.routing, c.rule_files, c.analyses, c.config, c.catalog.modules)
         render_routing(resolved)
         routing_s.append(time.perf_counter() - t)
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp:

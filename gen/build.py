@@ -83,7 +83,7 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
         raise LintError("\n".join(str(f) for f in errors))
     routing = None
     if catalog.routing is not None:
-        routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules, catalog.routing_file)
+        routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules)
     return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing)
 
 

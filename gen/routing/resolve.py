@@ -16,7 +16,7 @@ from gen.errors import ConfigError, RoutingError
 from gen.model import Alert, Source
 from gen.promql import Analysis
 from gen.resolve import AlertRule, RuleFile
-from gen.routing.model import Heartbeat, Inhibit, Matcher, Route, RouteCase, Routing
+from gen.routing.model import Heartbeat, Matcher, Route, RouteCase, Routing
 
 TIMING_FIELDS = ("group_wait", "group_interval", "repeat_interval")
 
@@ -98,13 +98,12 @@ def _alternation(names) -> str:
 
 class _Resolver:
     def __init__(self, routing: Routing, rule_files: list[RuleFile], analyses: dict[int, Analysis],
-                 config: Config, catalog_alerts: set[str], routing_file: str):
+                 config: Config, catalog_alerts: set[str]):
         self.routing = routing
         self.config = config
         self.settings = config.alertmanager
         self.analyses = analyses
         self.catalog_alerts = catalog_alerts  # disabled ones included
-        self.file = routing_file
         self.alerts = [r for rf in rule_files for g in rf.groups for r in g.rules if isinstance(r, AlertRule)]
         self.by_name = {a.name: a for a in self.alerts}
         self.modules: dict[str, list[str]] = {rf.name: [] for rf in rule_files}
@@ -338,6 +337,8 @@ class _Resolver:
 
 
 def resolve_routing(routing: Routing, rule_files: list[RuleFile], analyses: dict[int, Analysis], config: Config,
-                    catalog_modules, routing_file: str) -> Resolved:
+                    catalog_modules) -> Resolved:
+    """`rule_files`: the built (enabled) rules; `catalog_modules`: every definition, to tell a
+    disabled alert from a misspelt one."""
     catalog_alerts = {r.name for m in catalog_modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
-    return _Resolver(routing, rule_files, analyses, config, catalog_alerts, routing_file).resolve()
+    return _Resolver(routing, rule_files, analyses, config, catalog_alerts).resolve()
