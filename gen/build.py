@@ -22,6 +22,8 @@ from gen.render.kustomize import render_kustomization
 from gen.render.relay import render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
 from gen.resolve import RecordingRule, RuleFile, resolve
+from gen.routing import render as routing_render
+from gen.routing.resolve import Resolved, resolve_routing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_RULES_SRC = os.path.join(ROOT, "rules_src")
@@ -37,6 +39,7 @@ class Compiled:
     findings: list[Finding] = field(default_factory=list)
     dashboards: list = field(default_factory=list)  # gen.dash.model.Dashboard, the enabled ones
     dashboard_uids: set[str] = field(default_factory=set)  # all, disabled ones included
+    routing: Resolved | None = None  # when the catalog folder has a routing module
 
     @property
     def warnings(self) -> list[Finding]:
@@ -88,7 +91,10 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
     errors = [f for f in findings if f.level == ERROR]
     if errors:
         raise LintError("\n".join(str(f) for f in errors))
-    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids)
+    routing = None
+    if catalog.routing is not None:
+        routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules)
+    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing)
 
 
 def render_docs(compiled: Compiled) -> dict[str, bytes]:
@@ -105,6 +111,9 @@ def render(compiled: Compiled) -> dict[str, bytes]:
     files.update(relay.files)
     manifests = [p for p in files if p.startswith((MANIFEST_DIR + "/", dash_build.CONFIGMAP_DIR + "/", dash_build.OPERATOR_DIR + "/"))]
     manifests += relay.manifests
+    if compiled.routing is not None:
+        files.update(routing_render.render_routing(compiled.routing))
+        manifests.append(routing_render.RESOURCE)  # the plain alertmanager.yaml is no Kubernetes resource
     files["kustomization.yaml"] = render_kustomization(manifests)
     return dict(sorted(files.items()))
 

@@ -24,7 +24,8 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
   python -m gen build    validate everything, then replace out/ (untouched on any error)
   python -m gen check    fail if out/ differs from a fresh build (for CI)
   python -m gen lint     validate and print every finding, write nothing
-  python -m gen test     promtool: check the built rules, run every alert's test cases
+  python -m gen test     promtool: check the built rules, run every alert's test cases;
+                         amtool: check the Alertmanager config, run every route case
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
   python -m gen grafana push --url URL --token-file F   upload out/grafana/*.json to Grafana
   python -m gen relay    the Alertmanager -> chat webhook relay (`python -m gen relay --help`)
@@ -159,7 +160,29 @@ def cmd_test(args) -> int:
                 print(run.output, file=sys.stderr)
                 failed = True
         failed |= _dashboard_data_tests(args, os.path.join(tmp, "dashboards"))
+        if compiled.routing is not None:
+            failed |= _routing_tests(compiled, os.path.join(built, "alertmanager", "alertmanager.yaml"), args.jobs)
     return 1 if failed else 0
+
+
+def _routing_tests(compiled, config_path: str, jobs: int | None) -> bool:
+    """amtool: the generated Alertmanager config loads, and every route case reaches its receivers."""
+    from gen.routing import check
+
+    run = check.check_config(config_path)
+    print(f"amtool check-config alertmanager.yaml: {'ok' if run.ok else 'FAILED'}")
+    failed = not run.ok
+    if not run.ok:
+        print(run.output, file=sys.stderr)
+    results = check.run_cases(config_path, compiled.routing.cases, jobs)
+    bad = [r for r in results if not r.ok]
+    print(f"amtool config routes test ({len(results)} cases): {'ok' if not bad else 'FAILED'}")
+    for r in bad:
+        print(r, file=sys.stderr)
+    gaps = check.coverage_gaps(compiled.routing)
+    for gap in gaps:
+        print(gap, file=sys.stderr)
+    return failed or bool(bad) or bool(gaps)
 
 
 def _dashboard_data_tests(args, dest: str) -> bool:

@@ -71,6 +71,27 @@ class DashboardOutput:
 
 
 @dataclass
+class AlertmanagerSettings:
+    """What the generated Alertmanager configuration needs from this team (see gen.routing)."""
+
+    relay_url: str = "http://alert-relay.monitoring.svc:9095"  # the relay's base URL, no /alerts
+    token_secret_name: str = "alert-relay-secrets"  # Secret holding the relay's bearer token
+    token_secret_key: str = "RELAY_BEARER_TOKEN"
+    credentials_file: str | None = None  # default: where the operator mounts that Secret
+    receivers: dict[str, str] = field(default_factory=dict)  # receiver -> relay route
+    timings: dict[str, dict[str, str]] = field(default_factory=dict)  # profile -> field -> duration
+    resolve_timeout: str = "5m"
+    namespace: str = "monitoring"  # of the AlertmanagerConfig resource
+    name: str = "k8s-alert-routing"
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def token_file(self) -> str:
+        """prometheus-operator mounts the Alertmanager resource's spec.secrets here."""
+        return self.credentials_file or f"/etc/alertmanager/secrets/{self.token_secret_name}/{self.token_secret_key}"
+
+
+@dataclass
 class Config:
     scrape_interval: str = "30s"
     min_rate_intervals: int = 4
@@ -81,6 +102,7 @@ class Config:
     multi_cluster: MultiCluster = field(default_factory=MultiCluster)
     prometheus_rule: RuleMetadata = field(default_factory=RuleMetadata)
     dashboards: DashboardOutput = field(default_factory=DashboardOutput)
+    alertmanager: AlertmanagerSettings = field(default_factory=AlertmanagerSettings)
     groups: dict[str, GroupOverride] = field(default_factory=dict)
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
     path: str = "<defaults>"
@@ -160,9 +182,71 @@ TOP_KEYS = (
     "multi_cluster",
     "prometheus_rule",
     "dashboards",
+    "alertmanager",
     "groups",
     "alerts",
 )
+
+
+ALERTMANAGER_KEYS = ("relay_url", "token_secret", "credentials_file", "receivers", "timings", "resolve_timeout",
+                     "namespace", "name", "labels")
+TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval")
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
+_ROUTE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def _alertmanager(r: "_Reader", value: Any) -> AlertmanagerSettings:
+    """The `alertmanager` section; receiver and timing names are checked against the routing
+    definition in gen.routing.resolve, which knows them."""
+    data = r.mapping(value, "alertmanager", ALERTMANAGER_KEYS)
+    am = AlertmanagerSettings()
+    if "relay_url" in data:
+        url = r.string(data["relay_url"], "alertmanager.relay_url").rstrip("/")
+        if not _URL.fullmatch(url):
+            raise r.fail("alertmanager.relay_url", f"{url!r} is not an http(s) URL without query "
+                         "(e.g. http://alert-relay.monitoring.svc:9095)")
+        if url.endswith("/alerts") or "/alerts/" in url:
+            raise r.fail("alertmanager.relay_url", f"{url!r}: give the relay's base URL; /alerts/<route> is added per receiver")
+        am.relay_url = url
+    if "token_secret" in data:
+        secret = r.mapping(data["token_secret"], "alertmanager.token_secret", ("name", "key"))
+        if "name" in secret:
+            am.token_secret_name = r.string(secret["name"], "alertmanager.token_secret.name")
+            if not _K8S_NAME.fullmatch(am.token_secret_name):
+                raise r.fail("alertmanager.token_secret.name", f"{am.token_secret_name!r} is not a Kubernetes object name")
+        if "key" in secret:
+            am.token_secret_key = r.string(secret["key"], "alertmanager.token_secret.key")
+            if not re.fullmatch(r"[-._a-zA-Z0-9]+", am.token_secret_key):
+                raise r.fail("alertmanager.token_secret.key", f"{am.token_secret_key!r} is not a Secret key")
+    if data.get("credentials_file") is not None:
+        am.credentials_file = r.string(data["credentials_file"], "alertmanager.credentials_file")
+        if not am.credentials_file.startswith("/"):
+            raise r.fail("alertmanager.credentials_file", "must be an absolute path inside the Alertmanager container")
+    for receiver, route in r.mapping(data.get("receivers"), "alertmanager.receivers").items():
+        key = f"alertmanager.receivers.{receiver}"
+        route = r.string(route, key)
+        if not _ROUTE_NAME.fullmatch(route):
+            raise r.fail(key, f"{route!r} is not a relay route name (letters, digits, '-', '_', '.')")
+        am.receivers[receiver] = route
+    for profile, entry in r.mapping(data.get("timings"), "alertmanager.timings").items():
+        key = f"alertmanager.timings.{profile}"
+        entry = r.mapping(entry, key, TIMING_KEYS)
+        am.timings[profile] = {k: r.duration(v, f"{key}.{k}") for k, v in entry.items()}
+        if "group_interval" in entry and parse_duration(am.timings[profile]["group_interval"]) <= 0:
+            raise r.fail(f"{key}.group_interval", "must be more than 0")
+        if "repeat_interval" in entry and parse_duration(am.timings[profile]["repeat_interval"]) <= 0:
+            raise r.fail(f"{key}.repeat_interval", "must be more than 0")
+    if "resolve_timeout" in data:
+        am.resolve_timeout = r.duration(data["resolve_timeout"], "alertmanager.resolve_timeout")
+    for key in ("namespace", "name"):
+        if key in data:
+            text = r.string(data[key], f"alertmanager.{key}")
+            if not _K8S_NAME.fullmatch(text):
+                raise r.fail(f"alertmanager.{key}", f"{text!r} is not a Kubernetes object name")
+            setattr(am, key, text)
+    am.labels = r.string_map(data.get("labels"), "alertmanager.labels")
+    return am
 
 
 DASHBOARD_KEYS = ("namespace", "configmap_labels", "folder_annotation", "folder", "grafana_operator",
@@ -219,6 +303,8 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise r.fail("dashboards.disabled", f"expected a list of dashboard uids, got {_kind(items)}")
         cfg.dashboards.disabled = list(items)
+
+    cfg.alertmanager = _alertmanager(r, data.get("alertmanager"))
 
     for name, entry in r.mapping(data.get("groups"), "groups").items():
         key = f"groups.{name}"

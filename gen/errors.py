@@ -57,3 +57,7 @@ class PayloadError(GenError):
 
 class StoreError(GenError):
     """The relay's SQLite store cannot be written (disk full, locked, read-only)."""
+
+
+class RoutingError(GenError):
+    """The routing definition (rules_src/routing.py) is malformed or names something unknown."""

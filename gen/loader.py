@@ -2,7 +2,9 @@
 
 This is the only place that imports catalog code. A catalog folder holds one module per
 area (its file name names the PrometheusRule) with a module-level `groups` list, plus
-`_selectors.py` whose `SELECTORS` dict gives each exporter's default label matchers.
+`_selectors.py` whose `SELECTORS` dict gives each exporter's default label matchers. A module
+defining `routing` (a gen.routing.model.Routing) and no `groups` is the Alertmanager routing
+(rules_src/routing.py), not an area.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from dataclasses import dataclass
 
 from gen.errors import DefinitionError, GenError
 from gen.model import Group, Module
+from gen.routing.model import Routing
 
 
 @dataclass
 class Catalog:
     modules: list[Module]
     selectors: dict[str, str]
+    routing: Routing | None = None
+    routing_file: str | None = None
 
 
 def _import(path: str, package: str):
@@ -80,6 +85,7 @@ def _load_catalog(folder: str) -> Catalog:
     if os.path.exists(selectors_file):
         selectors = dict(getattr(_import(selectors_file, package), "SELECTORS", {}))
     modules = []
+    routing = routing_file = None
     for entry in sorted(os.listdir(folder)):
         if not entry.endswith(".py") or entry.startswith("_"):
             continue
@@ -87,10 +93,17 @@ def _load_catalog(folder: str) -> Catalog:
         module = _import(path, package)
         groups = getattr(module, "groups", None)
         rel = f"{os.path.basename(folder)}/{entry}"  # stable whatever the working directory
+        if groups is None and hasattr(module, "routing"):
+            if not isinstance(module.routing, Routing):
+                raise DefinitionError(f"{rel}: `routing` must be a Routing (gen.routing.model)")
+            if routing is not None:
+                raise DefinitionError(f"{rel}: a second routing module (the first is {routing_file})")
+            routing, routing_file = module.routing, rel
+            continue
         if not isinstance(groups, list) or not all(isinstance(g, Group) for g in groups):
             raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group")
         modules.append(Module(name=entry[:-3], file=rel, groups=groups))
-    return Catalog(modules=modules, selectors=selectors)
+    return Catalog(modules=modules, selectors=selectors, routing=routing, routing_file=routing_file)
 
 
 def load_dashboards(folder: str) -> list:

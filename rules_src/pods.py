@@ -42,6 +42,12 @@ def _owner(pod: str, kind: str, name: str, samples: int = 20) -> dict:
     return {_ksm("kube_pod_owner", pod=pod, owner_kind=kind, owner_name=name, owner_is_controller="true"): f"1x{samples}"}
 
 
+def _info(pod: str, node: str, samples: int = 20) -> dict:
+    """kube_pod_info of one pod; node "" while it is not scheduled (the label is then absent)."""
+    return {_ksm("kube_pod_info", pod=pod, node=node, host_ip="10.0.0.12" if node else "", pod_ip="10.42.2.17" if node else "",
+                 created_by_kind="ReplicaSet", created_by_name="web-7d9f"): f"1x{samples}"}
+
+
 def _container(pod: str, container: str, samples: int = 20, container_id: str = "containerd://0a1b") -> dict:
     return {_ksm("kube_pod_container_info", pod=pod, container=container, image="registry.local/web:1.4",
                  container_id=container_id): f"1x{samples}"}
@@ -274,16 +280,22 @@ groups = [
             # The table summed every non-Running phase with no comparison (it "fired" for every
             # pod, value 0 included). Completed pods of Jobs are the normal end of a Job, and
             # evicted pods (phase Failed) are KubePodEvicted's, so both are left out.
+            # The node (from kube_pod_info; none while unscheduled) lets Alertmanager silence
+            # the pods of a node that is NotReady or unreachable (rules_src/routing.py).
             expr="""
-                max by (namespace, pod, phase) (kube_pod_status_phase{${kube_state_metrics}, phase!="Running"}) == 1
-                unless on (namespace, pod)
-                  (
-                      max by (namespace, pod) (kube_pod_status_phase{${kube_state_metrics}, phase="Succeeded"}) == 1
-                    and on (namespace, pod)
-                      kube_pod_owner{${kube_state_metrics}, owner_kind="Job"}
-                  )
-                unless on (namespace, pod)
-                  max by (namespace, pod) (kube_pod_status_reason{${kube_state_metrics}, reason="Evicted"}) == 1
+                (
+                    max by (namespace, pod, phase) (kube_pod_status_phase{${kube_state_metrics}, phase!="Running"}) == 1
+                  unless on (namespace, pod)
+                    (
+                        max by (namespace, pod) (kube_pod_status_phase{${kube_state_metrics}, phase="Succeeded"}) == 1
+                      and on (namespace, pod)
+                        kube_pod_owner{${kube_state_metrics}, owner_kind="Job"}
+                    )
+                  unless on (namespace, pod)
+                    max by (namespace, pod) (kube_pod_status_reason{${kube_state_metrics}, reason="Evicted"}) == 1
+                )
+                * on (namespace, pod) group_left (node)
+                  topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{${kube_state_metrics}}))
             """,
             for_="5m",
             severity="warning",
@@ -291,26 +303,29 @@ groups = [
             summary="Pod is not running.",
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} is in phase {{ $labels.phase }} instead of Running.",
             cases=[
-                Case("fires for a pod Pending for 5m",
-                     series={**_phase("web-2", "Pending"), **_owner("web-2", "ReplicaSet", "web-7d9f")},
+                Case("fires for a pod Pending for 5m (not scheduled: no node)",
+                     series={**_phase("web-2", "Pending"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "")},
                      at="7m", fires=[Fire({"namespace": "shop", "pod": "web-2", "phase": "Pending"}, value=1)]),
+                Case("fires for a pod Unknown on a lost node, naming the node",
+                     series={**_phase("web-2", "Unknown"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "node-2")},
+                     at="7m", fires=[Fire({"namespace": "shop", "pod": "web-2", "phase": "Unknown", "node": "node-2"}, value=1)]),
                 Case("silent for a Running pod",
-                     series={**_phase("web-2", "Running"), **_owner("web-2", "ReplicaSet", "web-7d9f")},
+                     series={**_phase("web-2", "Running"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "node-2")},
                      at="7m"),
                 Case("silent when Pending for less than 5m",
-                     series={**_phase("web-2", "Pending"), **_owner("web-2", "ReplicaSet", "web-7d9f")},
+                     series={**_phase("web-2", "Pending"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "node-2")},
                      at="4m"),
                 Case("silent for a completed pod of a Job",
-                     series={**_phase("backup-28391-x2k", "Succeeded"), **_owner("backup-28391-x2k", "Job", "backup-28391")},
+                     series={**_phase("backup-28391-x2k", "Succeeded"), **_owner("backup-28391-x2k", "Job", "backup-28391"), **_info("backup-28391-x2k", "node-2")},
                      at="7m"),
                 Case("fires for a completed pod no Job owns",
-                     series={**_phase("debug", "Succeeded"), **_owner("debug", "<none>", "<none>")},
-                     at="7m", fires=[Fire({"namespace": "shop", "pod": "debug", "phase": "Succeeded"}, value=1)]),
+                     series={**_phase("debug", "Succeeded"), **_owner("debug", "<none>", "<none>"), **_info("debug", "node-2")},
+                     at="7m", fires=[Fire({"namespace": "shop", "pod": "debug", "phase": "Succeeded", "node": "node-2"}, value=1)]),
                 Case("fires for a failed pod of a Job",
-                     series={**_phase("backup-28391-x2k", "Failed"), **_owner("backup-28391-x2k", "Job", "backup-28391")},
-                     at="7m", fires=[Fire({"namespace": "shop", "pod": "backup-28391-x2k", "phase": "Failed"}, value=1)]),
+                     series={**_phase("backup-28391-x2k", "Failed"), **_owner("backup-28391-x2k", "Job", "backup-28391"), **_info("backup-28391-x2k", "node-2")},
+                     at="7m", fires=[Fire({"namespace": "shop", "pod": "backup-28391-x2k", "phase": "Failed", "node": "node-2"}, value=1)]),
                 Case("silent for an evicted pod (KubePodEvicted reports it)",
-                     series={**_phase("web-3", "Failed"), **_owner("web-3", "ReplicaSet", "web-7d9f"),
+                     series={**_phase("web-3", "Failed"), **_owner("web-3", "ReplicaSet", "web-7d9f"), **_info("web-3", "node-2"),
                              _ksm("kube_pod_status_reason", pod="web-3", reason="Evicted"): "1x20"},
                      at="7m"),
             ],
@@ -355,12 +370,18 @@ groups = [
             "KubePodNotReady",
             dashboard="k8s-pod",
             # topk keeps one owner per pod, so a pod listed with two owners cannot break the join.
+            # The node comes from kube_pod_info as in pod_status_no_running (pods of a node that
+            # went away turn Unknown; Alertmanager silences them while the node alert fires).
             expr="""
-                sum by (namespace, pod) (
-                    max by (namespace, pod) (kube_pod_status_phase{${kube_state_metrics}, phase=~"Pending|Unknown"})
-                  * on (namespace, pod) group_left (owner_kind)
-                    topk by (namespace, pod) (1, max by (namespace, pod, owner_kind) (kube_pod_owner{${kube_state_metrics}, owner_kind!="Job"}))
-                ) > 0
+                (
+                  sum by (namespace, pod) (
+                      max by (namespace, pod) (kube_pod_status_phase{${kube_state_metrics}, phase=~"Pending|Unknown"})
+                    * on (namespace, pod) group_left (owner_kind)
+                      topk by (namespace, pod) (1, max by (namespace, pod, owner_kind) (kube_pod_owner{${kube_state_metrics}, owner_kind!="Job"}))
+                  ) > 0
+                )
+                * on (namespace, pod) group_left (node)
+                  topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{${kube_state_metrics}}))
             """,
             for_="15m",
             severity="warning",
@@ -369,19 +390,19 @@ groups = [
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has stayed Pending or Unknown for a long time (15 minutes by default) and serves nothing.",
             cases=[
                 Case("fires for a Deployment's pod Pending for 15m",
-                     series={**_phase("web-2", "Pending", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30)},
+                     series={**_phase("web-2", "Pending", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
                      at="20m", fires=[Fire({"namespace": "shop", "pod": "web-2"}, value=1)]),
-                Case("fires for a bare pod in phase Unknown",
-                     series={**_phase("debug", "Unknown", 30), **_owner("debug", "<none>", "<none>", 30)},
-                     at="20m", fires=[Fire({"namespace": "shop", "pod": "debug"}, value=1)]),
+                Case("fires for a bare pod in phase Unknown, naming its node",
+                     series={**_phase("debug", "Unknown", 30), **_owner("debug", "<none>", "<none>", 30), **_info("debug", "node-3", 30)},
+                     at="20m", fires=[Fire({"namespace": "shop", "pod": "debug", "node": "node-3"}, value=1)]),
                 Case("silent when Pending for less than 15m",
-                     series={**_phase("web-2", "Pending", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30)},
+                     series={**_phase("web-2", "Pending", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
                      at="14m"),
                 Case("silent for a Job's pod",
-                     series={**_phase("backup-28391-x2k", "Pending", 30), **_owner("backup-28391-x2k", "Job", "backup-28391", 30)},
+                     series={**_phase("backup-28391-x2k", "Pending", 30), **_owner("backup-28391-x2k", "Job", "backup-28391", 30), **_info("backup-28391-x2k", "node-3", 30)},
                      at="20m"),
                 Case("silent for a Running pod",
-                     series={**_phase("web-2", "Running", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30)},
+                     series={**_phase("web-2", "Running", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
                      at="20m"),
             ],
         ),

@@ -220,10 +220,11 @@ def test_kustomization_lists_exactly_the_manifests(tmp_path, capsys, empty_confi
     resources = kustomization["resources"]
     assert len(resources) == len(set(resources)), resources
     on_disk = sorted(p for p in tree if p.startswith(("prometheusrules/", "dashboards/", "relay/"))
-                     and p != "relay/alertmanager-receiver.yaml")  # a snippet for alertmanager.yml, not a resource
+                     and p != "relay/alertmanager-receiver.yaml"  # a snippet for alertmanager.yml, not a resource
+                     or p == "alertmanager/alertmanagerconfig.yaml")  # alertmanager.yaml is a plain config
     assert on_disk and sorted(resources) == on_disk
     kinds = {yaml.safe_load(tree[p])["kind"] for p in on_disk}
-    assert {"PrometheusRule", "ConfigMap", "Deployment", "Service", "PersistentVolumeClaim"} <= kinds
+    assert {"PrometheusRule", "ConfigMap", "AlertmanagerConfig", "Deployment", "Service", "PersistentVolumeClaim"} <= kinds
     for resource in resources:
         assert (tmp_path / "out" / resource).is_file(), resource
 
