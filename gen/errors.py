@@ -44,3 +44,12 @@ class DashboardFileError(GenError):
 
 class GrafanaError(GenError):
     """Grafana refused a request that the whole run depends on (token, folder), or is unreachable."""
+
+
+class PrometheusError(GenError):
+    """A Prometheus server could not be asked: unreachable, credentials refused, an error
+    answer, or not Prometheus' HTTP API at all. `status` is the HTTP status, when there was one."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status

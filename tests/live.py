@@ -92,17 +92,6 @@ class Prometheus:
             time.sleep(_POLL_S)
         raise PrometheusStartError(f"targets not all up after {timeout:g} s: {last}\n{self.log()}")
 
-    def wait_for_rules(self, timeout: float = SCRAPE_TIMEOUT_S) -> None:
-        """Until every loaded rule group has been evaluated once."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._check_alive()
-            groups = self.api("rules")["groups"]
-            if all(not g["lastEvaluation"].startswith("0001-") for g in groups):  # Go's zero time: never
-                return
-            time.sleep(_POLL_S)
-        raise PrometheusStartError(f"rule groups not evaluated after {timeout:g} s\n{self.log()}")
-
     def _check_alive(self) -> None:
         if self.process.poll() is not None:
             raise PrometheusStartError(f"prometheus exited with {self.process.returncode}\n{self.log()}")
