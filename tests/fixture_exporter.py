@@ -635,7 +635,8 @@ class FixtureExporter:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, cluster: Cluster | None = None):
         self.cluster = cluster or Cluster()
         self._server = _Server((host, port), self.cluster)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fixture-exporter", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fixture-exporter", daemon=True)
         self._thread.start()
 
     @property

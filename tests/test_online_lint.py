@@ -74,6 +74,12 @@ def lint(*argv) -> int:
     return main(["lint", *argv])
 
 
+def findings(out: str) -> list[str]:
+    """The report without its first line, whose counts grow while recording rules start
+    writing series."""
+    return [line for line in out.splitlines() if not line.startswith("Prometheus at ")]
+
+
 # --- expectations from the exporter's own description ---------------------------------------
 
 
@@ -198,7 +204,7 @@ def test_warn_only_exits_0_with_the_same_report(prometheus, defaults, capsys):
     assert lint("--prometheus", prometheus.url, "--config", defaults) == 1
     strict = capsys.readouterr().out
     assert lint("--prometheus", prometheus.url, "--config", defaults, "--warn-only") == 0
-    assert capsys.readouterr().out == strict
+    assert findings(capsys.readouterr().out) == findings(strict)
 
 
 CATALOG = '''\
@@ -289,7 +295,7 @@ class _TokenProxy(BaseHTTPRequestHandler):
 def token_proxy(prometheus):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _TokenProxy)
     server.upstream, server.seen = prometheus.url, []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server
@@ -308,7 +314,8 @@ def test_bearer_token_is_sent(prometheus, token_proxy, tmp_path, defaults, capsy
 
     assert lint("--prometheus", proxy_url, "--config", defaults, "--bearer-token-file", str(token)) == 1
     through = capsys.readouterr().out
-    assert through == direct.replace(prometheus.url, proxy_url)
+    assert f"Prometheus at {proxy_url}: " in through
+    assert findings(through) == findings(direct)
     assert token_proxy.seen and set(token_proxy.seen) == {f"Bearer {TOKEN}"}
 
     token.write_text("expired-token\n")
@@ -341,7 +348,7 @@ class _Html(BaseHTTPRequestHandler):
 
 def test_not_prometheus_answers_are_explained(defaults, capsys):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Html)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
