@@ -31,7 +31,7 @@ from gen.resolve import AlertRule, RecordingRule, promql_string
 
 Matcher = tuple[str, str, str]  # (label, op, value) as gen.promql gives them
 
-KINDS = ("alert", "recording rule", "dashboard panel", "dashboard variable")
+KINDS = ("alert", "recording rule", "panel target", "dashboard variable")
 RECORDING_RULES = "recording rules of the catalog"
 NO_EXPORTER = "no exporter matcher"
 
@@ -153,7 +153,7 @@ def dashboard_references(dashboards, rendered: dict[str, dict]) -> list[Referenc
             if q.panel_id is None:
                 refs.append(Reference("dashboard variable", q.where, dashboard.source, selectors, q.label))
             else:
-                refs.append(Reference("dashboard panel", q.where, sources.get(q.panel_id, dashboard.source), selectors))
+                refs.append(Reference("panel target", q.where, sources.get(q.panel_id, dashboard.source), selectors))
     return refs
 
 

@@ -3,7 +3,6 @@ switched on and off over HTTP changes what a scrape returns the way the README s
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 
@@ -11,9 +10,8 @@ import pytest
 import requests
 
 from fixture_exporter import CRASHLOOP_POD, DISK_NODE, MEMORY_POD, NO_LEADER_NODE, FixtureExporter, Problems, targets
+from gen import promtool
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROMTOOL = os.path.join(ROOT, "tools", "bin", "promtool")
 SAMPLE = re.compile(r"^(\w+)(?:\{(.*)\})? (\S+)$")
 
 
@@ -49,12 +47,11 @@ def control(exporter, **changes):
     return resp.status_code, resp.json()
 
 
-@pytest.mark.skipif(not os.access(PROMTOOL, os.X_OK), reason="promtool not unpacked (make setup)")
 @pytest.mark.parametrize("problems", [{}, {"crashloop": True, "memory_pressure": True, "disk_full": True, "etcd_no_leader": True}])
 def test_every_target_passes_promtool_check_metrics(exporter, problems):
     exporter.set_problems(**problems)
     for t in targets():
-        run = subprocess.run([PROMTOOL, "check", "metrics"], input=target_text(exporter, t),
+        run = subprocess.run([promtool.find_promtool(), "check", "metrics"], input=target_text(exporter, t),
                              capture_output=True, text=True, timeout=30)
         assert run.returncode == 0, f"{t.job} {t.metrics_path} {t.params}: {run.stdout}{run.stderr}"
 

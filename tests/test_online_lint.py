@@ -7,6 +7,7 @@ scrape jobs it is scraped under, never from the linter's own output.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -104,8 +105,6 @@ def served_with_up(exporter) -> dict[tuple[str, str], dict[str, set[str]]]:
 
 def catalog_selectors(compiled, files):
     """(what, selectors, label a variable lists) for every rule, panel target and variable."""
-    import json
-
     out = []
     for rf in compiled.rule_files:
         for g in rf.groups:
@@ -155,8 +154,6 @@ def test_reports_exactly_what_the_fixture_does_not_serve(prometheus, exporter, c
     from gen.prometheus_api import PrometheusClient
 
     compiled, files = catalog
-    import json
-
     rendered = {d.uid: json.loads(files[f"grafana/{d.uid}.json"]) for d in compiled.dashboards}
     refs = online_lint.rule_references(compiled.rule_files, compiled.analyses) + \
         online_lint.dashboard_references(compiled.dashboards, rendered)
