@@ -24,6 +24,7 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
   python -m gen build    validate everything, then replace out/ (untouched on any error)
   python -m gen check    fail if out/ differs from a fresh build (for CI)
   python -m gen lint     validate and print every finding, write nothing
+  python -m gen lint --prometheus URL   also report what a running Prometheus has never seen
   python -m gen test     promtool: check the built rules, run every alert's test cases;
                          amtool: check the Alertmanager config, run every route case
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
@@ -125,13 +126,68 @@ def cmd_check(args) -> int:
     return 1
 
 
+LINT_HELP = """\
+Validate the catalog and dashboards and print every finding; nothing is written.
+
+With --prometheus URL, also ask that running Prometheus which metric and label names it
+has ever stored, and list every alert, recording rule, dashboard panel and dashboard variable
+that reads a metric, or matches on a label, the server has never seen (so it could never fire
+or show anything), grouped by exporter. A metric a catalog recording rule defines counts as
+present when the server has its series or evaluates that recording rule; otherwise it is
+reported as "recording rule not loaded". Label values are not checked.
+
+Exit codes: 0 nothing missing (or --warn-only); 1 something is missing, or the catalog,
+monitoring.yaml or an option is invalid; 2 the server could not be asked (unreachable,
+credentials refused, an error answer, not Prometheus' API, no answer within --timeout).
+"""
+
+EXIT_MISSING = 1
+EXIT_UNREACHABLE = 2
+
+
 def cmd_lint(args) -> int:
-    compiled, _ = build(_config_path(args.config), args.rules_src, args.dashboards_src)
+    online = args.prometheus is not None
+    if online:  # bad options fail before the (slower) build
+        from gen import prometheus_api
+
+        url = prometheus_api.check_url(args.prometheus)
+        auth = prometheus_api.auth_from_options(args.bearer_token_file, args.basic_auth_user, args.basic_auth_password_file)
+        if not args.timeout > 0:  # also refuses nan
+            raise OptionError(f"--timeout {args.timeout:g}: must be more than 0 seconds")
+    elif args.bearer_token_file or args.basic_auth_user or args.basic_auth_password_file or args.warn_only:
+        raise OptionError("--bearer-token-file, --basic-auth-*, --warn-only only apply with --prometheus URL")
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
     for finding in compiled.findings:
         print(finding)
     rules = sum(len(g.rules) for rf in compiled.rule_files for g in rf.groups)
     print(f"{rules} rules checked: no errors, {len(compiled.warnings)} warnings")
-    return 0
+    if not online:
+        return 0
+    return _lint_online(compiled, files, url, auth, args)
+
+
+def _lint_online(compiled, files, url, auth, args) -> int:
+    import json
+
+    from gen import online_lint
+    from gen.errors import PrometheusError
+    from gen.prometheus_api import PrometheusClient
+
+    rendered = {d.uid: json.loads(files[f"grafana/{d.uid}.json"]) for d in compiled.dashboards}
+    refs = (online_lint.rule_references(compiled.rule_files, compiled.analyses)
+            + online_lint.dashboard_references(compiled.dashboards, rendered))
+    known = online_lint.exporters({**compiled.catalog.selectors, **compiled.config.selectors})
+    try:
+        with PrometheusClient(url, auth, args.timeout) as client:
+            report = online_lint.check(client, refs, known, online_lint.recording_rule_sources(compiled.rule_files))
+    except PrometheusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    for line in report.lines():
+        print(line)
+    if report.ok or args.warn_only:
+        return 0
+    return EXIT_MISSING
 
 
 def cmd_test(args) -> int:
@@ -262,6 +318,17 @@ def cmd_grafana_push(args) -> int:
     return 0
 
 
+def _lint_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--prometheus", metavar="URL",
+                   help="base URL of a running Prometheus (or Thanos/Mimir query API) to check the catalog against")
+    p.add_argument("--bearer-token-file", metavar="FILE", help="send the token in this file as Authorization: Bearer")
+    p.add_argument("--basic-auth-user", metavar="USER", help="basic auth user (with --basic-auth-password-file)")
+    p.add_argument("--basic-auth-password-file", metavar="FILE", help="basic auth password: the file's content without its final line break")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds to wait to connect and for each answer (default: 10)")
+    p.add_argument("--warn-only", action="store_true", help="exit 0 even when something is missing")
+
+
 def _grafana_parser(sub) -> None:
     g = sub.add_parser("grafana", help="Grafana: push the built dashboards", description="Grafana commands.")
     gsub = g.add_subparsers(dest="grafana_command", required=True, metavar="SUBCOMMAND")
@@ -287,11 +354,15 @@ def parser() -> argparse.ArgumentParser:
     for name, fn, text in (
         ("build", cmd_build, "validate, then write out/"),
         ("check", cmd_check, "exit 1 if out/ is not what a fresh build gives"),
-        ("lint", cmd_lint, "validate and list every finding"),
+        ("lint", cmd_lint, "validate and list every finding (--prometheus URL: also against a live server)"),
         ("test", cmd_test, "promtool check rules + every alert's unit tests"),
         ("params", cmd_params, "list every alert's settable parameters and their defaults"),
     ):
-        sp = sub.add_parser(name, help=text, description=text)
+        if name == "lint":
+            sp = sub.add_parser(name, help=text, description=LINT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+            _lint_options(sp)
+        else:
+            sp = sub.add_parser(name, help=text, description=text)
         _common(sp)
         if name in ("build", "check"):
             sp.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: out/)")

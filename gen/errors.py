@@ -61,3 +61,12 @@ class StoreError(GenError):
 
 class RoutingError(GenError):
     """The routing definition (rules_src/routing.py) is malformed or names something unknown."""
+
+
+class PrometheusError(GenError):
+    """A Prometheus server could not be asked: unreachable, credentials refused, an error
+    answer, or not Prometheus' HTTP API at all. `status` is the HTTP status, when there was one."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status

@@ -27,6 +27,7 @@ class Query:
     title: str  # panel title, or "variable <name>"
     ref: str  # target refId, or the variable name
     expr: str
+    label: str | None = None  # the label a variable's label_values(expr, label) lists
 
     @property
     def where(self) -> str:
@@ -53,7 +54,8 @@ def queries(data: dict) -> list[Query]:
             continue
         q = var["query"]["query"] if isinstance(var.get("query"), dict) else var.get("query", "")
         m = _LABEL_VALUES.match(q)
-        out.append(Query(uid, None, f"variable {var['name']}", var["name"], m.group(1) if m else q))
+        out.append(Query(uid, None, f"variable {var['name']}", var["name"], m.group(1) if m else q,
+                         m.group(2) if m else None))
     for p in panels(data):
         for t in p.get("targets", []):
             if t.get("expr"):

@@ -18,6 +18,7 @@ from gen.dash.layout import Placed, place
 from gen.dash.model import AlertLine, Dashboard, Link, Variable
 from gen.dash.schema import SCHEMA_VERSION
 from gen.errors import DefinitionError
+from gen.model import Source
 from gen.resolve import format_value, substitute_expr
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -211,17 +212,28 @@ def _variables(dashboard: Dashboard, ctx: Context) -> list[dict]:
     return out
 
 
-def render_dashboard(dashboard: Dashboard, ctx: Context) -> dict:
-    panels: list[dict] = []
+def _numbered(dashboard: Dashboard):
+    """(placed row, row id, [(placed panel, panel id)]): panel ids run through rows and panels in order."""
     next_id = 1
     for prow in place(dashboard.rows, dashboard.uid):
-        row = {"type": "row", "title": prow.row.title, "id": next_id, "collapsed": prow.row.collapsed,
+        row_id = next_id
+        numbered = list(zip(prow.panels, range(row_id + 1, row_id + 1 + len(prow.panels))))
+        next_id = row_id + 1 + len(prow.panels)
+        yield prow, row_id, numbered
+
+
+def panel_sources(dashboard: Dashboard) -> dict[int, Source]:
+    """Panel id in the rendered dashboard -> where its cell() was written, for messages
+    about a rendered panel."""
+    return {pid: placed.cell.source for _, _, numbered in _numbered(dashboard) for placed, pid in numbered}
+
+
+def render_dashboard(dashboard: Dashboard, ctx: Context) -> dict:
+    panels: list[dict] = []
+    for prow, row_id, numbered in _numbered(dashboard):
+        row = {"type": "row", "title": prow.row.title, "id": row_id, "collapsed": prow.row.collapsed,
                "gridPos": {"h": 1, "w": 24, "x": 0, "y": prow.y}, "panels": []}
-        next_id += 1
-        children = []
-        for placed in prow.panels:
-            children.append(_panel(dashboard, placed, next_id, ctx))
-            next_id += 1
+        children = [_panel(dashboard, placed, pid, ctx) for placed, pid in numbered]
         if prow.row.collapsed:
             row["panels"] = children
             panels.append(row)
