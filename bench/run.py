@@ -114,8 +114,13 @@ def _build_runs(runs: int, config: str | None, rules_src: str, out: str, profile
     with_docs = render_docs is not None and replace_files is not None
     docs_root = os.path.dirname(os.path.abspath(out))
 
+    import gen.loader as loader
+
     def once():
         spent.clear()
+        # A CLI build loads the catalog once per process: drop what the previous run loaded
+        # (gen.loader keeps an unchanged folder's catalog for later calls in the same process).
+        getattr(loader, "_LOADED", {}).clear()
         c0 = time.process_time()
         t0 = time.perf_counter()
         compiled, files = gb.build(config, rules_src)

@@ -92,7 +92,8 @@ def _alert(mod: _Module, k: int, j: int) -> str:
     if v % 7 == 0:
         extra.append(f"runbook_url={_q(f'https://wiki.example.com/runbooks/{app}/{k}')},")
     if v % 11 == 0:
-        extra.append(f"dashboard={_q(f'/d/{app}-{shape}/overview?var-alert={k}')},")
+        # a hand-set dashboard_url: the synthetic catalog has no dashboards_src/ to link to
+        extra.append(f"annotations={{'dashboard_url': {_q(f'https://grafana.example.com/d/{app}-{shape}/overview?var-alert={k}')}}},")
     if v % 13 == 0:
         extra.append('keep_firing_for="5m",')
     window = ["5m", "10m", "15m", "30m"][v % 4]

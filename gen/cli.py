@@ -215,7 +215,7 @@ def cmd_test(args) -> int:
             if not run.ok:
                 print(run.output, file=sys.stderr)
                 failed = True
-        failed |= _dashboard_data_tests(args, os.path.join(tmp, "dashboards"))
+        failed |= _dashboard_data_tests(args, os.path.join(tmp, "dashboards"), args.jobs)
         if compiled.routing is not None:
             failed |= _routing_tests(compiled, os.path.join(built, "alertmanager", "alertmanager.yaml"), args.jobs)
     return 1 if failed else 0
@@ -241,20 +241,28 @@ def _routing_tests(compiled, config_path: str, jobs: int | None) -> bool:
     return failed or bool(bad) or bool(gaps)
 
 
-def _dashboard_data_tests(args, dest: str) -> bool:
+def _dashboard_data_tests(args, dest: str, jobs: int | None = None) -> bool:
     """Run every dashboard's fixture through promtool; True if any panel returned no data.
     Like the alerts' cases, fixtures are written against the defaults, so the dashboards are
     rendered with the default configuration here."""
     import json
+    from concurrent.futures import ThreadPoolExecutor
 
     from gen import promtool
     from gen.dash import datatest
 
     compiled, files = build(None, args.rules_src, args.dashboards_src)
     pairs = [(d, json.loads(files[f"grafana/{d.uid}.json"])) for d in compiled.dashboards]
+
+    def one(item):
+        path, groups = item
+        return path, groups, promtool.test_rules([os.path.basename(path)], cwd=dest)
+
     failed = False
-    for path, groups in datatest.write_tests(dest, pairs, compiled.catalog.selectors):
-        run = promtool.test_rules([os.path.basename(path)], cwd=dest)
+    tests = datatest.write_tests(dest, pairs, compiled.catalog.selectors)
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        results = list(pool.map(one, tests))
+    for path, groups, run in results:
         print(f"promtool test rules {os.path.basename(path)} ({len(groups)} queries): {'ok' if run.ok else 'FAILED'}")
         if not run.ok:
             names = datatest.failing(run.output, groups)

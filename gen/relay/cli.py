@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import sys
@@ -72,6 +71,8 @@ def cmd_send_test(args) -> int:
     async def go():
         async with aiohttp.ClientSession() as session:
             return await send(session, target, target.build([n], dt.datetime.now(dt.timezone.utc)), cfg.delivery_timeout)
+
+    import asyncio  # here, not at the top: `python -m gen build` need not load it
 
     outcome, status = asyncio.run(go())
     print(f"{args.target}: {outcome.kind} (HTTP {status if status is not None else 'none'})"
