@@ -140,10 +140,12 @@ def promtool_rejects(rendered: list[dict]) -> list[str]:
     """Queries promtool's parser (the targeted Prometheus 2.42) rejects, named by dashboard and
     panel: promql-parser knows newer functions (limitk, ...) that this Prometheus does not.
     One promtool run for all dashboards (its start-up dominates)."""
+    import hashlib
     import os
     import tempfile
 
     from gen import promtool
+    from gen.dash.schema import CACHE_DIR
     from gen.render.yamlfmt import dump
 
     groups, names = [], {}
@@ -159,12 +161,26 @@ def promtool_rejects(rendered: list[dict]) -> list[str]:
             names[record] = q.where
             rules.append({"record": record, "expr": expr})
         groups.append({"name": data["uid"], "rules": rules})
+    text = dump({"groups": groups})
+    # promtool's verdict on the same queries with the same promtool is kept (a marker file in
+    # the git-ignored cache): most builds change no query, and promtool costs ~90 ms.
+    binary = promtool.find_promtool()
+    stat = os.stat(binary)
+    key = hashlib.sha256(text + f"{os.path.realpath(binary)}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    marker = CACHE_DIR / f"promtool-accepts-{key}"
+    if marker.exists():
+        return []
     with tempfile.TemporaryDirectory(prefix="gen-dash-") as tmp:
         path = os.path.join(tmp, "dashboard-queries.yaml")
         with open(path, "wb") as fh:
-            fh.write(dump({"groups": groups}))
+            fh.write(text)
         run = promtool.run("check", "rules", path)
     if run.ok:
+        try:
+            CACHE_DIR.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # read-only checkout: promtool runs again next time
         return []
     # promtool names a failing rule by group and position ("group "uid", rule 3, ...")
     bad = []
