@@ -85,7 +85,7 @@ def e2e_settings(relay_url: str, token_file: Path) -> dict:
             "relay_url": relay_url,
             "credentials_file": str(token_file),
             "timings": {
-                # Watchdog repeats every ~2 s, well inside the relay's missing_after
+                # Watchdog comes again every ~3 s (2 s rounded up to group_interval ticks), well inside missing_after
                 "heartbeat": {"group_wait": "0s", "group_interval": "1s", "repeat_interval": "2s"},
                 # one firing and one resolved message per alert: nothing repeats within the test
                 "critical": fast, "warning": fast, "info": fast,
