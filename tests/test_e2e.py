@@ -260,17 +260,17 @@ def pipeline(tmp_path_factory):
 
         settings = tmp / "monitoring.yaml"
         settings.write_text(yaml.safe_dump(e2e_settings(relay.url, tmp / "token"), sort_keys=False))
-        built = subprocess.run([sys.executable, "-m", "gen", "build", "--config", str(settings), "--out", str(tmp / "out")],
-                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+        built = subprocess.run([sys.executable, "-m", "gen", "build", "--config", str(settings),
+                                "--out", str(tmp / "out")], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert built.returncode == 0, f"python -m gen build with the test settings failed:\n{built.stderr}"
         rule_files = sorted(str(p) for p in (tmp / "out" / "rules").glob("*.yaml"))
         rules = {r["alert"]: r for f in rule_files for g in yaml.safe_load(Path(f).read_text())["groups"]
                  for r in g["rules"] if "alert" in r}
 
         am = start_alertmanager(tmp, tmp / "out" / "alertmanager" / "alertmanager.yaml")
+        alerting = {"alertmanagers": [{"static_configs": [{"targets": [am.url.removeprefix("http://")]}]}]}
         with FixtureExporter() as exporter, running_prometheus(
-                tmp / "prometheus", exporter.scrape_configs(), rule_files,
-                extra_config={"alerting": {"alertmanagers": [{"static_configs": [{"targets": [am.url.split("//")[1]]}]}]}},
+                tmp / "prometheus", exporter.scrape_configs(), rule_files, extra_config={"alerting": alerting},
                 # firing alerts are re-sent every second: the first ones may come before
                 # Prometheus has discovered the Alertmanager and would wait the default 1m
                 extra_args=["--rules.alert.resend-delay=1s"]) as prom:
@@ -397,7 +397,8 @@ def test_problems_reach_their_chat_targets_inhibited_twin_stays_quiet_then_resol
                    lambda: any(exp.labels.items() <= labels.items() and labels.get("severity") == exp.severity
                                for labels in firing_in_prometheus(prom).get(exp.alert, [])), everything)
     fired = firing_in_prometheus(prom)
-    assert set(fired) == {"Watchdog", INHIBITED.alert, *(e.alert for e in EXPECTED)}, f"unexpected alerts: {everything()}"
+    assert set(fired) == {"Watchdog", INHIBITED.alert, *(e.alert for e in EXPECTED)}, \
+        f"unexpected alerts: {everything()}"
     assert all(len(v) == 1 for v in fired.values()), f"an alert fires for more than one object: {fired}"
 
     # 3. Alertmanager holds the warning twin as suppressed by its critical twin
@@ -450,7 +451,9 @@ def test_watchdog_feeds_the_heartbeat_never_a_person(pipeline):
     delivered; when Alertmanager stops, the heartbeat target, and only it, hears that the
     pipeline is broken. Stops the pipeline's Alertmanager: keep this test last."""
     relay, fakes, am = pipeline.relay, pipeline.fakes, pipeline.alertmanager
-    heartbeats = lambda: [e for e in relay.logs() if e.get("msg") == "received" and e.get("result") == "heartbeat"]  # noqa: E731
+
+    def heartbeats() -> list[dict]:
+        return [e for e in relay.logs() if e.get("msg") == "received" and e.get("result") == "heartbeat"]
 
     wait_until("the relay has not received Watchdog twice from Alertmanager's heartbeat receiver",
                lambda: len(heartbeats()) >= 2, lambda: relay_received(relay))
@@ -458,7 +461,8 @@ def test_watchdog_feeds_the_heartbeat_never_a_person(pipeline):
         assert entry["route"] is None and "Watchdog" in entry["group_key"] and entry["targets"] == [], entry
     assert relay.metrics()["relay_heartbeat_missing"] == 0
     persons = [name for name, _ in PERSON_TARGETS.values()]
-    assert not [a for name in persons for a in received(fakes, name) if a.name == "Watchdog"], everything_received(fakes)
+    assert not [a for name in persons for a in received(fakes, name) if a.name == "Watchdog"], \
+        everything_received(fakes)
 
     # the dead man's switch: no Watchdog any more -> "the alerting pipeline is broken"
     before = len(fakes[HEARTBEAT_TARGET[0]].accepted)
