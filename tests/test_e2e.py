@@ -4,7 +4,7 @@
 What runs (every process started here and stopped, by process group, however the test ends):
   - tests/fixture_exporter.py, a fake cluster with four switchable problems;
   - Prometheus 2.42 (tools/bin) scraping it every second, evaluating every second the plain rule
-    files of a `python -m gen build` made with E2E_SETTINGS below (short `for`s), and sending to
+    files of a `python -m gen build` made with e2e_settings() below (short `for`s), and sending to
   - Alertmanager 0.25 (tools/bin) with that build's generated alertmanager.yaml (timings
     shortened through monitoring.yaml's `alertmanager.timings`, never by editing the file),
     posting with a bearer token to
