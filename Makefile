@@ -69,6 +69,7 @@ $(TOOLS)/.wrk:
 bench: setup $(TOOLS)/.wrk
 	$(PY) bench/run.py
 	$(PY) bench/relay.py
+	$(PY) bench/e2e.py --runs 3
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache build *.egg-info

@@ -122,12 +122,14 @@ def write_config(workdir: str, scrape_configs: list[dict], rule_files: list[str]
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGTERM)
     try:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
 
 
 @contextlib.contextmanager
@@ -154,7 +156,8 @@ def running_prometheus(workdir, scrape_configs: list[dict], rule_files: list[str
         log_path = os.path.join(workdir, f"prometheus-{attempt}.log")
         with open(log_path, "wb") as log_file:
             process = subprocess.Popen([*args, f"--web.listen-address=127.0.0.1:{port}"],
-                                       stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir)
+                                       stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir,
+                                       start_new_session=True)  # its own process group, stopped whole
         prom = Prometheus(f"http://127.0.0.1:{port}", workdir, process, auth, log_path)
         try:
             try:

@@ -145,7 +145,8 @@ class RelayProcess:
         self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-c", code, "relay", "--config", str(self.config_path)],
-                                     cwd=self.tmp, env=env, stdout=self.log_file, stderr=self.log_file)
+                                     cwd=self.tmp, env=env, stdout=self.log_file, stderr=self.log_file,
+                                     start_new_session=True)  # its own process group, stopped whole
         listening = self.wait_log(lambda e: e.get("msg") == "listening", "the relay to listen")
         self.port = listening["port"]
         return self
@@ -217,12 +218,14 @@ class RelayProcess:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
             try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+            except ProcessLookupError:
+                pass
         if self.proc:
             self.log_file.close()
 
