@@ -370,6 +370,7 @@ def main(argv=None) -> int:
             "python_startup": ([py, "-c", "pass"], warm),
             "import_gen_cli": ([py, "-c", "import gen.cli"], warm),
             "cli_build": (build_cmd, warm),
+            "cli_build_no_cache": (build_cmd + ["--no-cache"], warm),  # every dashboard rendered (a cold build)
             "cli_build_no_bytecode": (build_cmd, cold),
         }
         real: dict = {}
@@ -447,6 +448,7 @@ def _print_table(results: dict) -> None:
         ("python -c pass (interpreter start-up)", real["python_startup"]),
         ("python -c 'import gen.cli' (start-up + imports)", real["import_gen_cli"]),
         ("python -m gen build --out $TMP (whole process)", real["cli_build"]),
+        ("  same, --no-cache (every dashboard rendered)", real["cli_build_no_cache"]),
         ("  same, gen/ + rules_src/ compiled each start", real["cli_build_no_bytecode"]),
         ("in-process build() + docs + replace_dir", {**real["in_process"]["build_plus_write"],
                                                      "cpu_median_s": real["in_process"]["cpu_median_s"]}),

@@ -37,9 +37,11 @@ class Compiled:
     rule_files: list[RuleFile]
     analyses: dict[int, Analysis]
     findings: list[Finding] = field(default_factory=list)
-    dashboards: list = field(default_factory=list)  # gen.dash.model.Dashboard, the enabled ones
+    dashboards: list = field(default_factory=list)  # gen.dash.model.Dashboard (or cache stubs), the enabled ones
     dashboard_uids: set[str] = field(default_factory=set)  # all, disabled ones included
     routing: Resolved | None = None  # when the catalog folder has a routing module
+    dashboard_files: dict[str, bytes] | None = None  # rendered dashboards from the cache (gen.dash.cache)
+    dashboard_cache_key: str | None = None  # set when the cache is in use: store the render under it
 
     @property
     def warnings(self) -> list[Finding]:
@@ -76,16 +78,29 @@ def dashboards_beside(rules_src: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(rules_src)), "dashboards_src")
 
 
-def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards_src: str | None = None) -> Compiled:
+def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards_src: str | None = None,
+                  cache: bool = False) -> Compiled:
     """Load, resolve, parse and lint; LintError if any check reports an error. Alerts that
     name a dashboard get their dashboard_url from the dashboards in `dashboards_src`
-    (default: the dashboards_src/ beside `rules_src`)."""
+    (default: the dashboards_src/ beside `rules_src`). With `cache`, dashboards rendered
+    before from identical inputs are taken from gen.dash.cache instead of being loaded."""
     catalog = load_catalog(rules_src)
-    all_dashboards = load_dashboards(dashboards_src or dashboards_beside(rules_src))
-    dashboards = dash_build.enabled(all_dashboards, config)
-    uids = {d.uid for d in all_dashboards}
+    dashboards_src = dashboards_src or dashboards_beside(rules_src)
     rule_files = resolve(catalog, config)
     analyses = analyze_rules(rule_files)
+    cached, cache_key = None, None
+    if cache:
+        from gen.dash import cache as dash_cache
+
+        partial = Compiled(config, catalog, rule_files, analyses)
+        cache_key = dash_cache.key(partial, rules_src, dashboards_src)
+        cached = dash_cache.load(cache_key)
+    if cached is not None:
+        dashboards, uids = cached.dashboards, cached.uids
+    else:
+        all_dashboards = load_dashboards(dashboards_src)
+        dashboards = dash_build.enabled(all_dashboards, config)
+        uids = {d.uid for d in all_dashboards}
     dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
     findings = run_checks(Context(rule_files, analyses, config))
     errors = [f for f in findings if f.level == ERROR]
@@ -94,7 +109,8 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
     routing = None
     if catalog.routing is not None:
         routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules)
-    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing)
+    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing,
+                    cached.files if cached is not None else None, cache_key)
 
 
 def render_docs(compiled: Compiled) -> dict[str, bytes]:
@@ -105,8 +121,16 @@ def render_docs(compiled: Compiled) -> dict[str, bytes]:
 def render(compiled: Compiled) -> dict[str, bytes]:
     """Every file of out/, keyed by its path relative to out/."""
     files = render_rule_files(compiled.rule_files, compiled.config)
-    rendered = dash_build.render_all(compiled.dashboards, compiled, compiled.dashboard_uids)
-    files.update(dash_build.render_files(rendered, compiled.config))
+    if compiled.dashboard_files is not None:
+        files.update(compiled.dashboard_files)
+    else:
+        rendered = dash_build.render_all(compiled.dashboards, compiled, compiled.dashboard_uids)
+        dashboard_files = dash_build.render_files(rendered, compiled.config)
+        files.update(dashboard_files)
+        if compiled.dashboard_cache_key is not None:
+            from gen.dash import cache as dash_cache
+
+            dash_cache.store(compiled.dashboard_cache_key, compiled.dashboard_uids, compiled.dashboards, dashboard_files)
     relay = render_relay(compiled.config)
     files.update(relay.files)
     manifests = [p for p in files if p.startswith((MANIFEST_DIR + "/", dash_build.CONFIGMAP_DIR + "/", dash_build.OPERATOR_DIR + "/"))]
@@ -133,8 +157,9 @@ def _without_cyclic_gc():
 
 
 def build(config_path: str | None = DEFAULT_CONFIG, rules_src: str = DEFAULT_RULES_SRC,
-          dashboards_src: str | None = None) -> tuple[Compiled, dict[str, bytes]]:
+          dashboards_src: str | None = None, cache: bool = False) -> tuple[Compiled, dict[str, bytes]]:
+    """Everything out/ holds; `cache` lets unchanged dashboards come from gen.dash.cache."""
     with _without_cyclic_gc():
         config = load_config(config_path)
-        compiled = compile_rules(config, rules_src, dashboards_src)
+        compiled = compile_rules(config, rules_src, dashboards_src, cache)
         return compiled, render(compiled)

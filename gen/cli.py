@@ -96,7 +96,7 @@ def _promtool_parses_dashboards(files: dict[str, bytes]) -> None:
 
 
 def cmd_build(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache)
     _promtool_parses_dashboards(files)
     docs = render_docs(compiled)
     _print_warnings(compiled)
@@ -112,7 +112,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache)
     diff = outdir.compare(args.out, files)
     stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled))
     if diff.clean and not stale_docs:
@@ -374,6 +374,8 @@ def parser() -> argparse.ArgumentParser:
         _common(sp)
         if name in ("build", "check"):
             sp.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: out/)")
+            sp.add_argument("--no-cache", action="store_true",
+                            help="render every dashboard even when .cache/ holds a render of identical inputs")
         if name == "test":
             sp.add_argument("-j", "--jobs", type=int, default=None,
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
