@@ -6,29 +6,14 @@ from Debian's prometheus-alertmanager package into tools/ (git-ignored).
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 from gen.errors import ToolError
-from gen.promtool import Run
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCAL = os.path.join(ROOT, "tools", "bin", "amtool")
+from gen.promtool import Run, find_tool
 
 
 def find_amtool() -> str:
-    env = os.environ.get("AMTOOL")
-    if env:
-        if not os.access(env, os.X_OK):
-            raise ToolError(f"AMTOOL={env} is not an executable file")
-        return env
-    on_path = shutil.which("amtool")
-    if on_path:
-        return on_path
-    if os.access(LOCAL, os.X_OK):
-        return LOCAL
-    raise ToolError("amtool not found: run `make setup` (unpacks it into tools/), or set AMTOOL=/path/to/amtool")
+    return find_tool("amtool", "AMTOOL")
 
 
 def run(*args: str, timeout: float = 60) -> Run:

@@ -14,21 +14,26 @@ from dataclasses import dataclass
 from gen.errors import ToolError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCAL = os.path.join(ROOT, "tools", "bin", "promtool")
+
+
+def find_tool(name: str, env_var: str) -> str:
+    """$<env_var>, then `name` on PATH, then the copy `make setup` unpacks into tools/bin/."""
+    env = os.environ.get(env_var)
+    if env:
+        if not os.access(env, os.X_OK):
+            raise ToolError(f"{env_var}={env} is not an executable file")
+        return env
+    on_path = shutil.which(name)
+    if on_path:
+        return on_path
+    local = os.path.join(ROOT, "tools", "bin", name)
+    if os.access(local, os.X_OK):
+        return local
+    raise ToolError(f"{name} not found: run `make setup` (unpacks it into tools/), or set {env_var}=/path/to/{name}")
 
 
 def find_promtool() -> str:
-    env = os.environ.get("PROMTOOL")
-    if env:
-        if not os.access(env, os.X_OK):
-            raise ToolError(f"PROMTOOL={env} is not an executable file")
-        return env
-    on_path = shutil.which("promtool")
-    if on_path:
-        return on_path
-    if os.access(LOCAL, os.X_OK):
-        return LOCAL
-    raise ToolError("promtool not found: run `make setup` (unpacks it into tools/), or set PROMTOOL=/path/to/promtool")
+    return find_tool("promtool", "PROMTOOL")
 
 
 @dataclass
