@@ -341,15 +341,19 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
     return cfg
 
 
-def load_config(path: str | None) -> Config:
-    """Read the YAML file at `path`; the defaults when path is None."""
-    if path is None:
-        return Config()
+def read_yaml(path: str) -> Any:
+    """A settings file's data; ConfigError naming the file when it is missing or not YAML."""
     if not os.path.exists(path):
         raise ConfigError(f"{path}: configuration file not found")
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            return yaml.safe_load(fh)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_config(data, path)
+
+
+def load_config(path: str | None) -> Config:
+    """Read the YAML file at `path`; the defaults when path is None."""
+    if path is None:
+        return Config()
+    return parse_config(read_yaml(path), path)

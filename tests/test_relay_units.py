@@ -18,7 +18,7 @@ from gen.relay.ratelimit import SlidingWindowLimiter
 from gen.relay.router import parse_matcher
 from gen.relay.server import authorized
 from gen.relay.targets.base import RateLimit
-from gen.relay.worker import parse_retry_after
+from gen.relay.targets.answers import retry_after as parse_retry_after
 from relay_support import payload
 
 BASE = {

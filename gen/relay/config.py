@@ -14,9 +14,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 
-from gen.config import _kind, _Reader
+from gen.config import _kind, _Reader, read_yaml
 from gen.durations import parse_duration
 from gen.errors import ConfigError
 from gen.relay.router import Route, Router, parse_matcher
@@ -274,11 +273,4 @@ def load_relay_config(path: str) -> RelayConfig:
     """Read and validate relay.yaml; target kinds must be registered (gen.relay.kinds)."""
     import gen.relay.kinds  # noqa: F401  (registers the target kinds that exist)
 
-    if not os.path.exists(path):
-        raise ConfigError(f"{path}: configuration file not found")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_relay_config(data, path, os.path.dirname(os.path.abspath(path)))
+    return parse_relay_config(read_yaml(path), path, os.path.dirname(os.path.abspath(path)))

@@ -15,18 +15,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import email.utils
 import logging
 import random
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Mapping
 
 import aiohttp
 
 from gen.errors import StoreError
 from gen.relay import payload, store
+from gen.relay.targets.answers import retry_after
 from gen.relay.config import RelayConfig, TargetConfig
 from gen.relay.metrics import Metrics
 from gen.relay.ratelimit import SlidingWindowLimiter
@@ -55,22 +54,6 @@ class Item:
         return self.notification.received_at.timestamp()
 
 
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
-
-
 async def send(session: aiohttp.ClientSession, target, request: HttpRequest, timeout: float) -> tuple[Outcome, int | None]:
     """POST the request and read the answer; (Outcome, HTTP status or None on network error).
     5xx and 429 are retried whatever the kind says; the body of anything else goes to the kind."""
@@ -83,7 +66,7 @@ async def send(session: aiohttp.ClientSession, target, request: HttpRequest, tim
         return Outcome("retry", f"network error: {type(exc).__name__}: {exc}"), None
     if status == 429 or status >= 500:
         text = body[:200].decode("utf-8", "replace")
-        return Outcome("retry", f"HTTP {status}: {text}", parse_retry_after(headers)), status
+        return Outcome("retry", f"HTTP {status}: {text}", retry_after(headers)), status
     try:
         return target.interpret(status, headers, body), status
     except Exception as exc:  # a kind's bug must not kill the worker; keep the message visible

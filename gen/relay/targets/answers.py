@@ -81,3 +81,16 @@ def by_code(
     if isinstance(code, int) and code in retry_codes:
         return Outcome("retry", detail, retry_codes[code])
     return Outcome("permanent", detail)
+
+
+def errcode_answer(status: int, headers: Mapping[str, str], body: bytes,
+                   retry_codes: Mapping[int, float | None]) -> Outcome:
+    """The whole reading for services that answer `{"errcode": N, "errmsg": ...}` (DingTalk,
+    WeCom): HTTP first, then the code; an unreadable 2xx body is retried."""
+    outcome = by_status(status, headers, body)
+    if outcome is not None:
+        return outcome
+    answer = json_body(body)
+    if answer is None or "errcode" not in answer:
+        return Outcome("retry", f"unreadable answer: {snippet(body)}")
+    return by_code(answer.get("errcode"), str(answer.get("errmsg", "")), "errcode", retry_codes)

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from urllib.parse import quote_plus
 
 from gen.relay.message import MessageView
-from gen.relay.targets.answers import by_code, by_status, json_body, snippet
+from gen.relay.targets.answers import errcode_answer
 from gen.relay.targets.base import Outcome, RateLimit, register
 from gen.relay.targets.chat import ChatTarget
 from gen.relay.targets.settings import Settings
@@ -86,10 +86,4 @@ class DingTalkTarget(ChatTarget):
         return f"{url}&timestamp={timestamp}&sign={signature}"
 
     def interpret(self, status: int, headers: Mapping[str, str], body: bytes) -> Outcome:
-        outcome = by_status(status, headers, body)
-        if outcome is not None:
-            return outcome
-        answer = json_body(body)
-        if answer is None or "errcode" not in answer:
-            return Outcome("retry", f"unreadable answer: {snippet(body)}")
-        return by_code(answer.get("errcode"), str(answer.get("errmsg", "")), "errcode", ERRCODE_RETRY)
+        return errcode_answer(status, headers, body, ERRCODE_RETRY)
