@@ -94,6 +94,18 @@ class RuleFile:
     groups: list[RuleGroup] = field(default_factory=list)
 
 
+def rules_of(rule_files: list[RuleFile]):
+    """Every resolved rule, file by file and group by group."""
+    for rf in rule_files:
+        for group in rf.groups:
+            yield from group.rules
+
+
+def alert_params(rule_files: list[RuleFile]) -> dict[str, dict[str, ParamValue]]:
+    """Each enabled alert's parameters as monitoring.yaml resolved them."""
+    return {r.name: r.params for r in rules_of(rule_files) if isinstance(r, AlertRule)}
+
+
 def format_value(value: ParamValue) -> str:
     """A parameter as it appears in PromQL: integers without a decimal point."""
     if isinstance(value, Duration):

@@ -16,7 +16,7 @@ from gen.dash.render import Context, dashboard_url, render_dashboard
 from gen.errors import ConfigError, DashboardError, DefinitionError
 from gen.model import Alert
 from gen.render.yamlfmt import dump
-from gen.resolve import AlertRule
+from gen.resolve import AlertRule, alert_params, rules_of
 
 GRAFANA_DIR = "grafana"  # dashboard JSON, importable through Grafana's UI and API
 CONFIGMAP_DIR = "dashboards"  # ConfigMaps for Grafana's dashboard sidecar
@@ -36,46 +36,39 @@ def link_alerts(rule_files, analyses, dashboards: list[Dashboard], all_uids: set
     """Give each alert that names a dashboard a `dashboard_url` annotation: the dashboard's uid
     with every variable the alert's labels can fill ({{ $labels.x }})."""
     by_uid = {d.uid: d for d in dashboards}
-    for rf in rule_files:
-        for group in rf.groups:
-            for rule in group.rules:
-                if not isinstance(rule, AlertRule) or not rule.definition.dashboard:
-                    continue
-                uid = rule.definition.dashboard
-                if uid not in all_uids:
-                    raise DefinitionError(f"{rule.source}: alert {rule.name}: dashboard {uid!r} does not exist "
-                                          f"(known: {', '.join(sorted(all_uids)) or 'none'})")
-                if uid not in by_uid or "dashboard_url" in rule.annotations:  # disabled, or set by hand
-                    continue
-                labels = analyses[id(rule)].labels
-                carried = (lambda name: labels is not None and (name in labels.exact if labels.exact is not None else labels.can_have(name)))
-                values = {}
-                if config.multi_cluster.enabled and carried(config.multi_cluster.label):
-                    values["cluster"] = f"{{{{ $labels.{config.multi_cluster.label} }}}}"
-                explicit = rule.definition.dashboard_vars
-                names = [v.name for v in by_uid[uid].variables]
-                unknown = sorted(set(explicit) - set(names))
-                if unknown:
-                    raise DefinitionError(f"{rule.source}: alert {rule.name}: dashboard_vars: dashboard {uid} has no "
-                                          f"variable {unknown[0]!r} (known: {', '.join(names) or 'none'})")
-                for var in by_uid[uid].variables:
-                    if explicit:
-                        if var.name in explicit:
-                            values[var.name] = explicit[var.name]
-                    elif carried(var.series_label):
-                        values[var.name] = f"{{{{ $labels.{var.series_label} }}}}"
-                rule.annotations["dashboard_url"] = dashboard_url(config.grafana_url, uid, values)
+    for rule in rules_of(rule_files):
+        if not isinstance(rule, AlertRule) or not rule.definition.dashboard:
+            continue
+        uid = rule.definition.dashboard
+        if uid not in all_uids:
+            raise DefinitionError(f"{rule.source}: alert {rule.name}: dashboard {uid!r} does not exist "
+                                  f"(known: {', '.join(sorted(all_uids)) or 'none'})")
+        if uid not in by_uid or "dashboard_url" in rule.annotations:  # disabled, or set by hand
+            continue
+        labels = analyses[id(rule)].labels
+        carried = (lambda name: labels is not None and labels.can_have(name))
+        values = {}
+        if config.multi_cluster.enabled and carried(config.multi_cluster.label):
+            values["cluster"] = f"{{{{ $labels.{config.multi_cluster.label} }}}}"
+        explicit = rule.definition.dashboard_vars
+        names = [v.name for v in by_uid[uid].variables]
+        unknown = sorted(set(explicit) - set(names))
+        if unknown:
+            raise DefinitionError(f"{rule.source}: alert {rule.name}: dashboard_vars: dashboard {uid} has no "
+                                  f"variable {unknown[0]!r} (known: {', '.join(names) or 'none'})")
+        for var in by_uid[uid].variables:
+            if explicit:
+                if var.name in explicit:
+                    values[var.name] = explicit[var.name]
+            elif carried(var.series_label):
+                values[var.name] = f"{{{{ $labels.{var.series_label} }}}}"
+        rule.annotations["dashboard_url"] = dashboard_url(config.grafana_url, uid, values)
 
 
 def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> list[tuple[Dashboard, dict]]:
     """Rendered and validated dashboards; one DashboardError listing every fault."""
     config = compiled.config
-    params = {}
-    for rf in compiled.rule_files:
-        for group in rf.groups:
-            for rule in group.rules:
-                if isinstance(rule, AlertRule):
-                    params[rule.name] = rule.params
+    params = alert_params(compiled.rule_files)
     defaults = {r.name: dict(r.params) for m in compiled.catalog.modules for g in m.groups for r in g.rules
                 if isinstance(r, Alert)}
     expr_params = {name: {**values, **params.get(name, {})} for name, values in defaults.items()}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gen.dash.model import Variable
 from gen.dash import schema
-from gen.resolve import AlertRule, format_value
+from gen.resolve import alert_params, format_value
 
 FORMAT = "dashboards-v1"
 _GEN = Path(__file__).resolve().parents[1]
@@ -57,12 +57,8 @@ def _tree(folder: Path, suffixes: tuple[str, ...]) -> list[tuple[str, bytes]]:
 
 def key(compiled, rules_src: str, dashboards_src: str) -> str:
     config = compiled.config
-    params = {}
-    for rf in compiled.rule_files:
-        for group in rf.groups:
-            for rule in group.rules:
-                if isinstance(rule, AlertRule):
-                    params[rule.name] = {k: format_value(v) for k, v in rule.params.items()}
+    params = {name: {k: format_value(v) for k, v in values.items()}
+              for name, values in alert_params(compiled.rule_files).items()}
     known = sorted(r.name for m in compiled.catalog.modules for g in m.groups for r in g.rules)
     resolved = {
         "params": params,
