@@ -13,7 +13,6 @@ import promql_parser
 
 from gen.dash.model import GRID_COLUMNS
 
-_MACROS = ("__rate_interval", "__interval", "__range", "__range_s", "__interval_ms")
 # `$1` is label_replace's capture group, not a variable: Grafana leaves it alone too.
 _VARIABLE = re.compile(r"\$\{(\w+)(?::[\w]+)?\}|\$(?![0-9]+\b)(\w+)|\[\[(\w+)\]\]")
 
@@ -78,7 +77,15 @@ def fill(expr: str, values: dict[str, str], macros: dict[str, str]) -> str:
     return _VARIABLE.sub(repl, expr)
 
 
-PARSE_MACROS = {"__rate_interval": "5m", "__interval": "1m", "__range": "1h", "__range_s": "3600", "__interval_ms": "60000"}
+def macros(rate_interval: str, interval: str, range_: str) -> dict[str, str]:
+    """What Grafana puts in place of its macros for a query over `range_` at step `interval`."""
+    from gen.durations import parse_duration
+
+    return {"__rate_interval": rate_interval, "__interval": interval, "__range": range_,
+            "__range_s": str(int(parse_duration(range_))), "__interval_ms": str(int(parse_duration(interval) * 1000))}
+
+
+PARSE_MACROS = macros("5m", "1m", "1h")  # any valid values do for a parse
 
 
 def check_structure(data: dict) -> list[str]:

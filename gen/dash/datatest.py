@@ -11,20 +11,11 @@ from __future__ import annotations
 
 import os
 
-from gen.dash.check import Query, fill, queries
+from gen.dash.check import fill, macros, queries
 from gen.dash.model import Dashboard
 from gen.errors import DefinitionError
 from gen.render.yamlfmt import dump
 from gen.resolve import substitute
-
-
-def _macros(fixture) -> dict[str, str]:
-    from gen.durations import format_duration, parse_duration
-
-    rng = parse_duration(fixture.range)
-    interval = parse_duration(fixture.interval)
-    return {"__rate_interval": fixture.rate_interval, "__interval": fixture.interval, "__range": fixture.range,
-            "__range_s": str(int(rng)), "__interval_ms": str(int(interval * 1000)), "__auto": format_duration(interval)}
 
 
 def test_groups(dashboard: Dashboard, data: dict, selectors: dict[str, str]) -> list[dict]:
@@ -39,11 +30,11 @@ def test_groups(dashboard: Dashboard, data: dict, selectors: dict[str, str]) -> 
     missing = sorted(declared - set(fx.vars))
     if missing:
         raise DefinitionError(f"{where}: no value for variable(s) {', '.join(missing)}")
-    macros = _macros(fx)
+    filled = macros(fx.rate_interval, fx.interval, fx.range)
     groups = []
     for q in queries(data):
         try:
-            expr = fill(q.expr, fx.vars, macros)
+            expr = fill(q.expr, fx.vars, filled)
         except KeyError as exc:
             raise DefinitionError(f"{where}: {q.where}: no value for ${exc.args[0]}") from None
         groups.append({
@@ -80,5 +71,3 @@ def write_tests(dest: str, pairs: list[tuple[Dashboard, dict]], selectors: dict[
         out.append((path, groups))
     return out
 
-
-__all__ = ["Query", "failing", "test_groups", "write_tests"]
