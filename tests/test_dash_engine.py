@@ -270,6 +270,16 @@ def test_grafanalib_tables_lose_the_old_table_panel_keys(tmp_path):
     assert table["type"] == "table" and not {"color", "columns", "fontSize", "mappings"} & set(table)
 
 
+def test_grafanalib_table_mappings_move_to_field_config(tmp_path):
+    mappings = [{"type": "value", "options": {"1": {"text": "up"}}}]
+    dash = DASH.replace('cell(ts("CPU % x2"', 'cell(Table(title="Pods", unit="short", mappings=' + repr(mappings) +
+                        ', targets=[Target(expr=\'x{${app}}\', refId="A", instant=True, format="table")]), width=6), cell(ts("CPU % x2"')
+    dash = dash.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Table, Target, TimeSeries")
+    _, files = build(None, str(project(tmp_path, dash=dash)))
+    table = panel(rendered(files), "Pods")
+    assert "mappings" not in table and table["fieldConfig"]["defaults"]["mappings"] == mappings
+
+
 def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_path):
     src = project(tmp_path)
     _, files = build(config(tmp_path, {"multi_cluster": {"enabled": True}}), str(src))

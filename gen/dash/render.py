@@ -28,7 +28,7 @@ RECORDED = "recorded"  # the placeholder of recorded series: `verb:apiserver_req
 _LEGACY_PANEL_KEYS = {"span", "minSpan", "height", "error", "cacheTimeout", "editable", "hideTimeOverride",
                       "repeatDirection", "maxPerRow", "transparent", "timeFrom", "timeShift", "maxDataPoints",
                       # grafanalib's Table: the old table panel's keys (now fieldConfig and options)
-                      "color", "columns", "fontSize", "mappings"}
+                      "color", "columns", "fontSize"}
 _LEGACY_TARGET_KEYS = {"query", "target", "metric", "step", "intervalFactor"}
 
 
@@ -142,6 +142,9 @@ def _panel(dashboard: Dashboard, placed: Placed, panel_id: int, ctx: Context) ->
     data = _drop_nulls(_plain(placed.cell.panel))
     for key in _LEGACY_PANEL_KEYS:
         data.pop(key, None)
+    mappings = data.pop("mappings", None)  # grafanalib's Table keeps them at the top, Grafana in fieldConfig
+    if mappings:
+        data.setdefault("fieldConfig", {}).setdefault("defaults", {}).setdefault("mappings", mappings)
     data["id"] = panel_id
     data["gridPos"] = {"h": placed.h, "w": placed.w, "x": placed.x, "y": placed.y}
     data["datasource"] = dict(DATASOURCE)
