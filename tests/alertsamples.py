@@ -7,7 +7,7 @@ tests can state the expected local times by hand.
 
 from __future__ import annotations
 
-import copy
+import json
 import datetime as dt
 from typing import Any
 
@@ -92,7 +92,7 @@ def notification(body: dict[str, Any], id: int = 1) -> Notification:
         external_url=body["externalURL"],
         alerts=items,
         truncated_alerts=body.get("truncatedAlerts", 0),
-        raw=copy.deepcopy(body),
+        body=json.dumps(body).encode(),
     )
 
 

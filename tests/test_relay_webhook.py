@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 import alertsamples as samples
 from chatfakes import WebhookFake
 from deliver import deliver
 from gen.errors import ConfigError
+from gen.relay import payload as pl
 from gen.relay.targets import KINDS
 from gen.relay.targets.webhook import payload_of
 
@@ -31,15 +35,27 @@ def test_digest_is_an_array_of_payloads_in_order():
     first, second = samples.firing(), samples.resolved()
     with WebhookFake() as fake:
         assert deliver(target(fake), [first, second]).kind == "ok"
-    assert fake.accepted == [[first.raw, second.raw]]
+    assert fake.accepted == [[json.loads(first.body), json.loads(second.body)]]
 
 
 def test_payload_is_rebuilt_when_the_store_kept_none():
     original = samples.payload(samples.alert(status="resolved", ends="2023-11-14T23:18:25Z"),
                                samples.alert(pod="web-2"))
-    stripped = samples.notification(original).__class__(
-        **{**samples.notification(original).__dict__, "raw": {}})
+    stripped = dataclasses.replace(samples.notification(original), body=b"")
     assert payload_of(stripped) == original
+    with WebhookFake() as fake:
+        assert deliver(target(fake), [stripped]).kind == "ok"
+    assert fake.accepted == [original]
+
+
+def test_heartbeat_alerts_are_cut_from_the_forwarded_bytes_too():
+    body = samples.payload(samples.alert(pod="web-1"), samples.alert("Watchdog", pod="w"))
+    body["notification_reason"] = "new"
+    n = pl.without_alerts(pl.parse_body(json.dumps(body).encode()), "Watchdog")
+    assert [a.labels["alertname"] for a in n.alerts] == [body["alerts"][0]["labels"]["alertname"]]
+    with WebhookFake() as fake:
+        assert deliver(target(fake), [n]).kind == "ok"
+    assert fake.accepted == [{**body, "alerts": body["alerts"][:1]}]
 
 
 def test_bearer_token_and_headers(tmp_path):

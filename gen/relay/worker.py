@@ -300,10 +300,7 @@ class Engine:
         hb = self.cfg.heartbeat
         if hb is None or n.group_key.startswith("relay/heartbeat"):
             return n
-        kept = tuple(a for a in n.alerts if a.labels.get("alertname") != hb.alertname)
-        if len(kept) == len(n.alerts):
-            return n
-        return dataclasses.replace(n, alerts=kept)
+        return payload.without_alerts(n, hb.alertname)
 
     def dispatch(self, n: Notification, deliveries: list[tuple[str, int]]) -> None:
         for target, delivery_id in deliveries:

@@ -42,7 +42,7 @@ class Notification:
     external_url: str
     alerts: tuple[AlertItem, ...]
     truncated_alerts: int = 0
-    raw: Mapping[str, Any] = field(default_factory=dict)  # the payload as received (generic webhook)
+    body: bytes = b""  # the payload's JSON as received (the generic webhook forwards it); b"" if unknown
 
 
 @dataclass(frozen=True)
