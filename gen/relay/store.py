@@ -3,10 +3,13 @@ received, one delivery row per target, dead letters, dedupe keys, heartbeat stat
 
 Every write goes through one writer thread that commits in groups: while one fsync runs, the
 next requests queue up and share the following transaction, so a thousand notifications a
-second cost a few hundred fsyncs, not a thousand. Each operation runs inside its own
-SAVEPOINT, so one failing operation does not undo the others of its group; a failed COMMIT
+second cost a few hundred fsyncs, not a thousand. One failing operation does not undo the
+others of its group: the group is rolled back and run again with each operation inside its
+own SAVEPOINT (not done up front: two more statements per operation, each a hand-over of the
+GIL between this thread and the event loop, cost more than the rare failure). A failed COMMIT
 fails them all (the HTTP layer then answers 503 and Alertmanager retries). Callers learn the
-outcome only after the COMMIT returned: an acknowledged notification is on disk.
+outcome only after the COMMIT returned: an acknowledged notification is on disk; the answers
+of one group reach an event loop in one call, not one wake-up per operation.
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def connect(path: str, busy_timeout: float = 1.0) -> sqlite3.Connection:
 
 class Store:
     """Group-committing writer over one SQLite file. Operations are plain functions of a
-    connection, run in the writer thread; `submit` hands back a future of their result."""
+    connection, run in the writer thread; `run` (async) and `call` (blocking) hand back their result."""
 
     def __init__(self, path: str, busy_timeout: float = 1.0):
         self.path = path
@@ -115,18 +118,18 @@ class Store:
         self._checkpointer.start()
 
     # --- submitting -------------------------------------------------------------------
-    def submit(self, op: Callable[[sqlite3.Connection], Any]) -> concurrent.futures.Future:
-        fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._queue.put((op, fut))
-        return fut
-
     async def run(self, op: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run `op` in the next transaction; its result once committed, or StoreError."""
-        return await asyncio.wrap_future(self.submit(op))
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._queue.put((op, fut, loop))
+        return await fut
 
     def call(self, op: Callable[[sqlite3.Connection], Any], timeout: float | None = None) -> Any:
         """Blocking form, for start-up and the CLI."""
-        return self.submit(op).result(timeout)
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._queue.put((op, fut, None))
+        return fut.result(timeout)
 
     def close(self) -> None:
         self._stop.set()
@@ -174,43 +177,82 @@ class Store:
 
     def _commit(self, group: list) -> None:
         conn = self._conn
-        results = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for op, fut in group:
+            try:
+                results = self._transaction(group, isolated=False)
+            except _OperationFailed:  # run the group again, each operation on its own
+                results = self._transaction(group, isolated=True)
+        except sqlite3.Error as exc:
+            log.error("store write failed", extra={"fields": {"error": str(exc), "operations": len(group)}})
+            err = StoreError(f"the relay store cannot be written: {exc}")
+            results = [(None, err)] * len(group)
+        loops: dict[asyncio.AbstractEventLoop, list] = {}
+        for (_, fut, loop), (value, exc) in zip(group, results):
+            if loop is None:
+                _settle(fut, value, exc)
+            else:
+                loops.setdefault(loop, []).append((fut, value, exc))
+        for loop, answers in loops.items():
+            try:
+                loop.call_soon_threadsafe(_settle_all, answers)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+
+    def _transaction(self, group: list, isolated: bool) -> list[tuple[Any, BaseException | None]]:
+        """One transaction for the whole group. Not isolated: the first failing operation rolls
+        everything back (_OperationFailed). Isolated: each operation in a SAVEPOINT, a failure
+        undoes that operation only and becomes its answer. A failing COMMIT raises sqlite3.Error."""
+        conn = self._conn
+        results: list[tuple[Any, BaseException | None]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for op, _, _ in group:
+                if not isolated:
+                    try:
+                        results.append((op(conn), None))
+                    except Exception as exc:
+                        raise _OperationFailed from exc
+                    continue
                 conn.execute("SAVEPOINT op")
                 try:
-                    results.append((fut, op(conn), None))
+                    results.append((op(conn), None))
                     conn.execute("RELEASE op")
                 except Exception as exc:  # this operation only; the group goes on
                     conn.execute("ROLLBACK TO op")
                     conn.execute("RELEASE op")
-                    results.append((fut, None, exc))
+                    results.append((None, exc))
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException:
             try:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            log.error("store write failed", extra={"fields": {"error": str(exc), "operations": len(group)}})
-            err = StoreError(f"the relay store cannot be written: {exc}")
-            for _, fut in group:
-                _settle(fut, None, err)
-            return
-        for fut, value, exc in results:
-            _settle(fut, value, exc)
+            raise
+        return results
 
 
-def _settle(fut: concurrent.futures.Future, value: Any, exc: BaseException | None) -> None:
+class _OperationFailed(Exception):
+    """An operation of a group failed outside its own savepoint; the group runs again isolated."""
+
+
+def _settle(fut: concurrent.futures.Future | asyncio.Future, value: Any, exc: BaseException | None) -> None:
     """An operation always runs (a delivery must be recorded even if its caller was cancelled
     at shutdown); only the answer is dropped when nobody waits for it any more."""
+    if fut.done():
+        return
     try:
         if exc is None:
             fut.set_result(value)
         else:
             fut.set_exception(exc)
-    except concurrent.futures.InvalidStateError:
+    except (concurrent.futures.InvalidStateError, asyncio.InvalidStateError):
         pass
+
+
+def _settle_all(answers: list) -> None:
+    """In the event loop's thread: the answers of one group for that loop's callers."""
+    for fut, value, exc in answers:
+        _settle(fut, value, exc)
 
 
 # --- operations (run in the writer thread, inside the group's transaction) -----------------

@@ -1,0 +1,119 @@
+"""The relay store's group commit: operations queued together share one transaction, one
+failing operation undoes only itself, a failed COMMIT fails them all, and every caller gets its
+own answer (async callers through their event loop, blocking callers directly)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+
+import pytest
+
+from gen.errors import StoreError
+from gen.relay import store
+
+
+@pytest.fixture
+def st(tmp_path):
+    s = store.Store(str(tmp_path / "relay.db"))
+    yield s
+    s.close()
+
+
+def put(key: str):
+    return lambda c: store.set_state(c, key, "v") or key
+
+
+def fail(c):
+    store.set_state(c, "half-done", "v")  # written before the failure: must be undone
+    raise ValueError("bad operation")
+
+
+def keys(path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(k for (k,) in conn.execute("SELECT key FROM state"))
+    finally:
+        conn.close()
+
+
+def hold_writer(st: store.Store) -> threading.Event:
+    """Keep the writer thread busy until the returned event is set, so what is queued
+    meanwhile commits as one group."""
+    release, started = threading.Event(), threading.Event()
+
+    def block(c):
+        started.set()
+        release.wait(10)
+
+    threading.Thread(target=st.call, args=(block,), daemon=True).start()
+    assert started.wait(10)
+    return release
+
+
+def test_a_failing_operation_undoes_only_itself_in_its_group(st):
+    async def main():
+        release = hold_writer(st)
+        tasks = [asyncio.ensure_future(st.run(op)) for op in (put("a"), fail, put("b"))]
+        await asyncio.sleep(0.05)  # all three queued behind the blocker: one group
+        release.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    a, failed, b = asyncio.run(main())
+    assert (a, b) == ("a", "b")
+    assert isinstance(failed, ValueError) and str(failed) == "bad operation"
+    assert keys(st.path) == ["a", "b"]
+
+
+def test_a_failed_commit_fails_every_operation_of_the_group(st, monkeypatch):
+    real = st._transaction
+
+    def broken(group, isolated):
+        if len(group) > 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(group, isolated)
+
+    monkeypatch.setattr(st, "_transaction", broken)
+
+    async def main():
+        release = hold_writer(st)
+        tasks = [asyncio.ensure_future(st.run(put(k))) for k in "xyz"]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    answers = asyncio.run(main())
+    assert all(isinstance(a, StoreError) and "disk I/O error" in str(a) for a in answers), answers
+    assert keys(st.path) == []
+
+
+def test_blocking_and_async_callers_of_one_group_each_get_their_answer(st):
+    async def main():
+        release = hold_writer(st)
+        blocking: list = []
+        t = threading.Thread(target=lambda: blocking.append(st.call(put("sync"))))
+        t.start()
+        task = asyncio.ensure_future(st.run(put("async")))
+        await asyncio.sleep(0.05)
+        release.set()
+        value = await task
+        t.join(10)
+        return value, blocking
+
+    assert asyncio.run(main()) == ("async", ["sync"])
+    assert keys(st.path) == ["async", "sync"]
+
+
+def test_a_cancelled_caller_still_has_its_operation_committed(st):
+    async def main():
+        release = hold_writer(st)
+        task = asyncio.ensure_future(st.run(put("kept")))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        release.set()
+        await asyncio.sleep(0)
+        return await st.run(put("after"))  # the writer has finished the group before this one
+
+    assert asyncio.run(main()) == "after"
+    assert keys(st.path) == ["after", "kept"]
