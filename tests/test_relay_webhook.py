@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
+import msgspec
 import pytest
 
 import alertsamples as samples
@@ -41,7 +41,7 @@ def test_digest_is_an_array_of_payloads_in_order():
 def test_payload_is_rebuilt_when_the_store_kept_none():
     original = samples.payload(samples.alert(status="resolved", ends="2023-11-14T23:18:25Z"),
                                samples.alert(pod="web-2"))
-    stripped = dataclasses.replace(samples.notification(original), body=b"")
+    stripped = msgspec.structs.replace(samples.notification(original), body=b"")
     assert payload_of(stripped) == original
     with WebhookFake() as fake:
         assert deliver(target(fake), [stripped]).kind == "ok"

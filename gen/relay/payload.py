@@ -11,7 +11,6 @@ request (bench/README.md).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -148,7 +147,7 @@ def without_alerts(n: Notification, alertname: str) -> Notification:
         data = msgspec.json.decode(body)
         data["alerts"] = [a for a in data["alerts"] if a.get("labels", {}).get("alertname") != alertname]
         body = msgspec.json.encode(data)
-    return dataclasses.replace(n, alerts=kept, body=body)
+    return msgspec.structs.replace(n, alerts=kept, body=body)
 
 
 def dedup_key(n: Notification, route: str | None) -> str:

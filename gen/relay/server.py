@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import hmac
 import logging
 import signal
 import time
 
+import msgspec
 from aiohttp import web
 
 from gen.errors import GenError, PayloadError, StoreError
@@ -152,7 +152,7 @@ class Relay:
             hb.dispatch(recovered, "recovered")
         if result == "stored":
             self.metrics.stored.inc()
-            self.engine.dispatch(dataclasses.replace(deliver, id=nid), deliveries)
+            self.engine.dispatch(msgspec.structs.replace(deliver, id=nid), deliveries)
         elif result == "duplicate":
             self.metrics.duplicates.inc()
         log.info("received", extra={"fields": {
