@@ -109,10 +109,12 @@ def _load_catalog(folder: str) -> Catalog:
 def load_dashboards(folder: str) -> list:
     """Every `dashboard` (or `dashboards` list) of the public modules of a dashboards folder;
     private modules (`_name.py`) are helpers the others import relatively."""
+    from gen.dash.grafanalib_import import import_grafanalib
     from gen.dash.model import Dashboard
 
     if not os.path.isdir(folder):
         return []
+    import_grafanalib()  # before the modules import it: cheaper this way (see there)
     folder = os.path.abspath(folder)
     package = "_dashboards_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
     # The folder as a package, so dashboards share helpers: `from ._kube import workload_pods`.
