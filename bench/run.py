@@ -241,23 +241,42 @@ def _env(pycache: str | None) -> dict:
 
 def _time_process(cmd: list[str], runs: int, env: dict, warmup: int = 1) -> tuple[list[float], str]:
     """Wall time of `cmd` run to completion, `runs` times after `warmup` untimed runs."""
-    import resource
-
-    out = ""
-    times, cpu = [], []
+    times, cpu, out = [], [], ""
     for i in range(warmup + runs):
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
-        elapsed = time.perf_counter() - t0
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode != 0:
-            sys.exit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
-        out = proc.stdout.strip()
+        elapsed, used, out = _time_once(cmd, env)
         if i >= warmup:
             times.append(elapsed)
-            cpu.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+            cpu.append(used)
     return times, cpu, out
+
+
+def _time_once(cmd: list[str], env: dict) -> tuple[float, float, str]:
+    """(wall, CPU of the process and its children, stdout) of one run of `cmd`."""
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
+    return elapsed, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), proc.stdout.strip()
+
+
+def _time_interleaved(cmds: dict[str, tuple[list[str], dict]], runs: int) -> dict[str, tuple[list[float], list[float], str]]:
+    """Like _time_process for several commands, taking turns (one warm-up each first): a
+    machine that slows down for a while weighs on every command alike, not on one."""
+    for cmd, env in cmds.values():
+        _time_once(cmd, env)
+    got: dict = {key: ([], [], "") for key in cmds}
+    for _ in range(runs):
+        for key, (cmd, env) in cmds.items():
+            elapsed, used, out = _time_once(cmd, env)
+            got[key][0].append(elapsed)
+            got[key][1].append(used)
+            got[key] = (got[key][0], got[key][1], out)
+    return got
 
 
 def _run_worker(kind: str, tmp: str, runs: int, env: dict, size: int = 0, profile: bool = False) -> dict:
@@ -371,12 +390,13 @@ def main(argv=None) -> int:
             "import_gen_cli": ([py, "-c", "import gen.cli"], warm),
             "cli_build": (build_cmd, warm),
             "cli_build_no_cache": (build_cmd + ["--no-cache"], warm),  # every dashboard rendered (a cold build)
+            "cli_build_no_cache_no_fork": (build_cmd + ["--no-cache", "--no-fork"], warm),  # the same in one process
             "cli_build_no_bytecode": (build_cmd, cold),
         }
         real: dict = {}
-        for key, (cmd, env) in cmds.items():
-            print(f"  {key}: {args.runs} runs ...", flush=True)
-            times, cpu, out = _time_process(cmd, args.runs, env)
+        print(f"  {', '.join(cmds)}: {args.runs} runs each, taking turns ...", flush=True)
+        for key, (times, cpu, out) in _time_interleaved(cmds, args.runs).items():
+            cmd = cmds[key][0]
             real[key] = {**_summary(times), "cpu_median_s": round(_median(cpu), 4)}
             results["commands"][key] = _rel(cmd).replace(tmp, "$TMP")
             if key == "cli_build":
@@ -418,6 +438,9 @@ def main(argv=None) -> int:
     # 3. targets
     cli_median = real["cli_build"]["median_s"]
     results["targets"]["cli_build_real_catalog"] = {"target_s": TARGET_CLI_S, "median_s": cli_median, "met": cli_median <= TARGET_CLI_S}
+    # the same budget with every dashboard rendered: a build after a dashboard change, or on a fresh clone
+    cold = real["cli_build_no_cache"]["median_s"]
+    results["targets"]["cli_build_no_cache"] = {"target_s": TARGET_CLI_S, "median_s": cold, "met": cold <= TARGET_CLI_S}
     if "promtool_suite" in results:
         med = results["promtool_suite"]["gen_test"]["median_s"]
         results["targets"]["promtool_suite"] = {"target_s": TARGET_SUITE_S, "median_s": med, "met": med <= TARGET_SUITE_S}
@@ -449,6 +472,7 @@ def _print_table(results: dict) -> None:
         ("python -c 'import gen.cli' (start-up + imports)", real["import_gen_cli"]),
         ("python -m gen build --out $TMP (whole process)", real["cli_build"]),
         ("  same, --no-cache (every dashboard rendered)", real["cli_build_no_cache"]),
+        ("  same, --no-cache --no-fork (one process)", real["cli_build_no_cache_no_fork"]),
         ("  same, gen/ + rules_src/ compiled each start", real["cli_build_no_bytecode"]),
         ("in-process build() + docs + replace_dir", {**real["in_process"]["build_plus_write"],
                                                      "cpu_median_s": real["in_process"]["cpu_median_s"]}),
