@@ -74,30 +74,9 @@ def _docs_root(args) -> str:
     return os.path.dirname(os.path.abspath(args.out))
 
 
-def _promtool_parses_dashboards(files: dict[str, bytes]) -> None:
-    """promtool has the last word on what Prometheus parses; skipped (with a note) without it."""
-    import json
-
-    from gen import promtool
-    from gen.dash.check import promtool_rejects
-    from gen.errors import DashboardError, ToolError
-
-    rendered = [json.loads(v) for k, v in sorted(files.items()) if k.startswith("grafana/") and k.endswith(".json")]
-    if not rendered:
-        return
-    try:
-        promtool.find_promtool()
-    except ToolError:
-        print("note: promtool not found, dashboard queries checked with promql-parser only (make setup fetches it)", file=sys.stderr)
-        return
-    errors = promtool_rejects(rendered)
-    if errors:
-        raise DashboardError("\n".join(errors))
-
-
 def cmd_build(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache)
-    _promtool_parses_dashboards(files)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache,
+                            fork=not args.no_fork, promtool=True)
     docs = render_docs(compiled)
     _print_warnings(compiled)
     outdir.replace_dir(args.out, files)
@@ -112,7 +91,8 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache,
+                            fork=not args.no_fork)
     diff = outdir.compare(args.out, files)
     stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled))
     if diff.clean and not stale_docs:
@@ -376,6 +356,9 @@ def parser() -> argparse.ArgumentParser:
             sp.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: out/)")
             sp.add_argument("--no-cache", action="store_true",
                             help="render every dashboard even when .cache/ holds a render of identical inputs")
+            sp.add_argument("--no-fork", action="store_true",
+                            help="render dashboards in this process, not in a second one beside the rules "
+                                 "(slower; for a debugger or where fork is unavailable)")
         if name == "test":
             sp.add_argument("-j", "--jobs", type=int, default=None,
                             help="promtool processes at once, one catalog module each (default: one per CPU)")

@@ -6,6 +6,7 @@ Each message names the dashboard, the panel (title and id) and where it was defi
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -168,15 +169,17 @@ def promtool_rejects(rendered: list[dict]) -> list[str]:
             names[record] = q.where
             rules.append({"record": record, "expr": expr})
         groups.append({"name": data["uid"], "rules": rules})
-    text = dump({"groups": groups})
     # promtool's verdict on the same queries with the same promtool is kept (a marker file in
-    # the git-ignored cache): most builds change no query, and promtool costs ~90 ms.
+    # the git-ignored cache): most builds change no query, and promtool costs ~90 ms. The key
+    # is taken from compact JSON; the YAML file is only written when promtool must run.
     binary = promtool.find_promtool()
     stat = os.stat(binary)
-    key = hashlib.sha256(text + f"{os.path.realpath(binary)}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    identity = json.dumps(groups, separators=(",", ":"), ensure_ascii=False).encode()
+    key = hashlib.sha256(identity + f"{os.path.realpath(binary)}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
     marker = CACHE_DIR / f"promtool-accepts-{key}"
     if marker.exists():
         return []
+    text = dump({"groups": groups})
     with tempfile.TemporaryDirectory(prefix="gen-dash-") as tmp:
         path = os.path.join(tmp, "dashboard-queries.yaml")
         with open(path, "wb") as fh:
