@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hmac
 import logging
 import signal
@@ -229,6 +230,10 @@ class Relay:
 async def serve(path: str) -> None:
     relay = Relay(load_relay_config(path))
     await relay.start()
+    # What start-up made (modules, config, templates, the aiohttp app) lives as long as the
+    # process: out of the cyclic collector's way, so its full passes under load scan only
+    # what requests allocate (bench/README.md: shorter pauses, lower p99).
+    gc.freeze()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     reloads: list[asyncio.Task] = []

@@ -200,7 +200,11 @@ class TargetWorker:
 
     def _remove(self, batch: list[Item]) -> None:
         gone = {i.delivery_id for i in batch}
-        self.queue = deque(i for i in self.queue if i.delivery_id not in gone)
+        if len(batch) <= len(self.queue) and all(a is b for a, b in zip(batch, self.queue)):  # the oldest were sent
+            for _ in batch:
+                self.queue.popleft()
+        else:  # expired ones from anywhere in the queue
+            self.queue = deque(i for i in self.queue if i.delivery_id not in gone)
         self.queued_ids -= gone
 
     async def _delivered(self, batch: list[Item], fields: dict) -> None:
@@ -209,8 +213,9 @@ class TargetWorker:
         now = time.time()
         fields["latency_ms"] = round((now - min(i.received_at for i in batch)) * 1000, 1)
         log.info("delivered", extra={"fields": fields})
+        latency = self.metrics.latency.labels(self.name)
         for item in batch:
-            self.metrics.latency.labels(self.name).observe(now - item.received_at)
+            latency.observe(now - item.received_at)
         self.metrics.delivered.labels(self.name).inc(len(batch))
         if len(batch) > 1:
             self.metrics.digested.labels(self.name).inc(len(batch))
