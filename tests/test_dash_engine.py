@@ -379,3 +379,30 @@ def test_alerts_on_recorded_series_link_with_only_the_labels_the_record_carries(
     assert alerts["BudgetBurn"]["annotations"]["dashboard_url"].endswith("/d/demo-pod")
     assert alerts["NsHot"]["annotations"]["dashboard_url"].endswith("/d/demo-pod?var-namespace={{ $labels.namespace }}")
     assert alerts["PodHot"]["annotations"]["dashboard_url"].endswith("var-namespace={{ $labels.namespace }}&var-pod={{ $labels.pod }}")
+
+
+def test_plain_gives_what_grafanalibs_encoder_gives_without_the_nulls():
+    import json as _json
+
+    from grafanalib._gen import DashboardEncoder
+    from grafanalib.core import Target, TimeSeries
+
+    from gen.dash.render import _plain
+
+    class Wrapper:
+        def to_json_data(self):
+            return {"inner": (1, None, "x"), 2: {"drop": None, "keep": 0.5}, "gone": None}
+
+    panel = TimeSeries(title="T", unit="percent", targets=[Target(expr="up", refId="A")])
+    for obj in (panel, Wrapper(), [Wrapper(), (True, None)]):
+        through_json = _json.loads(_json.dumps(obj, cls=DashboardEncoder))
+
+        def drop(v):
+            if isinstance(v, dict):
+                return {k: drop(x) for k, x in v.items() if x is not None}
+            return [drop(x) for x in v] if isinstance(v, list) else v
+
+        assert _plain(obj) == drop(through_json)
+    assert _plain(Wrapper()) == {"inner": [1, None, "x"], "2": {"keep": 0.5}}
+    with pytest.raises(TypeError, match="object is not JSON serializable|Object of type object"):
+        _plain({"x": object()})
