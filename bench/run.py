@@ -390,7 +390,6 @@ def main(argv=None) -> int:
             "import_gen_cli": ([py, "-c", "import gen.cli"], warm),
             "cli_build": (build_cmd, warm),
             "cli_build_no_cache": (build_cmd + ["--no-cache"], warm),  # every dashboard rendered (a cold build)
-            "cli_build_no_cache_no_fork": (build_cmd + ["--no-cache", "--no-fork"], warm),  # the same in one process
             "cli_build_no_bytecode": (build_cmd, cold),
         }
         real: dict = {}
@@ -472,7 +471,6 @@ def _print_table(results: dict) -> None:
         ("python -c 'import gen.cli' (start-up + imports)", real["import_gen_cli"]),
         ("python -m gen build --out $TMP (whole process)", real["cli_build"]),
         ("  same, --no-cache (every dashboard rendered)", real["cli_build_no_cache"]),
-        ("  same, --no-cache --no-fork (one process)", real["cli_build_no_cache_no_fork"]),
         ("  same, gen/ + rules_src/ compiled each start", real["cli_build_no_bytecode"]),
         ("in-process build() + docs + replace_dir", {**real["in_process"]["build_plus_write"],
                                                      "cpu_median_s": real["in_process"]["cpu_median_s"]}),

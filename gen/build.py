@@ -15,7 +15,6 @@ from gen.config import Config, load_config
 from gen.errors import LintError, PromQLError
 from gen.lint import ERROR, Context, Finding, run_checks
 from gen.dash import build as dash_build
-from gen.dash.background import DashboardsJob, available as fork_available
 from gen.loader import Catalog, load_catalog, load_dashboards
 from gen.promql import Analysis, LabelSet, analyze
 from gen.render.docs import DOCS_PATH, alerts_markdown
@@ -43,7 +42,6 @@ class Compiled:
     routing: Resolved | None = None  # when the catalog folder has a routing module
     dashboard_files: dict[str, bytes] | None = None  # rendered dashboards from the cache (gen.dash.cache)
     dashboard_cache_key: str | None = None  # set when the cache is in use: store the render under it
-    dashboard_job: DashboardsJob | None = None  # rendering the dashboards in a forked process
 
     @property
     def warnings(self) -> list[Finding]:
@@ -81,86 +79,38 @@ def dashboards_beside(rules_src: str) -> str:
 
 
 def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards_src: str | None = None,
-                  cache: bool = False, fork: bool = False) -> Compiled:
+                  cache: bool = False) -> Compiled:
     """Load, resolve, parse and lint; LintError if any check reports an error. Alerts that
     name a dashboard get their dashboard_url from the dashboards in `dashboards_src`
     (default: the dashboards_src/ beside `rules_src`). With `cache`, dashboards rendered
-    before from identical inputs are taken from gen.dash.cache instead of being loaded.
-    With `fork`, the dashboards are loaded and rendered in a forked process while the rules
-    are parsed and linted (gen.dash.background)."""
+    before from identical inputs are taken from gen.dash.cache instead of being loaded."""
     catalog = load_catalog(rules_src)
     dashboards_src = dashboards_src or dashboards_beside(rules_src)
     rule_files = resolve(catalog, config)
-    job = None
-    if fork and fork_available():
-        partial = Compiled(config, catalog, rule_files, {})
-        job = DashboardsJob(lambda send: _dashboards_half(partial, rules_src, dashboards_src, cache, send))
-    try:
-        analyses = analyze_rules(rule_files)
-        cached, cache_key = None, None
-        if job is not None:
-            uids, dashboards, cache_key = job.receive("links")
-        elif cache:
-            from gen.dash import cache as dash_cache
+    analyses = analyze_rules(rule_files)
+    cached, cache_key = None, None
+    if cache:
+        from gen.dash import cache as dash_cache
 
-            partial = Compiled(config, catalog, rule_files, analyses)
-            cache_key = dash_cache.key(partial, rules_src, dashboards_src)
-            cached = dash_cache.load(cache_key)
-        if cached is not None:
-            dashboards, uids = cached.dashboards, cached.uids
-        elif job is None:
-            all_dashboards = load_dashboards(dashboards_src)
-            dashboards = dash_build.enabled(all_dashboards, config)
-            uids = {d.uid for d in all_dashboards}
-        dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
-        findings = run_checks(Context(rule_files, analyses, config))
-        errors = [f for f in findings if f.level == ERROR]
-        if errors:
-            raise LintError("\n".join(str(f) for f in errors))
-        routing = None
-        if catalog.routing is not None:
-            routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules)
-    except BaseException:
-        if job is not None:
-            job.close()
-        raise
-    files = cached.files if cached is not None else None
-    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing,
-                    files, cache_key, job)
-
-
-def _dashboards_half(partial: Compiled, rules_src: str, dashboards_src: str, cache: bool, send) -> None:
-    """In the forked process: each enabled dashboard's uid and variables (sent first, the
-    rules' half links alerts with them), then the rendered files when the cache has them,
-    else each dashboard as rendered: the parent checks one while the next renders."""
-    from gen.dash import cache as dash_cache
-    from gen.dash.model import DashboardStub
-
-    cache_key = dash_cache.key(partial, rules_src, dashboards_src) if cache else None
-    cached = dash_cache.load(cache_key) if cache_key else None
+        partial = Compiled(config, catalog, rule_files, analyses)
+        cache_key = dash_cache.key(partial, rules_src, dashboards_src)
+        cached = dash_cache.load(cache_key)
     if cached is not None:
-        send("links", (cached.uids, cached.dashboards, None))
-        send("files", cached.files)
-        return
-    all_dashboards = load_dashboards(dashboards_src)
-    dashboards = dash_build.enabled(all_dashboards, partial.config)
-    uids = {d.uid for d in all_dashboards}
-    send("links", (uids, [DashboardStub.of(d) for d in dashboards], cache_key))
-    for result in dash_build.render_each(dashboards, dash_build.render_context(partial, uids)):
-        send("dashboard", result)
-    send("done", None)
-
-
-def _from_job(job: DashboardsJob, first: list):
-    """render_each's results as the forked process sends them (`first`: those already read)."""
-    yield from first
-    if not first:
-        return  # "done" came first: no dashboards
-    while True:
-        kind, value = job.next(("dashboard", "done"))
-        if kind == "done":
-            return
-        yield value
+        dashboards, uids = cached.dashboards, cached.uids
+    else:
+        all_dashboards = load_dashboards(dashboards_src)
+        dashboards = dash_build.enabled(all_dashboards, config)
+        uids = {d.uid for d in all_dashboards}
+    dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
+    findings = run_checks(Context(rule_files, analyses, config))
+    errors = [f for f in findings if f.level == ERROR]
+    if errors:
+        raise LintError("\n".join(str(f) for f in errors))
+    routing = None
+    if catalog.routing is not None:
+        routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules)
+    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing,
+                    cached.files if cached is not None else None, cache_key)
 
 
 def render_docs(compiled: Compiled) -> dict[str, bytes]:
@@ -172,20 +122,9 @@ def render(compiled: Compiled, promtool: bool = False) -> dict[str, bytes]:
     """Every file of out/, keyed by its path relative to out/; with `promtool`, promtool
     checks every dashboard query too (gen.dash.build.promtool_check)."""
     files = render_rule_files(compiled.rule_files, compiled.config)
-    relay = render_relay(compiled.config)  # before the dashboards: done while a forked render runs
-    routing_files = routing_render.render_routing(compiled.routing) if compiled.routing is not None else {}
-    job, rendered, dashboard_files = compiled.dashboard_job, None, compiled.dashboard_files
-    if job is not None:
-        kind, value = job.next(("files", "dashboard", "done"))
-        if kind == "files":
-            dashboard_files = value
-        else:
-            first = [value] if kind == "dashboard" else []
-            rendered, dashboard_files = dash_build.collect(_from_job(job, first), compiled.config)
-        job.close()
-    elif dashboard_files is None:
+    rendered, dashboard_files = None, compiled.dashboard_files
+    if dashboard_files is None:
         rendered, dashboard_files = dash_build.render_all(compiled.dashboards, compiled, compiled.dashboard_uids)
-    if rendered is not None:
         if compiled.dashboard_cache_key is not None:
             from gen.dash import cache as dash_cache
 
@@ -196,11 +135,12 @@ def render(compiled: Compiled, promtool: bool = False) -> dict[str, bytes]:
         else:
             dash_build.promtool_check_files(dashboard_files)
     files.update(dashboard_files)
+    relay = render_relay(compiled.config)
     files.update(relay.files)
     manifests = [p for p in files if p.startswith((MANIFEST_DIR + "/", dash_build.CONFIGMAP_DIR + "/", dash_build.OPERATOR_DIR + "/"))]
     manifests += relay.manifests
     if compiled.routing is not None:
-        files.update(routing_files)
+        files.update(routing_render.render_routing(compiled.routing))
         manifests.append(routing_render.RESOURCE)  # the plain alertmanager.yaml is no Kubernetes resource
     files["kustomization.yaml"] = render_kustomization(manifests)
     return dict(sorted(files.items()))
@@ -221,16 +161,11 @@ def _without_cyclic_gc():
 
 
 def build(config_path: str | None = DEFAULT_CONFIG, rules_src: str = DEFAULT_RULES_SRC,
-          dashboards_src: str | None = None, cache: bool = False, fork: bool = False,
+          dashboards_src: str | None = None, cache: bool = False,
           promtool: bool = False) -> tuple[Compiled, dict[str, bytes]]:
     """Everything out/ holds; `cache` lets unchanged dashboards come from gen.dash.cache;
-    `fork` renders dashboards in a second process; `promtool` has promtool check every
-    dashboard query (gen.dash.build.promtool_check)."""
+    `promtool` has promtool check every dashboard query (gen.dash.build.promtool_check)."""
     with _without_cyclic_gc():
         config = load_config(config_path)
-        compiled = compile_rules(config, rules_src, dashboards_src, cache, fork)
-        try:
-            return compiled, render(compiled, promtool)
-        finally:
-            if compiled.dashboard_job is not None:
-                compiled.dashboard_job.close()
+        compiled = compile_rules(config, rules_src, dashboards_src, cache)
+        return compiled, render(compiled, promtool)

@@ -76,7 +76,7 @@ def _docs_root(args) -> str:
 
 def cmd_build(args) -> int:
     compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache,
-                            fork=not args.no_fork, promtool=True)
+                            promtool=True)
     docs = render_docs(compiled)
     _print_warnings(compiled)
     outdir.replace_dir(args.out, files)
@@ -91,8 +91,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache,
-                            fork=not args.no_fork)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache)
     diff = outdir.compare(args.out, files)
     stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled))
     if diff.clean and not stale_docs:
@@ -356,9 +355,6 @@ def parser() -> argparse.ArgumentParser:
             sp.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: out/)")
             sp.add_argument("--no-cache", action="store_true",
                             help="render every dashboard even when .cache/ holds a render of identical inputs")
-            sp.add_argument("--no-fork", action="store_true",
-                            help="render dashboards in this process, not in a second one beside the rules "
-                                 "(slower; for a debugger or where fork is unavailable)")
         if name == "test":
             sp.add_argument("-j", "--jobs", type=int, default=None,
                             help="promtool processes at once, one catalog module each (default: one per CPU)")

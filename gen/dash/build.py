@@ -66,54 +66,30 @@ def link_alerts(rule_files, analyses, dashboards: list[Dashboard], all_uids: set
         rule.annotations["dashboard_url"] = dashboard_url(config.grafana_url, uid, values)
 
 
-def render_context(compiled, all_uids: set[str]) -> Context:
-    """What rendering needs of the compiled rules: resolved parameters, selectors, known names."""
+def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> tuple[list[dict], dict[str, bytes]]:
+    """Rendered and validated dashboards and their files; one DashboardError listing every
+    fault of every dashboard, in dashboard order."""
     config = compiled.config
     params = alert_params(compiled.rule_files)
     defaults = {r.name: dict(r.params) for m in compiled.catalog.modules for g in m.groups for r in g.rules
                 if isinstance(r, Alert)}
     expr_params = {name: {**values, **params.get(name, {})} for name, values in defaults.items()}
-    return Context(config, {**compiled.catalog.selectors, **config.selectors}, params, set(defaults), set(all_uids),
-                   expr_params=expr_params)
-
-
-def render_each(dashboards: list[Dashboard], ctx: Context):
-    """(source, data, None) per dashboard rendered, (source, None, message) per one that cannot be."""
+    ctx = Context(config, {**compiled.catalog.selectors, **config.selectors}, params, set(defaults), set(all_uids),
+                  expr_params=expr_params)
+    out, files, errors = [], {}, []
     for d in dashboards:
         try:
-            yield str(d.source), render_dashboard(d, ctx), None
+            data = render_dashboard(d, ctx)
         except DefinitionError as exc:
-            yield str(d.source), None, str(exc)
-
-
-def faults(source: str, data: dict) -> list[str]:
-    """Everything wrong with one rendered dashboard (structure, queries, Grafana's schema)."""
-    found = check.check_structure(data) + check.check_queries(data) + [f"dashboard {data['uid']}: {m}" for m in schema.validate(data)]
-    return [f"{source}: {e}" for e in found]
-
-
-def collect(results, config: Config) -> tuple[list[dict], dict[str, bytes]]:
-    """The rendered dashboards of render_each's results, checked, and their files (made as
-    each arrives: a forked render sends the next meanwhile); one DashboardError listing every
-    fault of every dashboard, in dashboard order."""
-    out, files, errors = [], {}, []
-    for source, data, error in results:
-        if error is not None:
-            errors.append(error)
+            errors.append(str(exc))
             continue
-        found = faults(source, data)
-        errors += found
+        found = check.check_structure(data) + check.check_queries(data) + [f"dashboard {d.uid}: {m}" for m in schema.validate(data)]
+        errors += [f"{d.source}: {e}" for e in found]
         out.append(data)
-        if not errors:
-            files.update(dashboard_files(data, config))
+        files.update(dashboard_files(data, config))
     if errors:
         raise DashboardError("\n".join(errors))
     return out, files
-
-
-def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> tuple[list[dict], dict[str, bytes]]:
-    """Rendered and validated dashboards and their files; one DashboardError listing every fault."""
-    return collect(render_each(dashboards, render_context(compiled, all_uids)), compiled.config)
 
 
 def promtool_check(rendered: list[dict]) -> None:

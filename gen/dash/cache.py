@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from gen.dash.model import DashboardStub, Variable
+from gen.dash.model import Variable
 from gen.dash import schema
 from gen.resolve import alert_params, format_value
 
@@ -32,8 +32,16 @@ class Cached:
     """What a build needs from dashboards it does not load: uids, variables, rendered files."""
 
     uids: set[str]  # every dashboard's, disabled ones included
-    dashboards: list[DashboardStub]  # the enabled ones
+    dashboards: list  # CachedDashboard, the enabled ones
     files: dict[str, bytes]  # out/ paths -> bytes
+
+
+@dataclass
+class CachedDashboard:
+    """Enough of a Dashboard for alert links: its uid and variables."""
+
+    uid: str
+    variables: list[Variable]
 
 
 def _tree(folder: Path, suffixes: tuple[str, ...]) -> list[tuple[str, bytes]]:
@@ -83,7 +91,7 @@ def load(k: str) -> Cached | None:
         data = json.loads(_path(k).read_text(encoding="utf-8"))
         return Cached(
             uids=set(data["uids"]),
-            dashboards=[DashboardStub(d["uid"], tuple(Variable(n, "", label=l) for n, l in d["variables"]))
+            dashboards=[CachedDashboard(d["uid"], [Variable(n, "", label=l) for n, l in d["variables"]])
                         for d in data["dashboards"]],
             files={p: t.encode("utf-8") for p, t in data["files"].items()},
         )

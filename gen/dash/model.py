@@ -105,19 +105,6 @@ class Variable:
         return self.label or self.name
 
 
-@dataclass(frozen=True)
-class DashboardStub:
-    """What alert links need of a dashboard: its uid and variables, without the grafanalib
-    objects a Dashboard holds (kept by the cache, sent back by the forked build)."""
-
-    uid: str
-    variables: tuple[Variable, ...]
-
-    @classmethod
-    def of(cls, dashboard) -> "DashboardStub":
-        return cls(dashboard.uid, tuple(Variable(v.name, "", label=v.series_label) for v in dashboard.variables))
-
-
 @dataclass
 class Fixture:
     """Input series (promtool notation, `${selector}` placeholders allowed) under which every
