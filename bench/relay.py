@@ -285,11 +285,16 @@ def main() -> int:
                     m = metrics(port)
                     res["stored"] = m.get("relay_notifications_stored_total", 0)
                     res["answers_503"] = m.get('relay_http_requests_total{code="503"}', 0)
+                    # group commits (BEGIN..COMMIT with fsync) slower than 50 ms: disk stalls that
+                    # every acknowledgement of the group waited for
+                    res["commits"] = m.get("relay_store_commit_seconds_count", 0)
+                    res["commits_over_50ms"] = res["commits"] - m.get('relay_store_commit_seconds_bucket{le="0.05"}', 0)
                 finally:
                     stop(relay)
                 results["runs"][f"{setup}, {load}"] = res
                 print(f"{setup}, {load}: {res['rate']:.0f} notifications/s, p50 {res['p50_ms']:.1f} ms, "
-                      f"p99 {res['p99_ms']:.1f} ms, errors {res['errors_status']}, stored {res['stored']:.0f}")
+                      f"p99 {res['p99_ms']:.1f} ms, max {res['max_ms']:.0f} ms, errors {res['errors_status']}, "
+                      f"stored {res['stored']:.0f}, commits {res['commits']:.0f} ({res['commits_over_50ms']:.0f} over 50 ms)")
         finally:
             stop(sink)
         # 3: ceilings

@@ -165,6 +165,9 @@ def test_health_ready_and_metrics(env):
                  'relay_queue_oldest_age_seconds{target="c"}', 'relay_http_requests_total{code="401"}'):
         assert name in m, name
     assert m["relay_notifications_stored_total"] >= 2
+    # every group commit is timed: at least one per stored notification's group, and /readyz's
+    assert m["relay_store_commit_seconds_count"] >= 1 and m["relay_store_commit_seconds_sum"] > 0
+    assert m['relay_store_commit_seconds_bucket{le="+Inf"}'] == m["relay_store_commit_seconds_count"]
     assert any(k.startswith("relay_delivery_latency_seconds_bucket") for k in m)
     assert any(k.startswith('relay_deliveries_delivered_total{target="b"}') for k in m)
 

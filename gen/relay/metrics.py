@@ -60,6 +60,11 @@ class Metrics:
                                        "1 while the heartbeat alert is overdue (pipeline broken).", registry=r)
         self.heartbeat_last_seen = Gauge("relay_heartbeat_last_seen_timestamp_seconds",
                                          "When the heartbeat alert last arrived.", registry=r)
+        self.commit_seconds = Histogram("relay_store_commit_seconds",
+                                        "Time of one group commit to the store (BEGIN to COMMIT with its fsync); "
+                                        "every acknowledgement in the group waited for it.",
+                                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+                                        registry=r)
         self.config_reloads = Counter("relay_config_reloads", "SIGHUP reloads by result.", ["result"], registry=r)
 
     def watch_queues(self, queues: Callable[[], Iterable[tuple[str, int, float | None]]]) -> None:

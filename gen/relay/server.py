@@ -163,7 +163,7 @@ class Relay:
 
     # --- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
-        self.store = store.Store(self.cfg.store)
+        self.store = store.Store(self.cfg.store, observe=self.metrics.commit_seconds.observe)
         self.engine = Engine(self.cfg, self.store, self.metrics)
         await self.engine.start()
         if self.cfg.heartbeat:

@@ -20,6 +20,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -106,8 +107,9 @@ class Store:
     """Group-committing writer over one SQLite file. Operations are plain functions of a
     connection, run in the writer thread; `run` (async) and `call` (blocking) hand back their result."""
 
-    def __init__(self, path: str, busy_timeout: float = 1.0):
+    def __init__(self, path: str, busy_timeout: float = 1.0, observe: Callable[[float], None] | None = None):
         self.path = path
+        self._observe = observe  # called with each group commit's seconds (a histogram's observe)
         self._conn = connect(path, busy_timeout)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="relay-store", daemon=True)
@@ -176,7 +178,7 @@ class Store:
             self._commit(group)
 
     def _commit(self, group: list) -> None:
-        conn = self._conn
+        started = time.perf_counter()
         try:
             try:
                 results = self._transaction(group, isolated=False)
@@ -186,6 +188,8 @@ class Store:
             log.error("store write failed", extra={"fields": {"error": str(exc), "operations": len(group)}})
             err = StoreError(f"the relay store cannot be written: {exc}")
             results = [(None, err)] * len(group)
+        if self._observe is not None:
+            self._observe(time.perf_counter() - started)
         loops: dict[asyncio.AbstractEventLoop, list] = {}
         for (_, fut, loop), (value, exc) in zip(group, results):
             if loop is None:
