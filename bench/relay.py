@@ -316,9 +316,12 @@ def main() -> int:
               f"ack -> target p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms, max {d['max_ms']:.1f} ms")
     paced = results["runs"]["relay, paced ~1000/s"]
     closed = results["runs"]["relay, closed loop"]
+    # The closed loop sustains its rate with the p99 it reports: both halves of the target in
+    # one run. The paced load's rate follows its latency (32 connections, 20 ms apart: 970/s
+    # at a 13 ms mean), so only its p99 is held to the target.
     results["targets"] = {
-        "inbound >= 1000/s": closed["rate"] >= 1000,
-        "p99 ack <= 50 ms at ~1000/s": paced["p99_ms"] <= 50 and paced["rate"] >= 950,
+        "inbound >= 1000/s with p99 ack <= 50 ms (closed loop)": closed["rate"] >= 1000 and closed["p99_ms"] <= 50,
+        "p99 ack <= 50 ms at the paced ~1000/s load": paced["p99_ms"] <= 50,
         "delivery p99 <= 100 ms": results["delivery"]["p99_ms"] <= 100,
     }
     for name, ok in results["targets"].items():
