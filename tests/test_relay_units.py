@@ -298,3 +298,20 @@ def test_auth_bearer_or_basic():
     assert not authorized(auth, "Basic !!!") and not authorized(auth, "")
     assert authorized(None, "")
     assert not authorized(Auth(None, b"am", b"pw"), "Bearer tok")
+
+
+def test_a_worker_drops_sent_items_from_the_front_and_given_up_ones_from_anywhere():
+    from collections import deque
+
+    import alertsamples
+    from gen.relay.worker import Item, TargetWorker
+
+    worker = TargetWorker.__new__(TargetWorker)  # _remove touches only the queue and its ids
+    items = [Item(i, alertsamples.firing()) for i in range(5)]
+    worker.queue, worker.queued_ids = deque(items), {i.delivery_id for i in items}
+    worker._remove(items[:2])  # a digest of the two oldest was delivered
+    assert list(worker.queue) == items[2:] and worker.queued_ids == {2, 3, 4}
+    worker._remove([items[3]])  # not at the front: taken out where it is
+    assert list(worker.queue) == [items[2], items[4]] and worker.queued_ids == {2, 4}
+    worker._remove([items[2], items[4]])
+    assert not worker.queue and not worker.queued_ids
