@@ -17,7 +17,6 @@ from typing import Any
 
 from gen.config import _kind, _Reader, read_yaml
 from gen.durations import parse_duration
-from gen.errors import ConfigError
 from gen.relay.router import Route, Router, parse_matcher
 from gen.relay.targets.base import KINDS, RateLimit, Target
 
