@@ -267,16 +267,15 @@ def _time_once(cmd: list[str], env: dict) -> tuple[float, float, str]:
 def _time_interleaved(cmds: dict[str, tuple[list[str], dict]], runs: int) -> dict[str, tuple[list[float], list[float], str]]:
     """Like _time_process for several commands, taking turns (one warm-up each first): a
     machine that slows down for a while weighs on every command alike, not on one."""
-    for cmd, env in cmds.values():
-        _time_once(cmd, env)
-    got: dict = {key: ([], [], "") for key in cmds}
+    outs = {key: _time_once(cmd, env)[2] for key, (cmd, env) in cmds.items()}  # the warm-ups
+    walls: dict[str, list[float]] = {key: [] for key in cmds}
+    cpus: dict[str, list[float]] = {key: [] for key in cmds}
     for _ in range(runs):
         for key, (cmd, env) in cmds.items():
-            elapsed, used, out = _time_once(cmd, env)
-            got[key][0].append(elapsed)
-            got[key][1].append(used)
-            got[key] = (got[key][0], got[key][1], out)
-    return got
+            elapsed, used, _ = _time_once(cmd, env)
+            walls[key].append(elapsed)
+            cpus[key].append(used)
+    return {key: (walls[key], cpus[key], outs[key]) for key in cmds}
 
 
 def _run_worker(kind: str, tmp: str, runs: int, env: dict, size: int = 0, profile: bool = False) -> dict:
