@@ -17,7 +17,7 @@ setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet -e '.[compiler,relay,test]' --config-settings editable_mode=compat
 	touch $@
 
 # promtool, prometheus, amtool and alertmanager from Debian's packages, unpacked without

@@ -200,7 +200,7 @@ def relay_config(tmp: str, sink_port: int, rate_limited: bool | None) -> str:
 def start_relay(tmp: str, config: str) -> tuple[subprocess.Popen, int, str]:
     log = os.path.join(tmp, "relay.log")
     fh = open(log, "wb")
-    proc = subprocess.Popen([PY, "-m", "gen", "relay", "--config", config, "--log-level", "WARNING"],
+    proc = subprocess.Popen([PY, "-m", "relay", "--config", config, "--log-level", "WARNING"],
                             cwd=ROOT, stdout=fh, stderr=fh)
     # the listening line is at INFO; find the port from the open socket instead
     end = time.monotonic() + 20

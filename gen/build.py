@@ -1,6 +1,6 @@
 """The pipeline: catalog + config -> resolved rules -> validation -> rendered files.
 
-Nothing here touches out/; gen.outdir writes the result. Every stage raises a GenError
+Nothing here touches out/; gen.outdir writes the result. Every stage raises a UserError
 subclass naming the definition at fault.
 """
 
@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from gen.config import Config, load_config
 from gen.errors import LintError, PromQLError
-from gen.lint import ERROR, Context, Finding, run_checks
+from gen.lint import ERROR, WARNING, Context, Finding, run_checks
 from gen.dash import build as dash_build
 from gen.loader import Catalog, load_catalog, load_dashboards
 from gen.promql import Analysis, LabelSet, analyze
 from gen.render.docs import DOCS_PATH, alerts_markdown
 from gen.render.kustomize import render_kustomization
-from gen.render.relay import render_relay
+from gen.render.relay import CONFIG_FILE, RELAY_DIR, render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
 from gen.resolve import RecordingRule, RuleFile, resolve
 from gen.routing import render as routing_render
@@ -106,6 +106,7 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
     errors = [f for f in findings if f.level == ERROR]
     if errors:
         raise LintError("\n".join(str(f) for f in errors))
+    findings += placeholder_findings(config)
     routing = None
     if catalog.routing is not None:
         routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules)
@@ -118,9 +119,35 @@ def render_docs(compiled: Compiled) -> dict[str, bytes]:
     return {DOCS_PATH: alerts_markdown(compiled.catalog)}
 
 
-def render(compiled: Compiled, promtool: bool = False) -> dict[str, bytes]:
+def _check_relay(compiled: Compiled, files: dict[str, bytes]) -> None:
+    """The relay's own check of out/relay/ (gen.relay_check); a warning when it cannot run."""
+    from gen import relay_check
+
+    if not relay_check.available():
+        compiled.findings.append(Finding(WARNING, "relay-check", f"{compiled.config.path}: relay", "relay settings",
+                                         "not checked by the relay: install the relay's extra (pip install "
+                                         "'k8s-monitoring-as-code[relay]') so the build can run its check"))
+        return
+    prefix = f"{RELAY_DIR}/"
+    relay_check.check({p[len(prefix):]: data for p, data in files.items()
+                       if p.startswith(prefix) and (p == CONFIG_FILE or p.endswith(".j2"))}, compiled.config.path)
+
+
+def placeholder_findings(config: Config) -> list[Finding]:
+    """One warning while links or the relay's image are the example values (they lead nowhere)."""
+    found = config.placeholders()
+    if not found:
+        return []
+    keys = ", ".join(f"{key} ({value})" for key, value in found)
+    return [Finding(WARNING, "placeholders", config.path, "settings",
+                    f"still the example values, which lead nowhere in a real cluster: {keys}; "
+                    "every alert's runbook_url/dashboard_url and the relay's Deployment use them: set them")]
+
+
+def render(compiled: Compiled, promtool: bool = False, check_relay: bool = False) -> dict[str, bytes]:
     """Every file of out/, keyed by its path relative to out/; with `promtool`, promtool
-    checks every dashboard query too (gen.dash.build.promtool_check)."""
+    checks every dashboard query too (gen.dash.build.promtool_check); with `check_relay`,
+    the relay checks the configuration written for it (gen.relay_check)."""
     files = render_rule_files(compiled.rule_files, compiled.config)
     rendered, dashboard_files = None, compiled.dashboard_files
     if dashboard_files is None:
@@ -135,7 +162,9 @@ def render(compiled: Compiled, promtool: bool = False) -> dict[str, bytes]:
         else:
             dash_build.promtool_check_files(dashboard_files)
     files.update(dashboard_files)
-    relay = render_relay(compiled.config)
+    relay = render_relay(compiled.config, compiled.routing)
+    if check_relay:
+        _check_relay(compiled, relay.files)
     files.update(relay.files)
     manifests = [p for p in files if p.startswith((MANIFEST_DIR + "/", dash_build.CONFIGMAP_DIR + "/", dash_build.OPERATOR_DIR + "/"))]
     manifests += relay.manifests
@@ -162,10 +191,11 @@ def _without_cyclic_gc():
 
 def build(config_path: str | None = DEFAULT_CONFIG, rules_src: str = DEFAULT_RULES_SRC,
           dashboards_src: str | None = None, cache: bool = False,
-          promtool: bool = False) -> tuple[Compiled, dict[str, bytes]]:
+          promtool: bool = False, check_relay: bool = False) -> tuple[Compiled, dict[str, bytes]]:
     """Everything out/ holds; `cache` lets unchanged dashboards come from gen.dash.cache;
-    `promtool` has promtool check every dashboard query (gen.dash.build.promtool_check)."""
+    `promtool` has promtool check every dashboard query (gen.dash.build.promtool_check);
+    `check_relay` has the relay check its configuration (gen.relay_check)."""
     with _without_cyclic_gc():
         config = load_config(config_path)
         compiled = compile_rules(config, rules_src, dashboards_src, cache)
-        return compiled, render(compiled, promtool)
+        return compiled, render(compiled, promtool, check_relay)

@@ -10,8 +10,7 @@ import tempfile
 from gen import outdir
 from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build, render_docs
 from gen.resolve import AlertRule
-from gen.errors import GenError, OptionError
-from gen.relay import cli as relay_cli
+from gen.errors import UserError, OptionError
 
 DEFAULT_OUT = os.path.join(ROOT, "out")
 DEFAULT_GRAFANA_DIR = os.path.join(DEFAULT_OUT, "grafana")
@@ -29,7 +28,8 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
                          amtool: check the Alertmanager config, run every route case
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
   python -m gen grafana push --url URL --token-file F   upload out/grafana/*.json to Grafana
-  python -m gen relay    the Alertmanager -> chat webhook relay (`python -m gen relay --help`)
+
+The alert relay that Alertmanager posts to is a product of its own: `python -m relay --help`.
 """
 
 GRAFANA_PUSH_HELP = """\
@@ -76,7 +76,7 @@ def _docs_root(args) -> str:
 
 def cmd_build(args) -> int:
     compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache,
-                            promtool=True)
+                            promtool=True, check_relay=True)
     docs = render_docs(compiled)
     _print_warnings(compiled)
     outdir.replace_dir(args.out, files)
@@ -135,7 +135,7 @@ def cmd_lint(args) -> int:
             raise OptionError(f"--timeout {args.timeout:g}: must be more than 0 seconds")
     elif args.bearer_token_file or args.basic_auth_user or args.basic_auth_password_file or args.warn_only:
         raise OptionError("--bearer-token-file, --basic-auth-*, --warn-only only apply with --prometheus URL")
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
+    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, check_relay=True)
     for finding in compiled.findings:
         print(finding)
     rules = sum(len(g.rules) for rf in compiled.rule_files for g in rf.groups)
@@ -360,7 +360,6 @@ def parser() -> argparse.ArgumentParser:
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
     _grafana_parser(sub)
-    relay_cli.add_parser(sub)
     return p
 
 
@@ -368,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except GenError as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

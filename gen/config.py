@@ -6,16 +6,15 @@ file exists in the catalog is checked in gen.resolve, which knows the catalog.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from gen.durations import parse_duration
-from gen.errors import ConfigError
+from common.durations import parse_duration
+from common.errors import ConfigError
+from common.settings import Reader, kind_of, read_yaml
 from gen.model import SEVERITIES
+from gen.relay_settings import PLACEHOLDER_IMAGE, RelaySettings, parse_relay
 
 # Keys an alert's entry may hold besides the alert's own parameters.
 ALERT_KEYS = ("disabled", "severity", "for", "keep_firing_for", "labels", "annotations")
@@ -74,11 +73,10 @@ class DashboardOutput:
 class AlertmanagerSettings:
     """What the generated Alertmanager configuration needs from this team (see gen.routing)."""
 
-    relay_url: str = "http://alert-relay.monitoring.svc:9095"  # the relay's base URL, no /alerts
-    token_secret_name: str = "alert-relay-secrets"  # Secret holding the relay's bearer token
+    relay_url: str | None = None  # the relay's base URL, no /alerts; default: the relay's Service (Config.relay_url)
+    token_secret_name: str = "alert-relay-secrets"  # Secret holding the relay's bearer token (and its chat secrets)
     token_secret_key: str = "RELAY_BEARER_TOKEN"
     credentials_file: str | None = None  # default: where the operator mounts that Secret
-    receivers: dict[str, str] = field(default_factory=dict)  # receiver -> relay route
     timings: dict[str, dict[str, str]] = field(default_factory=dict)  # profile -> field -> duration
     resolve_timeout: str = "5m"
     namespace: str = "monitoring"  # of the AlertmanagerConfig resource
@@ -91,18 +89,27 @@ class AlertmanagerSettings:
         return self.credentials_file or f"/etc/alertmanager/secrets/{self.token_secret_name}/{self.token_secret_key}"
 
 
+# The relay's Service, as gen.render.relay writes it.
+RELAY_NAME = "alert-relay"
+RELAY_PORT = 9095
+# Defaults that are examples, not places: the build warns while they are in use.
+EXAMPLES = {"runbook_url_base": "https://github.com/your-org/monitoring/blob/main/docs/runbooks",
+            "grafana_url": "https://grafana.example.com"}
+
+
 @dataclass
 class Config:
     scrape_interval: str = "30s"
     min_rate_intervals: int = 4
-    runbook_url_base: str = "https://github.com/your-org/monitoring/blob/main/docs/runbooks"
-    grafana_url: str = "https://grafana.example.com"
+    runbook_url_base: str = EXAMPLES["runbook_url_base"]
+    grafana_url: str = EXAMPLES["grafana_url"]
     selectors: dict[str, str] = field(default_factory=dict)
     namespace_scope: str | None = None  # regex; namespaced alerts only watch matching namespaces
     multi_cluster: MultiCluster = field(default_factory=MultiCluster)
     prometheus_rule: RuleMetadata = field(default_factory=RuleMetadata)
     dashboards: DashboardOutput = field(default_factory=DashboardOutput)
     alertmanager: AlertmanagerSettings = field(default_factory=AlertmanagerSettings)
+    relay: RelaySettings = field(default_factory=RelaySettings)
     groups: dict[str, GroupOverride] = field(default_factory=dict)
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
     path: str = "<defaults>"
@@ -111,65 +118,22 @@ class Config:
     def scrape_interval_seconds(self) -> float:
         return parse_duration(self.scrape_interval)
 
+    @property
+    def relay_namespace(self) -> str:
+        return self.relay.namespace or self.prometheus_rule.namespace
 
-class _Reader:
-    """Type checks with the dotted key path in every message."""
+    @property
+    def relay_url(self) -> str:
+        """Where Alertmanager reaches the relay: monitoring.yaml's, else the Service out/relay/ deploys."""
+        return self.alertmanager.relay_url or f"http://{RELAY_NAME}.{self.relay_namespace}.svc:{RELAY_PORT}"
 
-    def __init__(self, path: str):
-        self.path = path
-
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {message}")
-
-    def mapping(self, value: Any, key: str, allowed: tuple[str, ...] | None = None) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail(key, f"must be a mapping, not {_kind(value)}")
-        for k in value:
-            if not isinstance(k, str):
-                raise self.fail(key, f"keys must be strings, got {k!r}")
-            if allowed is not None and k not in allowed:
-                raise self.fail(f"{key}.{k}" if key else k, f"unknown key (known: {', '.join(allowed)})")
-        return value
-
-    def string(self, value: Any, key: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(key, f"must be a string, not {_kind(value)}")
-        return value
-
-    def string_map(self, value: Any, key: str) -> dict[str, str]:
-        data = self.mapping(value, key)
-        out = {}
-        for k, v in data.items():
-            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-                raise self.fail(f"{key}.{k}", f"must be a string, not {_kind(v)}")
-            out[k] = str(v)
+    def placeholders(self) -> list[tuple[str, str]]:
+        """(key, value) of the settings still at the example values: links and an image
+        that lead nowhere in a real cluster."""
+        out = [(key, getattr(self, key)) for key, example in EXAMPLES.items() if getattr(self, key) == example]
+        if self.relay.image.repository == PLACEHOLDER_IMAGE:
+            out.append(("relay.image.repository", PLACEHOLDER_IMAGE))
         return out
-
-    def duration(self, value: Any, key: str) -> str:
-        text = self.string(value, key)
-        try:
-            parse_duration(text)
-        except ValueError as exc:
-            raise self.fail(key, str(exc)) from None
-        return text
-
-    def boolean(self, value: Any, key: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, not {_kind(value)}")
-        return value
-
-    def integer(self, value: Any, key: str, minimum: int = 0) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"must be an integer >= {minimum}, not {value!r}")
-        return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
 TOP_KEYS = (
@@ -183,22 +147,25 @@ TOP_KEYS = (
     "prometheus_rule",
     "dashboards",
     "alertmanager",
+    "relay",
     "groups",
     "alerts",
 )
 
 
-ALERTMANAGER_KEYS = ("relay_url", "token_secret", "credentials_file", "receivers", "timings", "resolve_timeout",
+ALERTMANAGER_KEYS = ("relay_url", "token_secret", "credentials_file", "timings", "resolve_timeout",
                      "namespace", "name", "labels")
 TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval")
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
-_ROUTE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 _K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
-def _alertmanager(r: "_Reader", value: Any) -> AlertmanagerSettings:
+def _alertmanager(r: "Reader", value: Any) -> AlertmanagerSettings:
     """The `alertmanager` section; receiver and timing names are checked against the routing
     definition in gen.routing.resolve, which knows them."""
+    if isinstance(value, dict) and "receivers" in value:
+        raise r.fail("alertmanager.receivers", "no longer a setting: each receiver posts to the relay at "
+                     "/alerts/<receiver>; name its chat targets under relay.receivers.<receiver> instead")
     data = r.mapping(value, "alertmanager", ALERTMANAGER_KEYS)
     am = AlertmanagerSettings()
     if "relay_url" in data:
@@ -223,12 +190,6 @@ def _alertmanager(r: "_Reader", value: Any) -> AlertmanagerSettings:
         am.credentials_file = r.string(data["credentials_file"], "alertmanager.credentials_file")
         if not am.credentials_file.startswith("/"):
             raise r.fail("alertmanager.credentials_file", "must be an absolute path inside the Alertmanager container")
-    for receiver, route in r.mapping(data.get("receivers"), "alertmanager.receivers").items():
-        key = f"alertmanager.receivers.{receiver}"
-        route = r.string(route, key)
-        if not _ROUTE_NAME.fullmatch(route):
-            raise r.fail(key, f"{route!r} is not a relay route name (letters, digits, '-', '_', '.')")
-        am.receivers[receiver] = route
     for profile, entry in r.mapping(data.get("timings"), "alertmanager.timings").items():
         key = f"alertmanager.timings.{profile}"
         entry = r.mapping(entry, key, TIMING_KEYS)
@@ -255,7 +216,7 @@ DASHBOARD_KEYS = ("namespace", "configmap_labels", "folder_annotation", "folder"
 
 def parse_config(data: Any, path: str = "<config>") -> Config:
     """A Config from the YAML document's data; ConfigError naming the key on any problem."""
-    r = _Reader(path)
+    r = Reader(path)
     data = r.mapping(data, "", TOP_KEYS)
     cfg = Config(path=path)
     if "scrape_interval" in data:
@@ -301,10 +262,11 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
     if "disabled" in dash:
         items = dash["disabled"]
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise r.fail("dashboards.disabled", f"expected a list of dashboard uids, got {_kind(items)}")
+            raise r.fail("dashboards.disabled", f"expected a list of dashboard uids, got {kind_of(items)}")
         cfg.dashboards.disabled = list(items)
 
     cfg.alertmanager = _alertmanager(r, data.get("alertmanager"))
+    cfg.relay = parse_relay(r, data.get("relay"))
 
     for name, entry in r.mapping(data.get("groups"), "groups").items():
         key = f"groups.{name}"
@@ -339,17 +301,6 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
                 override.params[k] = v  # checked against the alert's declared parameters in resolve
         cfg.alerts[name] = override
     return cfg
-
-
-def read_yaml(path: str) -> Any:
-    """A settings file's data; ConfigError naming the file when it is missing or not YAML."""
-    if not os.path.exists(path):
-        raise ConfigError(f"{path}: configuration file not found")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
 
 
 def load_config(path: str | None) -> Config:

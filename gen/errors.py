@@ -5,65 +5,48 @@ Every message names the thing at fault (alert, config key, file and line).
 
 from __future__ import annotations
 
+from common.errors import ConfigError, UserError
 
-class GenError(Exception):
-    """Base of every error the user can cause; the CLI prints these without a traceback."""
-
-
-class ConfigError(GenError):
-    """The configuration file has an unknown key, a wrong type or a bad value."""
+__all__ = ["ConfigError", "UserError"]  # and the compiler's own kinds below
 
 
-class DefinitionError(GenError):
+class DefinitionError(UserError):
     """A catalog module defines something malformed (bad argument, unknown placeholder)."""
 
 
-class PromQLError(GenError):
+class PromQLError(UserError):
     """An expression does not parse."""
 
 
-class LintError(GenError):
+class LintError(UserError):
     """One or more lint checks reported errors; the message lists them all."""
 
 
-class DashboardError(GenError):
+class DashboardError(UserError):
     """A dashboard fails validation (layout, ids, units, queries, schema); lists every fault."""
 
 
-class ToolError(GenError):
+class ToolError(UserError):
     """An external tool (promtool) is missing or failed to run."""
 
 
-class OptionError(GenError):
+class OptionError(UserError):
     """A command-line option has a bad value or names a missing file (token file, folder)."""
 
 
-class DashboardFileError(GenError):
+class DashboardFileError(UserError):
     """A built dashboard file is unreadable, not JSON, or lacks its uid or title."""
 
 
-class GrafanaError(GenError):
+class GrafanaError(UserError):
     """Grafana refused a request that the whole run depends on (token, folder), or is unreachable."""
 
 
-class PayloadError(GenError):
-    """An inbound relay request that can never succeed (bad JSON, wrong schema, too large,
-    wrong content type); `status` is the HTTP status the relay answers with."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
-
-class StoreError(GenError):
-    """The relay's SQLite store cannot be written (disk full, locked, read-only)."""
-
-
-class RoutingError(GenError):
+class RoutingError(UserError):
     """The routing definition (rules_src/routing.py) is malformed or names something unknown."""
 
 
-class PrometheusError(GenError):
+class PrometheusError(UserError):
     """A Prometheus server could not be asked: unreachable, credentials refused, an error
     answer, or not Prometheus' HTTP API at all. `status` is the HTTP status, when there was one."""
 

@@ -16,7 +16,7 @@ import sys
 import types
 from dataclasses import dataclass
 
-from gen.errors import DefinitionError, GenError
+from gen.errors import DefinitionError, UserError
 from gen.model import Group, Module
 from gen.routing.model import Routing
 
@@ -36,7 +36,7 @@ def _import(path: str, package: str):
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except GenError:
+    except UserError:
         raise
     except SyntaxError as exc:
         raise DefinitionError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Union
 
-from gen.durations import parse_duration
+from common.durations import parse_duration
 from gen.errors import DefinitionError
 
 SEVERITIES = ("critical", "warning", "info")

@@ -8,9 +8,9 @@ e.g. overcommit and quotas, and any module added later). Areas are catalog modul
 groups, not lists of alert names: an alert added to a module is routed with it.
 
 Inside each area, critical alerts go to the on-call receiver at once and are repeated
-hourly; info alerts go to a low-noise receiver once a day. Receivers are routes of the alert
-relay (gen/relay): monitoring.yaml's `alertmanager.receivers` can point each at another relay
-route, e.g. one per team.
+hourly; info alerts go to a low-noise receiver once a day. Each receiver posts to the alert
+relay at /alerts/<receiver>; monitoring.yaml's `relay.receivers` says which chat targets it
+reaches (else `relay.default_targets`), and the build writes the relay's routes from that.
 """
 
 from gen.routing.model import (CriticalTwins, Heartbeat, Inhibit, NodeDown, Receiver, Route, RouteCase, Routing,
@@ -29,13 +29,13 @@ routing = Routing(
     receivers=[
         # The relay recognises the heartbeat alert by name on its plain /alerts endpoint and
         # never passes it to people; it raises "the alerting pipeline is broken" when it stops.
-        Receiver("heartbeat", relay_route=None),
-        Receiver("critical", relay_route="critical"),
-        Receiver("info", relay_route="info"),
-        Receiver("host", relay_route="host"),
-        Receiver("core-components", relay_route="core-components"),
-        Receiver("core-apps", relay_route="core-apps"),
-        Receiver("cluster", relay_route="cluster"),
+        Receiver("heartbeat"),
+        Receiver("critical"),
+        Receiver("info"),
+        Receiver("host"),
+        Receiver("core-components"),
+        Receiver("core-apps"),
+        Receiver("cluster"),
     ],
     timings={
         "heartbeat": Timing(group_wait="0s", group_interval="1m", repeat_interval="1m"),

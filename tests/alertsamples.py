@@ -11,7 +11,7 @@ import json
 import datetime as dt
 from typing import Any
 
-from gen.relay.targets.base import AlertItem, Notification
+from relay.targets.base import AlertItem, Notification
 
 EXTERNAL_URL = "http://alertmanager.example:9093"
 ZERO_TIME = "0001-01-01T00:00:00Z"

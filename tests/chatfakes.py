@@ -10,7 +10,7 @@ over-size DingTalk body or Feishu card), the code is named as this fake's choice
 Use as a context manager (`with DingTalkFake(secret="s") as fake: post(fake.url, ...)`);
 `accepted` lists the parsed messages the fake took, `answers` every (status, body) it gave,
 `fail_next(n, ...)` makes the next n requests fail with HTTP 500 or an error code. Signature
-checks are written here independently of gen/relay so the two can prove each other, and
+checks are written here independently of relay so the two can prove each other, and
 `clock` lets a test put the fake at the reference vectors' time.
 
 The fakes do not import anything from gen/: a fake that shared the relay's signing code

@@ -7,7 +7,7 @@ import datetime as dt
 
 import requests
 
-from gen.relay.targets.base import HttpRequest, Outcome, Target
+from relay.targets.base import HttpRequest, Outcome, Target
 
 
 def now() -> dt.datetime:

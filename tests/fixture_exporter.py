@@ -26,9 +26,13 @@ Problems, all off at start (`Problems`):
   memory_pressure  shop/cache-0 container `redis` works at 90% of its 1 GiB limit (else 40%)
   disk_full        node-2's root filesystem (/dev/sda1 on /) has 3% free (else 62%)
   etcd_no_leader   the etcd member on node-3 reports etcd_server_has_leader 0
+  conntrack_full   node-1's conntrack table is 90% full (else 2%)
+  too_many_pods    the kubelet on node-3 runs 108 pods of its capacity of 110
+  quota_exceeded   ResourceQuota shop/compute has 95% of its requests.cpu used (else 50%)
+  cpu_throttling   shop/web-*-2xkqp container `app` is throttled in 60% of its CFS periods (else 2%)
 
 Not served, as in a cluster without such objects or components: Jobs, CronJobs, HPAs,
-ResourceQuotas, the API server, scheduler, controller-manager, kube-proxy, CoreDNS, ingress
+the API server, scheduler, controller-manager, kube-proxy, CoreDNS, ingress
 controller, Prometheus and Alertmanager self-metrics. `served()` lists every metric name with
 its label names per (job, metrics_path), so tests can derive their expectations from it.
 
@@ -60,6 +64,10 @@ class Problems:
     memory_pressure: bool = False
     disk_full: bool = False
     etcd_no_leader: bool = False
+    conntrack_full: bool = False
+    too_many_pods: bool = False
+    quota_exceeded: bool = False
+    cpu_throttling: bool = False
 
 
 # --- the cluster ------------------------------------------------------------------------------
@@ -126,6 +134,10 @@ CRASHLOOP_POD = PODS[2]
 MEMORY_POD = PODS[3]
 DISK_NODE = NODES[1]
 NO_LEADER_NODE = NODES[2]
+CONNTRACK_NODE = NODES[0]
+BUSY_KUBELET_NODE = NODES[2]
+THROTTLED_POD = PODS[0]
+QUOTA = ("shop", "compute")  # namespace, name of the one ResourceQuota
 CACHE_PVC = "data-cache-0"
 
 # Where Prometheus finds each exporter: job, metrics path, query parameters, the `instance`
@@ -255,6 +267,8 @@ class Cluster:
         self._problems = Problems()
         self._restarts_before = 0  # restarts of the crash-looping container before the current episode
         self._crash_since: float | None = None
+        self._throttled_before = 0.0  # seconds of throttling before the current episode
+        self._throttled_since: float | None = None
 
     # state
 
@@ -278,29 +292,40 @@ class Cluster:
                 else:
                     self._restarts_before = self._restarts(now)
                     self._crash_since = None
+            if "cpu_throttling" in changes and changes["cpu_throttling"] != self._problems.cpu_throttling:
+                if changes["cpu_throttling"]:
+                    self._throttled_since = now
+                else:
+                    self._throttled_before = self._throttled(now)
+                    self._throttled_since = None
             for key, value in changes.items():
                 setattr(self._problems, key, value)
             return Problems(**asdict(self._problems))
+
+    def _throttled(self, now: float) -> float:
+        """Seconds THROTTLED_POD has been throttled hard, over all episodes (its counter only grows)."""
+        return self._throttled_before + (now - self._throttled_since if self._throttled_since is not None else 0.0)
 
     def _restarts(self, now: float) -> int:
         if self._crash_since is None:
             return self._restarts_before
         return self._restarts_before + 1 + int((now - self._crash_since) // RESTART_EVERY_S)
 
-    def _snapshot(self, problems: Problems | None) -> tuple[Problems, float, int]:
+    def _snapshot(self, problems: Problems | None) -> tuple[Problems, float, int, float]:
         with self._lock:
             now = self._clock()
-            restarts = self._restarts(now)
+            restarts, throttled = self._restarts(now), self._throttled(now)
             if problems is None:
-                return Problems(**asdict(self._problems)), now - self._start, restarts
-            return problems, now - self._start, max(restarts, 1) if problems.crashloop else restarts
+                return Problems(**asdict(self._problems)), now - self._start, restarts, throttled
+            return (problems, now - self._start, max(restarts, 1) if problems.crashloop else restarts,
+                    max(throttled, 1.0) if problems.cpu_throttling else throttled)
 
     # exporters
 
     def render(self, component: str, node: str | None, problems: Problems | None = None) -> Exposition:
         """One scrape of `component` (on `node`), in the current state or as it would be with
         `problems`; KeyError naming what is unknown (component or node)."""
-        problems, elapsed, restarts = self._snapshot(problems)
+        problems, elapsed, restarts, throttled = self._snapshot(problems)
         exp = Exposition()
         if component == "kube-state-metrics":
             self._kube_state_metrics(exp, problems, elapsed, restarts)
@@ -312,9 +337,9 @@ class Cluster:
         if component == "node-exporter":
             self._node_exporter(exp, n, problems, elapsed)
         elif component == "kubelet":
-            self._kubelet(exp, n, elapsed)
+            self._kubelet(exp, n, problems, elapsed)
         elif component == "cadvisor":
-            self._cadvisor(exp, n, problems, elapsed)
+            self._cadvisor(exp, n, problems, elapsed, throttled)
         elif component == "etcd" and n.control_plane:
             self._etcd(exp, n, problems, elapsed)
         else:
@@ -430,6 +455,9 @@ class Cluster:
         ):
             exp.gauge(metric, help_text, [(ds[k], value(v)) for k, v in daemonsets.items()])
 
+        quota = {"namespace": QUOTA[0], "resourcequota": QUOTA[1], "resource": "requests.cpu"}
+        exp.gauge("kube_resourcequota", "Information about resource quota.", [
+            ({**quota, "type": "hard"}, 4), ({**quota, "type": "used"}, 3.8 if p.quota_exceeded else 2)])
         exp.gauge("kube_persistentvolumeclaim_access_mode", "The access mode(s) specified by the persistent volume claim.", [
             ({"namespace": MEMORY_POD.namespace, "persistentvolumeclaim": CACHE_PVC, "access_mode": "ReadWriteOnce"}, 1)])
         exp.gauge("kube_persistentvolume_status_phase", "The phase indicates if a volume is available, bound to a claim, or released by a claim.", [
@@ -467,7 +495,8 @@ class Cluster:
         exp.counter("node_network_transmit_errs_total", "Network device statistic transmit_errs.", [({"device": d}, 0) for d in devices])
         exp.counter("node_network_receive_bytes_total", "Network device statistic receive_bytes.", [({"device": d}, round(1e9 + 2e5 * elapsed)) for d in devices])
         exp.gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", [({"device": d}, 1 if d != "lo" else 0) for d in devices])
-        exp.gauge("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.", [({}, 5123)])
+        conntrack = 235_930 if p.conntrack_full and n is CONNTRACK_NODE else 5123
+        exp.gauge("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.", [({}, conntrack)])
         exp.gauge("node_nf_conntrack_entries_limit", "Maximum size of connection tracking table.", [({}, 262144)])
         exp.gauge("node_timex_offset_seconds", "Time offset in between local system and reference clock.", [({}, 0.000213)])
         exp.gauge("node_timex_maxerror_seconds", "Maximum error in seconds.", [({}, 0.0105)])
@@ -479,9 +508,10 @@ class Cluster:
         exp.gauge("node_uname_info", "Labeled system information as provided by the uname system call.", [
             ({"nodename": n.name, "release": "6.1.0-21-amd64", "sysname": "Linux", "machine": "x86_64"}, 1)])
 
-    def _kubelet(self, exp: Exposition, n: Node, elapsed: float) -> None:
+    def _kubelet(self, exp: Exposition, n: Node, p: Problems, elapsed: float) -> None:
         exp.gauge("kubelet_node_name", "The node's name. The count is always 1.", [({"node": n.name}, 1)])
-        exp.gauge("kubelet_running_pods", "Number of pods that have a running pod sandbox", [({}, sum(1 for p in PODS if p.node == n.name))])
+        running = 108 if p.too_many_pods and n is BUSY_KUBELET_NODE else sum(1 for pod in PODS if pod.node == n.name)
+        exp.gauge("kubelet_running_pods", "Number of pods that have a running pod sandbox", [({}, running)])
         exp.histogram("kubelet_pleg_relist_duration_seconds", "Duration in seconds for relisting pods in PLEG.",
                       _LATENCY_BUCKETS, [({}, 50 + elapsed, 0.02)])
         exp.histogram("kubelet_pod_start_sli_duration_seconds", "Duration in seconds to start a pod, excluding time to pull images and run init containers.",
@@ -497,7 +527,7 @@ class Cluster:
             ({"code": code, "host": "10.96.0.1:443", "method": method}, round(rate * (100 + elapsed)))
             for code, method, rate in (("200", "GET", 2.0), ("201", "POST", 0.1), ("200", "PATCH", 0.5), ("404", "GET", 0.01))])
 
-    def _cadvisor(self, exp: Exposition, n: Node, p: Problems, elapsed: float) -> None:
+    def _cadvisor(self, exp: Exposition, n: Node, p: Problems, elapsed: float, throttled_s: float) -> None:
         cpu, mem, periods, throttled = [], [], [], []
         for pod in PODS:
             if pod.node != n.name:
@@ -514,7 +544,9 @@ class Cluster:
                 mem.append((labels, used))
                 if c.cpu_limit:  # CFS quota only for containers with a CPU limit
                     periods.append((labels, math.floor(10 * (600 + elapsed))))
-                    throttled.append((labels, math.floor(0.02 * 10 * (600 + elapsed))))
+                    # 10 periods a second; 2% throttled, 60% while THROTTLED_POD is (a counter: it only grows)
+                    hard = 0.58 * 10 * throttled_s if pod is THROTTLED_POD else 0.0
+                    throttled.append((labels, math.floor(0.02 * 10 * (600 + elapsed) + hard)))
                 pod_cpu += cpu[-1][1]
                 pod_mem += used
             # the pod's own cgroup: container="" (what `container!=""` keeps out)

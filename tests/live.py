@@ -1,5 +1,6 @@
-"""A real Prometheus (tools/bin/prometheus, Debian's 2.42) for tests: generated config,
-temporary storage, a free loopback port, and a kill that always happens.
+"""A real Prometheus (tools/bin/prometheus, Debian's 2.42) and Alertmanager (tools/bin/alertmanager,
+0.25) for tests: generated config, temporary storage, a free loopback port, and a kill that
+always happens.
 
     with FixtureExporter() as exporter, running_prometheus(tmp_path, exporter.scrape_configs()) as prom:
         prom.wait_for_scrapes()        # every target scraped once
@@ -9,6 +10,9 @@ temporary storage, a free loopback port, and a kill that always happens.
 {"basic_auth_users": {"user": "<bcrypt hash>"}}) becomes --web.config.file, and the helper
 itself then authenticates with `auth`. The process is stopped (SIGTERM, then SIGKILL) when the
 block ends, however it ends; its log is attached to any start-up failure.
+
+    with running_alertmanager(tmp_path, "out/alertmanager/alertmanager.yaml") as am:
+        am.post_alerts([...]); am.alerts(filter='team=~"db"')
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL = os.path.join(ROOT, "tools", "bin", "prometheus")
+ALERTMANAGER = os.environ.get("ALERTMANAGER", os.path.join(ROOT, "tools", "bin", "alertmanager"))
 
 START_TIMEOUT_S = 30.0
 # Prometheus 2.42 hands new targets to the scrape manager on a 5 s tick, so the first scrape
@@ -185,3 +190,65 @@ def _wait_ready(prom: Prometheus) -> None:
             pass
         time.sleep(_POLL_S)
     raise PrometheusStartError(f"prometheus not ready after {START_TIMEOUT_S:g} s\n{prom.log()}")
+
+
+@dataclass
+class Alertmanager:
+    url: str
+    process: subprocess.Popen
+    log_path: str
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()[-3000:]
+
+    def alerts(self, **params) -> list[dict]:
+        """GET /api/v2/alerts (e.g. filter='team="db"'); HTTPError on a refused filter."""
+        resp = requests.get(f"{self.url}/api/v2/alerts", params=params, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def post_alerts(self, alerts: list[dict]) -> None:
+        requests.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+@contextlib.contextmanager
+def running_alertmanager(workdir, config: str):
+    """A started, ready Alertmanager with `config` (no cluster, storage in `workdir`), its
+    external URL its own; stopped on exit from the block, whatever happens in it."""
+    workdir = str(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    if not os.access(ALERTMANAGER, os.X_OK):
+        raise PrometheusStartError(f"{ALERTMANAGER}: no alertmanager; run `make setup` (or set ALERTMANAGER)")
+    # the Makefile's alertmanager copy reads its default template from ./am-share
+    share = os.path.join(workdir, "am-share")
+    if not os.path.exists(share):
+        os.symlink(os.path.join(ROOT, "tools", "root", "usr", "share", "prometheus", "alertmanager"), share)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = os.path.join(workdir, "alertmanager.log")
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen([ALERTMANAGER, f"--config.file={config}", f"--storage.path={os.path.join(workdir, 'am-data')}",
+                                    f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url={url}",
+                                    "--cluster.listen-address=", "--log.level=info"],
+                                   cwd=workdir, stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
+    am = Alertmanager(url, process, log_path)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise PrometheusStartError(f"alertmanager exited with {process.returncode}\n{am.log()}")
+            try:
+                if requests.get(f"{url}/-/ready", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise PrometheusStartError(f"alertmanager not ready after {START_TIMEOUT_S:g} s\n{am.log()}")
+            time.sleep(_POLL_S)
+        yield am
+    finally:
+        _stop(process)

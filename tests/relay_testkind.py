@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 
-from gen.errors import ConfigError
-from gen.relay.targets.base import HttpRequest, Outcome, RateLimit, Target, register
+from common.errors import ConfigError
+from relay.targets.base import HttpRequest, Outcome, RateLimit, Target, register
 
 
 @register
@@ -27,7 +27,7 @@ class TestHook(Target):
 
     @classmethod
     def from_config(cls, name, settings, where):
-        unknown = set(settings) - {"url", "timezone", "config_dir"}
+        unknown = set(settings) - {"url", "timezone", "config_dir", "secrets"}
         if unknown:
             raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key")
         if not isinstance(settings.get("url"), str):

@@ -1,6 +1,6 @@
 """The contract servers themselves: reference signing vectors, error codes, limits.
 
-Requests here are written by hand (not by gen/relay) so that the fakes are proven on their
+Requests here are written by hand (not by relay) so that the fakes are proven on their
 own before the targets are tested against them.
 """
 

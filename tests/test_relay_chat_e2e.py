@@ -133,17 +133,17 @@ def test_bad_signature_is_permanent_and_dead_lettered(fakes, relay_for):
 def test_send_test_cli_delivers_a_sample_and_reports_refusals(tmp_path, capsys):
     import yaml
 
-    from gen.cli import main
+    from relay.cli import main
 
     with WeComFake(key="wc-key") as wecom:
         cfg = {"targets": {"good": {"kind": "wecom", "url": wecom.url},
                            "bad": {"kind": "wecom", "url": wecom.url.replace("wc-key", "wrong")}},
                "default_targets": []}
         (tmp_path / "relay.yaml").write_text(yaml.safe_dump(cfg))
-        assert main(["relay", "--config", str(tmp_path / "relay.yaml"), "send-test", "--target", "good"]) == 0
+        assert main(["--config", str(tmp_path / "relay.yaml"), "send-test", "--target", "good"]) == 0
         assert "good: ok (HTTP 200)" in capsys.readouterr().out
         assert "RelaySendTest" in wecom.accepted[0]["markdown"]["content"]
-        assert main(["relay", "send-test", "--config", str(tmp_path / "relay.yaml"), "--target", "bad"]) == 1
+        assert main(["send-test", "--config", str(tmp_path / "relay.yaml"), "--target", "bad"]) == 1
         assert "bad: permanent" in capsys.readouterr().out and "93000" in str(wecom.answers[-1])
-        assert main(["relay", "send-test", "--config", str(tmp_path / "relay.yaml"), "--target", "nope"]) == 1
+        assert main(["send-test", "--config", str(tmp_path / "relay.yaml"), "--target", "nope"]) == 1
         assert "no target named 'nope'" in capsys.readouterr().err

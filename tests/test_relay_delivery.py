@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import relay_testkind  # noqa: F401  (the CLI below reads a config using the testhook kind)
-from gen.cli import main
+from relay.cli import main
 from relay_support import Receiver, RelayProcess, payload, relay_config
 
 
@@ -100,7 +100,7 @@ def test_permanent_error_goes_to_dead_letters_without_retry(tmp_path, receiver, 
     m = relay.metrics()
     assert m['relay_deliveries_failed_total{reason="permanent",target="a"}'] == 1
     assert m.get('relay_delivery_retries_total{target="a"}', 0) == 0
-    assert main(["relay", "--config", str(relay.config_path), "dead-letters", "--json"]) == 0
+    assert main(["--config", str(relay.config_path), "dead-letters", "--json"]) == 0
     [letter] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert letter["notification_id"] == nid and letter["target"] == "a" and letter["reason"] == "permanent"
     assert "token is invalid" in letter["detail"] and letter["payload"]["groupKey"] == '{}:{seq="30"}'
@@ -122,7 +122,7 @@ def test_network_errors_retried_until_max_age_then_dead_letter(tmp_path, receive
     assert m['relay_delivery_retries_total{target="b"}'] >= 2
     assert m['relay_deliveries_failed_total{reason="expired",target="b"}'] == 1
     assert m['relay_queue_depth{target="b"}'] == 0
-    assert main(["relay", "--config", str(relay.config_path), "dead-letters"]) == 0
+    assert main(["--config", str(relay.config_path), "dead-letters"]) == 0
     out = capsys.readouterr()
     assert f"notification {nid}  target b  expired" in out.out and "network error" in out.out
     assert "1 dead letters" in out.err

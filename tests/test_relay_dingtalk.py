@@ -10,9 +10,9 @@ import pytest
 import alertsamples as samples
 from chatfakes import DingTalkFake
 from deliver import deliver, now, send
-from gen.errors import ConfigError
-from gen.relay.targets import KINDS
-from gen.relay.targets.dingtalk import sign
+from common.errors import ConfigError
+from relay.targets import KINDS
+from relay.targets.dingtalk import sign
 
 WHERE = "relay.yaml: targets.ops"
 SILENCE = ("http://alertmanager.example:9093/#/silences/new?filter="

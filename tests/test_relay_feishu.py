@@ -10,8 +10,8 @@ import pytest
 import alertsamples as samples
 from chatfakes import FeishuFake
 from deliver import deliver, now, send
-from gen.relay.targets import KINDS
-from gen.relay.targets.feishu import sign
+from relay.targets import KINDS
+from relay.targets.feishu import sign
 
 WHERE = "relay.yaml: targets.ops-feishu"
 

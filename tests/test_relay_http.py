@@ -112,10 +112,35 @@ def test_413_for_a_chunked_body_over_the_limit(env):
         conn.close()
 
 
-def test_unknown_route_name_is_404(env):
-    relay, _ = env
+def test_unknown_route_is_stored_and_delivered_to_the_default_targets(env):
+    """Alertmanager drops a notification answered 4xx and never retries it, so a receiver
+    whose route relay.yaml lacks must not cost its alerts: default targets, a warning naming
+    the route, and a count by route."""
+    relay, receiver = env
+    before = relay.metrics().get('relay_unknown_route_notifications_total{route="nope"}', 0)
+    stored = stored_count(relay)
     status, body = relay.post(payload(903), path="/alerts/nope", headers=BEARER)
-    assert status == 404 and "no route named 'nope'" in body["error"] and "db, dbteam" in body["error"]
+    assert status == 200 and body["status"] == "stored" and body["targets"] == ["b"], body
+    assert stored_count(relay) == stored + 1
+    wait_delivered(receiver, body["id"], "/b")
+    warning = relay.wait_log(lambda e: e.get("route") == "nope" and e.get("level") == "warning",
+                             "a warning about route nope")
+    assert warning["notification_id"] == body["id"] and warning["known_routes"] == ["db", "dbteam"], warning
+    assert relay.metrics()['relay_unknown_route_notifications_total{route="nope"}'] == before + 1
+    # a known route does not count as unknown
+    status, body = relay.post(payload(904), path="/alerts/db", headers=BEARER)
+    assert status == 200 and body["targets"] == ["a"]
+    assert relay.metrics()['relay_unknown_route_notifications_total{route="nope"}'] == before + 1
+    assert not [k for k in relay.metrics() if k.startswith("relay_unknown_route") and 'route="db"' in k]
+
+
+@pytest.mark.parametrize("path", ["/alert", "/alerts/a/b", "/"])
+def test_paths_that_are_not_the_webhook_get_404_and_store_nothing(env, path):
+    relay, _ = env
+    before = stored_count(relay)
+    status, _ = relay.post(payload(905), path=path, headers=BEARER)
+    assert status == 404
+    assert stored_count(relay) == before
 
 
 @pytest.mark.parametrize("labels, route, expected", [

@@ -9,10 +9,10 @@ from urllib.parse import unquote
 import pytest
 
 import alertsamples as samples
-from gen.relay.message import (
+from relay.message import (
     build_view, clip, format_duration, format_time, key_labels, silence_url, zone,
 )
-from gen.relay.render import fit_text
+from relay.render import fit_text
 
 UTC = dt.timezone.utc
 

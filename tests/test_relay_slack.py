@@ -5,8 +5,8 @@ from __future__ import annotations
 import alertsamples as samples
 from chatfakes import SlackFake
 from deliver import deliver, now, send
-from gen.relay.targets import KINDS
-from gen.relay.targets.slack import sections
+from relay.targets import KINDS
+from relay.targets.slack import sections
 
 WHERE = "relay.yaml: targets.ops-slack"
 

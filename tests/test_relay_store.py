@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from gen.errors import StoreError
-from gen.relay import store
+from relay.errors import StoreError
+from relay import store
 
 
 @pytest.fixture

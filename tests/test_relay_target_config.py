@@ -11,8 +11,8 @@ import pytest
 import alertsamples as samples
 from chatfakes import DingTalkFake
 from deliver import deliver
-from gen.errors import ConfigError
-from gen.relay.targets import KINDS
+from common.errors import ConfigError
+from relay.targets import KINDS
 
 WHERE = "relay.yaml: targets.ops"
 TOKEN = "tok-9f8e7d6c"
@@ -102,7 +102,7 @@ def test_dingtalk_secret_keys(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=rf"^{WHERE}\.secret: put the secret in a file or variable"):
         load("dingtalk", url=URLS["dingtalk"], secret="SEC")
     (tmp_path / "empty").write_text("\n")
-    with pytest.raises(ConfigError, match=rf"^{WHERE}\.secret_file: file .*empty is empty"):
+    with pytest.raises(ConfigError, match=rf"^{WHERE}\.secret_file: the secret from file .*empty is empty"):
         load("dingtalk", url=URLS["dingtalk"], secret_file=str(tmp_path / "empty"))
     with pytest.raises(ConfigError, match=rf"^{WHERE}\.mobiles: must be a list"):
         load("dingtalk", url=URLS["dingtalk"], mobiles="13800000000")
@@ -128,12 +128,12 @@ def test_relative_files_are_read_from_the_config_folder(tmp_path):
 
 
 @pytest.mark.parametrize("module", [
-    "gen.relay.message", "gen.relay.render", "gen.relay.samples", "gen.relay.targets.base",
-    "gen.relay.targets.settings", "gen.relay.targets.chat", "gen.relay.targets.dingtalk",
+    "relay.message", "relay.render", "relay.samples", "relay.targets.base",
+    "relay.targets.settings", "relay.targets.chat", "relay.targets.dingtalk",
 ])
 def test_any_relay_module_can_be_imported_first_and_registers_every_kind(module):
     """The engine may import any of these first; a cycle would surface as an ImportError."""
-    code = f"import {module}; from gen.relay.targets import KINDS; print(sorted(KINDS))"
+    code = f"import {module}; from relay.targets import KINDS; print(sorted(KINDS))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['dingtalk', 'feishu', 'slack', 'webhook', 'wecom']"

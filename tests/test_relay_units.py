@@ -11,15 +11,15 @@ import json
 import pytest
 
 import relay_testkind  # noqa: F401  (registers the "testhook" kind)
-from gen.cli import main
-from gen.errors import ConfigError, PayloadError
-from gen.relay import payload as pl
-from gen.relay.config import Auth, load_relay_config, parse_relay_config
-from gen.relay.ratelimit import SlidingWindowLimiter
-from gen.relay.router import parse_matcher
-from gen.relay.server import authorized
-from gen.relay.targets.base import RateLimit
-from gen.relay.targets.answers import retry_after as parse_retry_after
+from relay.cli import main
+from common.errors import ConfigError
+from relay.errors import PayloadError
+from relay import payload as pl
+from relay.config import Auth, load_relay_config, parse_relay_config
+from relay.ratelimit import SlidingWindowLimiter
+from relay.server import authorized
+from relay.targets.base import RateLimit
+from relay.targets.answers import retry_after as parse_retry_after
 from relay_support import payload
 
 BASE = {
@@ -41,34 +41,7 @@ def cfg(**changes):
     return parse_relay_config(data, "relay.yaml", "/tmp")
 
 
-# --- matchers and routing -------------------------------------------------------------
-
-@pytest.mark.parametrize("text, labels, expected", [
-    ('severity="critical"', {"severity": "critical"}, True),
-    ("severity=critical", {"severity": "warning"}, False),
-    ('team=~"db|infra"', {"team": "infra"}, True),
-    ('team=~"db|infra"', {"team": "dbx"}, False),          # anchored: no partial match
-    ('team=~"db"', {"team": "mydb"}, False),
-    ('team!~"db|infra"', {"team": "web"}, True),
-    ('team!~"db|infra"', {"team": "db"}, False),
-    ('team!=""', {}, False),                                # missing label reads as ""
-    ('team=""', {}, True),
-    ('msg="a \\"quoted\\" word"', {"msg": 'a "quoted" word'}, True),
-])
-def test_matcher_semantics(text, labels, expected):
-    assert parse_matcher(text).matches(labels) is expected
-
-
-@pytest.mark.parametrize("text, message", [
-    ("severity", "is not a matcher"),
-    ('team=~"db|("', "not a valid regular expression"),
-    ('team="db', "unterminated"),
-    ("1abc=x", "is not a matcher"),
-])
-def test_bad_matchers_are_explained(text, message):
-    with pytest.raises(ValueError, match=message):
-        parse_matcher(text)
-
+# --- routing -----------------------------------------------------------------------------
 
 def test_routes_in_order_with_continue_and_default():
     router = cfg().router
@@ -83,8 +56,19 @@ def test_routes_in_order_with_continue_and_default():
     assert router.targets_for({}) == ("c",)
     # a named route is selected without evaluating its matchers
     assert router.targets_for({}, route="db") == ("a",)
-    with pytest.raises(KeyError):
-        router.targets_for({}, route="nope")
+    # a name relay.yaml does not know: the default targets (Alertmanager would drop a 4xx)
+    assert router.targets_for({"severity": "critical", "team": "db"}, route="nope") == ("c",)
+    assert not router.knows("nope") and router.knows("db")
+
+
+def test_a_route_without_matchers_is_reached_by_name_only():
+    router = cfg(routes=[{"name": "pager", "targets": ["a"]}, {"matchers": ["team=db"], "targets": ["b"]}],
+                 default_targets=["c"]).router
+    assert router.targets_for({"team": "web"}) == ("c",)  # not taken by the matcher-less route
+    assert router.targets_for({"team": "db"}) == ("b",)
+    assert router.targets_for({"team": "web"}, route="pager") == ("a",)
+    with pytest.raises(ConfigError, match=r"^relay\.yaml: routes\[0\]: give the route matchers .* or a name"):
+        cfg(routes=[{"targets": ["a"]}])
 
 
 def test_continue_route_matching_alone_does_not_fall_back_to_default():
@@ -106,7 +90,7 @@ def test_continue_route_matching_alone_does_not_fall_back_to_default():
     ({"routes": [{"matchers": ["team"], "targets": ["a"]}]}, "routes[0].matchers[0]", "is not a matcher"),
     ({"routes": [{"matchers": ["team=db"]}]}, "routes[0].targets", "required"),
     ({"routes": [{"name": "x", "targets": ["a"]}, {"name": "x", "targets": ["b"]}]}, "routes[1].name", "defined twice"),
-    ({"routes": [{"targets": ["a"], "continue": "yes"}]}, "routes[0].continue", "true or false"),
+    ({"routes": [{"matchers": ["team=db"], "targets": ["a"], "continue": "yes"}]}, "routes[0].continue", "true or false"),
     ({"targets": {"a": {"url": "http://x"}}}, "targets.a.kind", "required"),
     ({"targets": {"a": {"kind": "pager", "url": "http://x"}}}, "targets.a.kind", "unknown kind 'pager'"),
     ({"targets": {"a": {"kind": "testhook", "url": "http://x", "rate_limits": [{"count": 0, "per": "1m"}]}}},
@@ -166,13 +150,13 @@ def test_check_config_cli(tmp_path, capsys):
 
     good = tmp_path / "relay.yaml"
     good.write_text(yaml.safe_dump(BASE))
-    assert main(["relay", "--config", str(good), "--check-config"]) == 0
+    assert main(["--config", str(good), "--check-config"]) == 0
     assert "3 targets, 3 routes" in capsys.readouterr().out
     bad = copy.deepcopy(BASE)
     bad["routes"][1]["targets"] = ["missing"]
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad))
-    assert main(["relay", "--config", str(path), "--check-config"]) == 1
+    assert main(["--config", str(path), "--check-config"]) == 1
     assert f"{path}: routes[1].targets[0]: unknown target 'missing'" in capsys.readouterr().err
 
 
@@ -304,7 +288,7 @@ def test_a_worker_drops_sent_items_from_the_front_and_given_up_ones_from_anywher
     from collections import deque
 
     import alertsamples
-    from gen.relay.worker import Item, TargetWorker
+    from relay.worker import Item, TargetWorker
 
     worker = TargetWorker.__new__(TargetWorker)  # _remove touches only the queue and its ids
     items = [Item(i, alertsamples.firing()) for i in range(5)]

@@ -10,10 +10,10 @@ import pytest
 import alertsamples as samples
 from chatfakes import WebhookFake
 from deliver import deliver
-from gen.errors import ConfigError
-from gen.relay import payload as pl
-from gen.relay.targets import KINDS
-from gen.relay.targets.webhook import payload_of
+from common.errors import ConfigError
+from relay import payload as pl
+from relay.targets import KINDS
+from relay.targets.webhook import payload_of
 
 WHERE = "relay.yaml: targets.cmdb"
 

@@ -7,7 +7,7 @@ import pytest
 import alertsamples as samples
 from chatfakes import WeComFake
 from deliver import deliver, now, send
-from gen.relay.targets import KINDS
+from relay.targets import KINDS
 
 WHERE = "relay.yaml: targets.ops-wecom"
 

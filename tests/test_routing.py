@@ -147,7 +147,6 @@ def test_settings_reach_receivers_timings_and_resources(tmp_path):
     compiled, files, path = _built(tmp_path, {"alertmanager": {
         "relay_url": "https://relay.example.org:8443/base/",
         "token_secret": {"name": "relay-token", "key": "token"},
-        "receivers": {"host": "team-infra", "core-apps": "team-apps"},
         "timings": {"critical": {"repeat_interval": "30m"}, "heartbeat": {"group_interval": "30s"}},
         "resolve_timeout": "10m",
         "namespace": "alerting", "name": "routing", "labels": {"alertmanagerConfig": "main"},
@@ -159,9 +158,9 @@ def test_settings_reach_receivers_timings_and_resources(tmp_path):
         "heartbeat": "https://relay.example.org:8443/base/alerts",
         "critical": "https://relay.example.org:8443/base/alerts/critical",
         "info": "https://relay.example.org:8443/base/alerts/info",
-        "host": "https://relay.example.org:8443/base/alerts/team-infra",
+        "host": "https://relay.example.org:8443/base/alerts/host",
         "core-components": "https://relay.example.org:8443/base/alerts/core-components",
-        "core-apps": "https://relay.example.org:8443/base/alerts/team-apps",
+        "core-apps": "https://relay.example.org:8443/base/alerts/core-apps",
         "cluster": "https://relay.example.org:8443/base/alerts/cluster",
     }
     for r in plain["receivers"]:
@@ -248,8 +247,7 @@ def test_build_is_deterministic(tmp_path, default):
     ({"relay_url": "http://relay:9095/?x=1"}, "alertmanager.relay_url", "is not an http(s) URL"),
     ({"relay_url": 9095}, "alertmanager.relay_url", "must be a string"),
     ({"relay": "http://x"}, "alertmanager.relay", "unknown key"),
-    ({"receivers": {"host": "team infra"}}, "alertmanager.receivers.host", "is not a relay route name"),
-    ({"receivers": {"hosts": "infra"}}, "alertmanager.receivers.hosts", "unknown receiver"),
+    ({"receivers": {"host": "team-infra"}}, "alertmanager.receivers", "name its chat targets under relay.receivers"),
     ({"timings": {"critical": {"repeat_interval": "soon"}}}, "alertmanager.timings.critical.repeat_interval", "not a duration"),
     ({"timings": {"critical": {"repeat_interval": "0s"}}}, "alertmanager.timings.critical.repeat_interval", "more than 0"),
     ({"timings": {"critical": {"repeat": "1h"}}}, "alertmanager.timings.critical.repeat", "unknown key"),
@@ -291,7 +289,7 @@ def _line_of(rules: str, fragment: str) -> int:
      'modules=["pods", "workload"', "unknown catalog module 'workload'"),
     ('groups=["kubelet"]', 'groups=["kubelets"]', 'Route(name="core-components"', "unknown rule group 'kubelets'"),
     ('receiver="core-apps",', 'receiver="apps",', 'receiver="apps"', "unknown receiver 'apps'"),
-    ('Receiver("cluster", relay_route="cluster"),', 'Receiver("cluster", relay_route="cluster"), Receiver("spare"),',
+    ('Receiver("cluster"),', 'Receiver("cluster"), Receiver("spare"),',
      'Receiver("spare")', "receiver 'spare' is not used by any route"),
     ('target=[\'severity="info"\', \'pod=~".+"\'],', 'target=[\'severity="info"\'],',
      "Inhibit(source=", "inhibit target matches the heartbeat Watchdog"),
@@ -300,8 +298,8 @@ def _line_of(rules: str, fragment: str) -> int:
     ('timing="warning",', 'timing="normal",', "route=Route(", "unknown timing 'normal'"),
     ('"etcdDatabaseQuotaLowSpace": ', '"etcdDatabaseQuotaLow": ', "critical_twins=CriticalTwins(",
      "no alert 'etcdDatabaseQuotaLow' in the catalog"),
-    ('matchers=[\'severity="critical"\']', 'matchers=[\'severity=critical\']', "matchers=['severity=critical']",
-     "matcher 'severity=critical' is not"),
+    ('matchers=[\'severity="critical"\']', 'matchers=[\'severity="crit"ical"\']', "matchers=['severity=\"crit",
+     "unescaped double quote"),
     ('group_by=["alertname", "instance"]', 'group_by=["alertname", "instance", "alertname"]', 'Route(name="host"',
      "repeats a label"),
 ])
@@ -343,4 +341,4 @@ def test_the_example_in_monitoring_yaml_comments_builds(tmp_path):
     settings = yaml.safe_load("\n".join(block))["alertmanager"]
     compiled, _, path = _built(tmp_path, {"alertmanager": settings})
     assert check.check_config(path).ok
-    assert compiled.routing.settings.receivers == settings["receivers"]
+    assert compiled.routing.settings.timings == settings["timings"]

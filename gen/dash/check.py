@@ -80,7 +80,7 @@ def fill(expr: str, values: dict[str, str], macros: dict[str, str]) -> str:
 
 def macros(rate_interval: str, interval: str, range_: str) -> dict[str, str]:
     """What Grafana puts in place of its macros for a query over `range_` at step `interval`."""
-    from gen.durations import parse_duration
+    from common.durations import parse_duration
 
     return {"__rate_interval": rate_interval, "__interval": interval, "__range": range_,
             "__range_s": str(int(parse_duration(range_))), "__interval_ms": str(int(parse_duration(interval) * 1000))}

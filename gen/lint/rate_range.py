@@ -1,6 +1,6 @@
 """rate()/increase() over fewer than ~4 scrapes returns nothing after one missed scrape."""
 
-from gen.durations import format_duration
+from common.durations import format_duration
 from gen.lint import WARNING, check
 
 _FUNCS = ("rate", "increase", "irate")

@@ -10,50 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gen.durations import parse_duration
+from common.durations import parse_duration
+from common.matchers import Matcher, MatcherError, parse_matcher
 from gen.errors import RoutingError
 from gen.model import Source, _caller
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*')
-OPS = ("=", "!=", "=~", "!~")
 
 
-@dataclass(frozen=True)
-class Matcher:
-    """One label matcher; regexes are anchored, as in Alertmanager."""
-
-    name: str
-    op: str
-    value: str
-
-    @classmethod
-    def parse(cls, text: str, where: str) -> "Matcher":
-        m = _MATCHER.fullmatch(text) if isinstance(text, str) else None
-        if m is None:
-            raise RoutingError(f'{where}: matcher {text!r} is not `label="value"` (operators {", ".join(OPS)})')
-        value = re.sub(r"\\(.)", r"\1", m.group(3))
-        matcher = cls(m.group(1), m.group(2), value)
-        if matcher.op in ("=~", "!~"):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise RoutingError(f"{where}: matcher {text!r}: bad regular expression: {exc}") from None
-        return matcher
-
-    def matches(self, labels: dict[str, str]) -> bool:
-        """Alertmanager's semantics: a missing label is the empty string."""
-        got = labels.get(self.name, "")
-        if self.op == "=":
-            return got == self.value
-        if self.op == "!=":
-            return got != self.value
-        hit = re.fullmatch(self.value, got) is not None
-        return hit if self.op == "=~" else not hit
-
-    def __str__(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'{self.name}{self.op}"{escaped}"'
+def parse(text: str, where: str) -> Matcher:
+    """One Alertmanager matcher (common.matchers), or a RoutingError naming `where`."""
+    try:
+        return parse_matcher(text)
+    except MatcherError as exc:
+        raise RoutingError(f"{where}: matcher {exc}") from None
 
 
 def _check_duration(value: str | None, where: str) -> None:
@@ -82,21 +52,18 @@ class Timing:
 
 @dataclass
 class Receiver:
-    """A receiver of the Alertmanager config: the relay, at `POST /alerts/<relay_route>`
-    (`POST /alerts` when relay_route is None). monitoring.yaml may point it at another
-    relay route."""
+    """A receiver of the Alertmanager config: the relay, at `POST /alerts/<name>` (the
+    heartbeat's receiver at plain `POST /alerts`). monitoring.yaml's `relay.receivers.<name>`
+    says which chat targets the relay delivers its alerts to."""
 
     name: str
-    relay_route: str | None = None
     send_resolved: bool = True
     source: Source = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", self.name):
-            raise RoutingError(f"{self.source}: receiver name {self.name!r}: letters, digits, '-', '_', '.' only")
-        if self.relay_route is not None and not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", self.relay_route):
-            raise RoutingError(f"{self.source}: receiver {self.name}: relay route {self.relay_route!r}: "
-                               "letters, digits, '-', '_', '.' only")
+            raise RoutingError(f"{self.source}: receiver name {self.name!r}: letters, digits, '-', '_', '.' only "
+                               "(it is the relay route /alerts/<name>)")
 
 
 @dataclass
@@ -117,7 +84,7 @@ class Route:
     source: Source = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:
-        self.parsed = [Matcher.parse(m, f"{self.source}: route") for m in self.matchers]
+        self.parsed = [parse(m, f"{self.source}: route") for m in self.matchers]
         for label in self.group_by or []:
             if label != "..." and not LABEL_NAME.fullmatch(label):
                 raise RoutingError(f"{self.source}: route group_by: {label!r} is not a label name")
@@ -145,8 +112,8 @@ class Inhibit:
 
     def __post_init__(self) -> None:
         where = f"{self.origin}: inhibit"
-        self.source_parsed = [Matcher.parse(m, where) for m in self.source]
-        self.target_parsed = [Matcher.parse(m, where) for m in self.target]
+        self.source_parsed = [parse(m, where) for m in self.source]
+        self.target_parsed = [parse(m, where) for m in self.target]
         if not self.source_parsed or not self.target_parsed:
             raise RoutingError(f"{where}: needs source and target matchers")
         for label in self.equal:

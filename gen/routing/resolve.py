@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gen.config import AlertmanagerSettings, Config
-from gen.durations import parse_duration
+from common.durations import parse_duration
 from gen.errors import ConfigError, RoutingError
 from gen.model import Alert, Source
 from gen.promql import Analysis
@@ -58,6 +58,16 @@ class RReceiver:
 
 
 @dataclass
+class RelayRoute:
+    """The relay route a receiver posts to (/alerts/<name>) and the chat targets it reaches:
+    the relay's half of the contract, written into out/relay/relay.yaml."""
+
+    name: str
+    targets: list[str]
+    settings_key: str  # where the targets came from: relay.receivers.<name> or relay.default_targets
+
+
+@dataclass
 class Resolved:
     receivers: list[RReceiver]
     route: RRoute
@@ -66,6 +76,7 @@ class Resolved:
     heartbeat: Heartbeat
     settings: AlertmanagerSettings
     alerts: list[AlertRule] = field(default_factory=list)  # enabled alerts, catalog order
+    relay_routes: list[RelayRoute] = field(default_factory=list)  # one per receiver but the heartbeat's
 
     def match(self, labels: dict[str, str]) -> list[RRoute]:
         """The routes an alert with these labels ends at, as Alertmanager's Route.Match does."""
@@ -134,14 +145,38 @@ class _Resolver:
             if rc.name in seen:
                 raise RoutingError(f"{rc.source}: receiver {rc.name!r} already defined at {seen[rc.name]}")
             seen[rc.name] = rc.source
-            route = self.settings.receivers.get(rc.name, rc.relay_route)
-            url = self.settings.relay_url + ("/alerts" if route is None else f"/alerts/{route}")
-            out.append(RReceiver(rc.name, url, rc.send_resolved))
-        for name in self.settings.receivers:
-            if name not in seen:
-                raise ConfigError(f"{self.config.path}: alertmanager.receivers.{name}: unknown receiver "
-                                  f"(known: {', '.join(sorted(seen))})")
+            path = "/alerts" if rc.name == self.routing.heartbeat.receiver else f"/alerts/{rc.name}"
+            out.append(RReceiver(rc.name, self.config.relay_url + path, rc.send_resolved))
         return out
+
+    def relay_routes(self) -> list[RelayRoute]:
+        """Each receiver's relay route with the targets monitoring.yaml gives it; one
+        ConfigError listing every receiver that would reach nobody."""
+        relay, path = self.config.relay, self.config.path
+        hb = self.routing.heartbeat.receiver
+        names = {rc.name: rc for rc in self.routing.receivers}
+        for name in relay.receivers:
+            if name == hb:
+                raise ConfigError(f"{path}: relay.receivers.{name}: the heartbeat's receiver is never delivered to a "
+                                  "person; relay.heartbeat.targets says who hears that the pipeline is broken")
+            if name not in names:
+                raise ConfigError(f"{path}: relay.receivers.{name}: unknown receiver "
+                                  f"(known: {', '.join(n for n in names if n != hb)})")
+        routes, missing = [], []
+        for rc in self.routing.receivers:
+            if rc.name == hb:
+                continue
+            if rc.name in relay.receivers:
+                routes.append(RelayRoute(rc.name, relay.receivers[rc.name], f"relay.receivers.{rc.name}"))
+            elif relay.default_targets:
+                routes.append(RelayRoute(rc.name, relay.default_targets, "relay.default_targets"))
+            else:
+                missing.append(f"  receiver {rc.name} ({rc.source}) would post to /alerts/{rc.name}, "
+                               f"which has no targets: set relay.receivers.{rc.name} or relay.default_targets")
+        if missing:
+            raise ConfigError(f"{path}: relay: {len(missing)} receiver{'s' if len(missing) > 1 else ''} would reach "
+                              "no chat target and their alerts would be lost:\n" + "\n".join(missing))
+        return routes
 
     # -- the tree ---------------------------------------------------------------------
     def _selection(self, route: Route) -> list[Matcher]:
@@ -333,6 +368,7 @@ class _Resolver:
             if rc.name not in used:
                 raise RoutingError(f"{rc.source}: receiver {rc.name!r} is not used by any route")
         self.check_cases(names)
+        resolved.relay_routes = self.relay_routes()
         return resolved
 
 

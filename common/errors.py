@@ -1,0 +1,15 @@
+"""The base of every error a user can cause, and the settings-file error both products raise.
+
+Each product adds its own kinds (gen.errors, relay.errors); a command-line entry point prints
+any UserError as one line naming the thing at fault, without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Base of every error the user can cause (a setting, a definition, an input)."""
+
+
+class ConfigError(UserError):
+    """A settings file (monitoring.yaml, relay.yaml) has an unknown key, a wrong type or a bad value."""
