@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 TOOLS  := tools
 DEBS   := prometheus prometheus-alertmanager
 
-.PHONY: setup build test lint check bench clean
+.PHONY: setup build test lint check bench clean relay-context relay-image
 
 setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager
 
@@ -59,6 +59,23 @@ check: $(VENV)/.installed
 
 test: setup
 	$(PY) -m pytest
+
+# The relay's container image (relay/Dockerfile), named as out/relay/deployment.yaml runs it
+# (monitoring.yaml's relay.image). Its build context holds only what the relay needs;
+# tests/test_relay_image.py installs that same context, as the Dockerfile does, into a fresh
+# virtualenv and runs the relay from it (no container engine runs where the tests do).
+RELAY_CONTEXT ?= build/relay-image
+relay-context:
+	rm -rf $(RELAY_CONTEXT) && mkdir -p $(RELAY_CONTEXT)
+	cp -R common relay pyproject.toml README.md $(RELAY_CONTEXT)/
+	find $(RELAY_CONTEXT) -name __pycache__ -prune -exec rm -rf {} +
+
+relay-image: relay-context
+	@engine=$$(command -v docker || command -v podman) || { echo "make relay-image: needs docker or podman" >&2; exit 1; }; \
+	$$engine info >/dev/null 2>&1 || { echo "make relay-image: $$engine is installed but no container engine answers ($$engine info failed)" >&2; exit 1; }; \
+	image=$$(awk '$$1 == "image:" {print $$2; exit}' out/relay/deployment.yaml); \
+	echo "$$engine build -t $$image -f $(RELAY_CONTEXT)/relay/Dockerfile $(RELAY_CONTEXT)"; \
+	$$engine build -t "$$image" -f $(RELAY_CONTEXT)/relay/Dockerfile $(RELAY_CONTEXT)
 
 # wrk (the relay benchmark's load generator) from Debian, unpacked like the tools above.
 $(TOOLS)/.wrk:

@@ -1,3 +1,3 @@
 """Monitoring as code: Python alert and dashboard catalogs compiled into validated out/ files."""
 
-__version__ = "0.1.0"
+from common import __version__  # noqa: F401  (one version for the compiler, the relay and the image tag)

@@ -25,7 +25,8 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
   python -m gen lint     validate and print every finding, write nothing
   python -m gen lint --prometheus URL   also report what a running Prometheus has never seen
   python -m gen test     promtool: check the built rules, run every alert's test cases;
-                         amtool: check the Alertmanager config, run every route case
+                         amtool: check the Alertmanager config, run every route case;
+                         the relay: check the configuration written for it
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
   python -m gen grafana push --url URL --token-file F   upload out/grafana/*.json to Grafana
 
@@ -197,7 +198,23 @@ def cmd_test(args) -> int:
         failed |= _dashboard_data_tests(args, os.path.join(tmp, "dashboards"), args.jobs)
         if compiled.routing is not None:
             failed |= _routing_tests(compiled, os.path.join(built, "alertmanager", "alertmanager.yaml"), args.jobs)
+        failed |= _relay_test(os.path.join(built, "relay", "relay.yaml"))
     return 1 if failed else 0
+
+
+def _relay_test(path: str) -> bool:
+    """The relay's own CLI accepts the relay.yaml this build writes (without its secrets)."""
+    from gen import relay_check
+
+    if not relay_check.available():
+        print("python -m relay --check-config relay.yaml: FAILED (the relay is not installed: pip install "
+              "'k8s-monitoring-as-code[relay]')", file=sys.stderr)
+        return True
+    ok, output = relay_check.check_file(path)
+    print(f"python -m relay --check-config --without-secrets relay.yaml: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        print(output, file=sys.stderr)
+    return not ok
 
 
 def _routing_tests(compiled, config_path: str, jobs: int | None) -> bool:

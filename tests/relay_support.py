@@ -124,11 +124,12 @@ def relay_config(tmp: Path, receiver: Receiver, **overrides) -> dict:
 
 
 class RelayProcess:
-    """`python -m gen relay --config <tmp>/relay.yaml` with the testhook kind registered."""
+    """`python -m relay --config <tmp>/relay.yaml` (its CLI, with the testhook kind registered unless `extra_modules` says otherwise)."""
 
     def __init__(self, tmp: Path, config: dict, extra_modules: tuple[str, ...] = ("relay_testkind",),
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, python: str | None = None):
         self.env = env or {}  # added to this process's environment (the relay's *_env secrets)
+        self.python = python  # another interpreter (a virtualenv with the relay installed): its own imports only
         self.tmp = tmp
         self.config_path = tmp / "relay.yaml"
         self.log_path = tmp / "relay.log"
@@ -144,9 +145,11 @@ class RelayProcess:
         imports = "".join(f"import {m}; " for m in self.extra_modules)
         code = f"import sys; {imports}from relay.cli import main; sys.exit(main(sys.argv[1:]))"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), str(ROOT)]), **self.env)
+        if self.python:
+            env.pop("PYTHONPATH")
         self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log_file = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-c", code, "--config", str(self.config_path)],
+        self.proc = subprocess.Popen([self.python or sys.executable, "-c", code, "--config", str(self.config_path)],
                                      cwd=self.tmp, env=env, stdout=self.log_file, stderr=self.log_file,
                                      start_new_session=True)  # its own process group, stopped whole
         listening = self.wait_log(lambda e: e.get("msg") == "listening", "the relay to listen")

@@ -97,7 +97,7 @@ def test_a_single_target_is_the_default(tmp_path, capsys):
                  "relay.receivers.host", "would drop this receiver's alerts", id="empty-target-list"),
     pytest.param({"targets": {"a": {"kind": "wecom", "url_env": "A"}}, "default_targets": ["z"]},
                  "relay.default_targets[0]", "unknown target 'z'", id="unknown-default-target"),
-    pytest.param({"targets": {"a": {"url_env": "A"}}}, "relay.targets.a.kind", "required", id="no-kind"),
+    pytest.param({"targets": {"a": {"url_env": "A"}}}, "relay.targets.a.kind", "required (known: ", id="no-kind"),
     pytest.param({"targets": {"a": {"kind": "pager", "url_env": "A"}}}, "relay.targets.a.kind", "unknown kind 'pager'",
                  id="relay-refuses-kind"),
     pytest.param({"targets": {"a": {"kind": "dingtalk", "url_env": "A", "mobiles": "13800000000"}}},

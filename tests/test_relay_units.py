@@ -145,6 +145,24 @@ def test_secrets_from_file_and_env_never_shown(tmp_path, monkeypatch):
     assert "s3cret" not in repr(c) and "pa55" not in repr(c)
 
 
+def test_relative_secret_files_are_read_from_the_config_folder_for_auth_too(tmp_path, monkeypatch):
+    (tmp_path / "token").write_text("t0ken\n")
+    monkeypatch.chdir("/")  # not where relay.yaml is
+    c = parse_relay_config({**copy.deepcopy(BASE), "auth": {"bearer_token_file": "token"}}, "relay.yaml", str(tmp_path))
+    assert c.auth.bearer_token == b"t0ken"
+
+
+def test_every_unreadable_secret_is_listed_at_once(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["auth"] = {"bearer_token_env": "RELAY_TEST_UNSET_A", "basic": {"username": "am", "password_file": "missing"}}
+    with pytest.raises(ConfigError) as err:
+        parse_relay_config(data, "relay.yaml", str(tmp_path))
+    message = str(err.value)
+    assert message.startswith("relay.yaml: 2 secrets cannot be read:"), message
+    assert "auth.bearer_token_env: environment variable RELAY_TEST_UNSET_A is not set" in message
+    assert f"auth.basic.password_file: cannot read {tmp_path / 'missing'}" in message
+
+
 def test_check_config_cli(tmp_path, capsys):
     import yaml
 
