@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import sys
 
 from common.errors import UserError
@@ -74,7 +75,11 @@ def cmd_relay(args) -> int:
 
     cfg = load_relay_config(args.config)  # every bad key and missing secret, before logging starts
     logs.setup(args.log_level)
-    return server.run(args.config, cfg)
+    try:
+        return server.run(args.config, cfg)
+    except UserError as exc:  # e.g. the port is taken: one JSON line, like everything else it logs
+        logging.getLogger("relay.server").error("cannot start", extra={"fields": {"error": str(exc)}})
+        return 1
 
 
 def cmd_send_test(args) -> int:

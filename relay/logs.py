@@ -1,5 +1,8 @@
 """Structured logs: one JSON object per line (time, level, logger, message, fields), so a log
-pipeline can index ids and targets. Callers pass `extra={"fields": {...}}` and never secrets."""
+pipeline can index ids and targets. Callers pass `extra={"fields": {...}}` and never secrets.
+
+Every line the process writes is JSON: the relay's loggers, the libraries' (aiohttp, asyncio),
+and exceptions nobody caught, in any thread (their traceback in the `exception` field)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import threading
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,7 +30,14 @@ class JsonFormatter(logging.Formatter):
 def setup(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("relay")
+    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    root.setLevel("WARNING")  # libraries: what needs attention
+    logging.getLogger("relay").setLevel(level)
+    crash = logging.getLogger("relay.crash")
+
+    def uncaught(kind, value, tb) -> None:
+        crash.critical("uncaught exception", exc_info=(kind, value, tb))
+
+    sys.excepthook = uncaught
+    threading.excepthook = lambda args: uncaught(args.exc_type, args.exc_value, args.exc_traceback)

@@ -36,6 +36,9 @@ HIDDEN_LABELS = frozenset({
 })
 
 TITLE_BYTES = 256  # a title is a header line, and must leave room for the alerts
+# A label value shown in a message (or written into its silence link) at most: labels identify,
+# and one 10 KB label value must not push the alert's details out of the message.
+LABEL_BYTES = 256
 
 # Annotations that become links (besides the alert's generatorURL and the silence link).
 LINK_ANNOTATIONS = (("runbook_url", "Runbook"), ("dashboard_url", "Dashboard"))
@@ -146,7 +149,8 @@ def silence_url(external_url: str, labels: Mapping[str, str]) -> str:
     """Alertmanager's new-silence form prefilled with all the alert's labels as matchers."""
     if not external_url:
         return ""
-    names = sorted(labels, key=lambda key: (key != "alertname", key))
+    names = sorted((k for k in labels if len(labels[k].encode("utf-8")) <= LABEL_BYTES),
+                   key=lambda key: (key != "alertname", key))  # a huge value would make the link unusable
     matchers = ",".join(f'{name}="{_matcher_value(labels[name])}"' for name in names)
     return f"{external_url.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}', safe='')}"
 
@@ -165,13 +169,14 @@ def clip(text: str, max_bytes: int) -> str:
 
 
 def key_labels(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The labels worth a line, values clipped to LABEL_BYTES."""
     first = [(key, labels[key]) for key in KEY_LABEL_ORDER if labels.get(key)]
     rest = sorted(
         (key, value) for key, value in labels.items()
         if value and key not in HIDDEN_LABELS and key not in KEY_LABEL_ORDER
         and not key.startswith("__")
     )
-    return tuple(first + rest)
+    return tuple((key, clip(value, LABEL_BYTES)) for key, value in first + rest)
 
 
 def alert_view(alert: AlertItem, external_url: str, tz: ZoneInfo, field_bytes: int) -> AlertView:

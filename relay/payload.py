@@ -89,20 +89,32 @@ def _decode_error(body: bytes, exc: msgspec.DecodeError) -> PayloadError:
     return PayloadError(400, f"malformed JSON: {exc}")
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is _UTC else value.astimezone(_UTC)
+def _utc(value: dt.datetime, where: str) -> dt.datetime:
+    """In UTC; PayloadError(422) for a time with no UTC equivalent (before year 1 or after 9999)."""
+    if value.tzinfo is _UTC:
+        return value
+    try:
+        return value.astimezone(_UTC)
+    except OverflowError:
+        raise PayloadError(422, f"{where}: {value.isoformat()} is out of range in UTC") from None
+
+
+def _ends(value: dt.datetime | None, where: str) -> dt.datetime | None:
+    """None while firing: Alertmanager's zero time, in any zone (0001-01-01T00:00:00+01:00 is
+    before year 1 in UTC, the same "no end" written with an offset)."""
+    if value is None or value.year == 1:
+        return None
+    ends = _utc(value, where)
+    return None if ends == _ZERO_TIME else ends
 
 
 def _notification(p: _Payload, body: bytes, id: int, received_at: dt.datetime | None) -> Notification:
     alerts = []
-    for a in p.alerts:
-        ends = a.endsAt
-        if ends is not None:
-            ends = _utc(ends)
-            if ends == _ZERO_TIME:
-                ends = None
+    for i, a in enumerate(p.alerts):
+        ends = _ends(a.endsAt, f"alerts[{i}].endsAt")
         fingerprint = a.fingerprint or hashlib.sha256(json.dumps(a.labels, sort_keys=True).encode()).hexdigest()[:16]
-        alerts.append(AlertItem(a.status, a.labels, a.annotations, _utc(a.startsAt), ends, a.generatorURL, fingerprint))
+        alerts.append(AlertItem(a.status, a.labels, a.annotations, _utc(a.startsAt, f"alerts[{i}].startsAt"), ends,
+                                a.generatorURL, fingerprint))
     return Notification(
         id, received_at or dt.datetime.now(_UTC), p.receiver, p.status, p.groupKey, p.groupLabels,
         p.commonLabels, p.commonAnnotations, p.externalURL, tuple(alerts), p.truncatedAlerts, body,
@@ -115,6 +127,8 @@ def to_notification(data: dict, id: int = 0, received_at: dt.datetime | None = N
         p = msgspec.convert(data, _Payload)
     except msgspec.ValidationError as exc:
         raise _schema_error(exc) from None
+    except RecursionError:
+        raise PayloadError(400, "JSON nested too deeply") from None
     return _notification(p, msgspec.json.encode(data), id, received_at)
 
 
@@ -128,6 +142,8 @@ def parse_body(body: bytes, id: int = 0, received_at: dt.datetime | None = None)
         raise _schema_error(exc) from None
     except msgspec.DecodeError as exc:
         raise _decode_error(body, exc) from None
+    except RecursionError:  # msgspec's depth limit: no Alertmanager payload nests this deep
+        raise PayloadError(400, "JSON nested too deeply") from None
     return _notification(p, body, id, received_at)
 
 

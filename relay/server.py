@@ -85,17 +85,27 @@ class Relay:
         return web.json_response({"status": "ok"})
 
     async def readyz(self, request: web.Request) -> web.Response:
+        """Ready while the store takes writes: a write the size of a large notification
+        succeeds, and the last write of any request did not fail (a full disk may still
+        take a small write while refusing every notification)."""
         try:
-            await self.store.run(lambda c: store.set_state(c, "readyz", repr(time.time())))
+            await self.store.run(store.probe_write)
         except StoreError as exc:
             return _error(503, str(exc))
+        failing = self.store.failing_since
+        if failing is not None:
+            return _error(503, f"the store refused a write at {failing:.3f} and has not taken one since")
         return web.json_response({"status": "ready"})
 
     async def metrics_handler(self, request: web.Request) -> web.Response:
         return web.Response(body=self.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
 
     async def post_alerts(self, request: web.Request) -> web.Response:
-        resp = await self._post_alerts(request)
+        try:
+            resp = await self._post_alerts(request)
+        except Exception:  # a bug, never the input's fault: 503 so that Alertmanager retries, nothing lost
+            log.exception("request failed", extra={"fields": {"path": request.path}})
+            resp = _error(503, "internal error while taking the notification; Alertmanager will retry")
         self.metrics.requests.labels(str(resp.status)).inc()
         return resp
 
@@ -189,7 +199,11 @@ class Relay:
         self.runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.cfg.listen_host, self.cfg.listen_port, backlog=1024)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise UserError(f"{self.cfg.path}: listen: cannot listen on {self.cfg.listen_host}:{self.cfg.listen_port}: "
+                            f"{exc.strerror or exc} (another process has the port, or set `listen`)") from None
         self.port = self.runner.addresses[0][1]
         self._tasks.append(asyncio.create_task(self._prune_loop(), name="prune"))
         log.info("listening", extra={"fields": {"host": self.cfg.listen_host, "port": self.port,
@@ -232,6 +246,7 @@ class Relay:
         return True
 
     async def stop(self) -> None:
+        """Stop taking requests, let the deliveries in flight finish (bounded), then close."""
         if self.runner:
             await self.runner.cleanup()
         for task in self._tasks:
@@ -246,21 +261,21 @@ class Relay:
 
 async def serve(path: str, cfg: RelayConfig | None = None) -> None:
     relay = Relay(cfg or load_relay_config(path))
-    await relay.start()
-    # What start-up made (modules, config, templates, the aiohttp app) lives as long as the
-    # process: out of the cyclic collector's way, so its full passes under load scan only
-    # what requests allocate (bench/README.md: shorter pauses, lower p99).
-    gc.freeze()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     reloads: list[asyncio.Task] = []
-    loop.add_signal_handler(signal.SIGHUP, lambda: reloads.append(asyncio.create_task(relay.reload(path))))
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
     try:
+        await relay.start()
+        # What start-up made (modules, config, templates, the aiohttp app) lives as long as the
+        # process: out of the cyclic collector's way, so its full passes under load scan only
+        # what requests allocate (bench/README.md: shorter pauses, lower p99).
+        gc.freeze()
+        loop.add_signal_handler(signal.SIGHUP, lambda: reloads.append(asyncio.create_task(relay.reload(path))))
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
         await stop.wait()
-    finally:
         log.info("stopping")
+    finally:
         await asyncio.gather(*reloads, return_exceptions=True)
         await relay.stop()
 

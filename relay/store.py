@@ -110,6 +110,7 @@ class Store:
     def __init__(self, path: str, busy_timeout: float = 1.0, observe: Callable[[float], None] | None = None):
         self.path = path
         self._observe = observe  # called with each group commit's seconds (a histogram's observe)
+        self.failing_since: float | None = None  # when the last failed commit was, until one succeeds
         self._conn = connect(path, busy_timeout)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="relay-store", daemon=True)
@@ -188,6 +189,9 @@ class Store:
             log.error("store write failed", extra={"fields": {"error": str(exc), "operations": len(group)}})
             err = StoreError(f"the relay store cannot be written: {exc}")
             results = [(None, err)] * len(group)
+            self.failing_since = self.failing_since or time.time()
+        else:
+            self.failing_since = None
         if self._observe is not None:
             self._observe(time.perf_counter() - started)
         loops: dict[asyncio.AbstractEventLoop, list] = {}
@@ -310,6 +314,15 @@ def pending(conn: sqlite3.Connection, targets: list[str] | None = None) -> list[
         sql += f" AND d.target IN ({','.join('?' * len(targets))})"
         args = tuple(targets)
     return [Pending(*row) for row in conn.execute(sql + " ORDER BY d.id", args)]
+
+
+PROBE_BYTES = 64 * 1024  # about a large notification: a write that needs new pages, as one does
+
+
+def probe_write(conn: sqlite3.Connection) -> None:
+    """What /readyz writes: a notification-sized value, then a small one in its place."""
+    set_state(conn, "readyz", "x" * PROBE_BYTES)
+    set_state(conn, "readyz", repr(time.time()))
 
 
 def get_state(conn: sqlite3.Connection, key: str) -> str | None:

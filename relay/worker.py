@@ -86,6 +86,7 @@ class TargetWorker:
         self.failures = 0
         self.retry_at = 0.0  # monotonic
         self._wake = asyncio.Event()
+        self._stopping = False
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task | None = None
 
@@ -119,17 +120,29 @@ class TargetWorker:
         self._task = asyncio.create_task(self._run(), name=f"deliver:{self.name}")
 
     async def stop(self) -> None:
+        """Start no new delivery; let the one in flight finish and be recorded (cancelling it
+        would send it again after the restart), for at most delivery_timeout and a second."""
+        self._stopping = True
+        self._wake.set()
         if self._task:
-            self._task.cancel()
             try:
-                await self._task
+                await asyncio.wait_for(asyncio.shield(self._task), self.relay_cfg.delivery_timeout + 1.0)
+            except asyncio.TimeoutError:
+                log.warning("a delivery did not finish in time; it will be sent again after the restart",
+                            extra={"fields": {"target": self.name}})
             except asyncio.CancelledError:
                 pass
+            if not self._task.done():
+                self._task.cancel()
+                try:
+                    await self._task
+                except asyncio.CancelledError:
+                    pass
         if self._session:
             await self._session.close()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._round()
             except asyncio.CancelledError:
@@ -150,16 +163,18 @@ class TargetWorker:
             pass
 
     async def _round(self) -> None:
-        while not self.queue:
+        while not self.queue and not self._stopping:
             self._wake.clear()
             await self._wake.wait()
+        if self._stopping:
+            return
         now = time.monotonic()
         ready_at = max(self.retry_at, self.limiter.next_free(now))
         if ready_at > now:
             await self._sleep_until(ready_at)
             return  # look again: more may have arrived, limits may have changed
         await self._expire()
-        if not self.queue:
+        if not self.queue or self._stopping:
             return
         budget = max(1, self.limiter.budget(now))
         if len(self.queue) <= budget <= self._reserve():
@@ -336,5 +351,4 @@ class Engine:
             await self._restore(added)
 
     async def stop(self) -> None:
-        for worker in self.workers.values():
-            await worker.stop()
+        await asyncio.gather(*(worker.stop() for worker in self.workers.values()))
