@@ -20,9 +20,9 @@ from common import __version__
 from common.settings import Reader, kind_of
 
 RELAY_KEYS = ("namespace", "image", "storage", "targets", "receivers", "default_targets", "heartbeat",
-              "timezone", "max_body_bytes", "dedup_window", "max_age", "retry", "delivery_timeout")
+              "timezone", "max_body_bytes", "dedup_window", "max_age", "show_within", "retry", "delivery_timeout")
 # Service settings copied into relay.yaml as they are (the relay checks them).
-PASSTHROUGH = ("timezone", "max_body_bytes", "dedup_window", "max_age", "retry", "delivery_timeout")
+PASSTHROUGH = ("timezone", "max_body_bytes", "dedup_window", "max_age", "show_within", "retry", "delivery_timeout")
 HEARTBEAT_KEYS = ("missing_after", "targets")
 IMAGE_KEYS = ("repository", "tag", "pull_policy")
 

@@ -23,7 +23,7 @@ from relay.secrets import SecretReader
 from relay.targets.base import KINDS, RateLimit, Target
 
 TOP_KEYS = (
-    "listen", "store", "timezone", "max_body_bytes", "dedup_window", "max_age", "retry",
+    "listen", "store", "timezone", "max_body_bytes", "dedup_window", "max_age", "show_within", "retry",
     "delivery_timeout", "auth", "targets", "routes", "default_targets", "heartbeat",
 )
 _TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -72,6 +72,8 @@ class RelayConfig:
     max_body_bytes: int = 1048576
     dedup_window: float = 600.0
     max_age: float = 86400.0
+    show_within: float = 600.0  # a backlog is shown alert by alert if the rate budget allows it within this
+    show_within_text: str = "10m"
     retry_initial: float = 1.0
     retry_max: float = 300.0
     delivery_timeout: float = 10.0
@@ -253,6 +255,9 @@ def _parse(data: Any, path: str, config_dir: str, secrets: SecretReader) -> Rela
         cfg.dedup_window = parse_duration(r.duration(data["dedup_window"], "dedup_window"))
     if "max_age" in data:
         cfg.max_age = _duration(r, data["max_age"], "max_age")
+    if "show_within" in data:
+        cfg.show_within = _duration(r, data["show_within"], "show_within")
+        cfg.show_within_text = data["show_within"]
     if "delivery_timeout" in data:
         cfg.delivery_timeout = _duration(r, data["delivery_timeout"], "delivery_timeout")
     retry = r.mapping(data.get("retry"), "retry", ("initial", "max"))

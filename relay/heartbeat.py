@@ -21,6 +21,7 @@ from common.durations import format_duration
 from relay import payload, store
 from relay.config import Heartbeat
 from relay.metrics import Metrics
+from relay.order import priority
 from relay.targets.base import Notification
 
 log = logging.getLogger("relay.heartbeat")
@@ -64,7 +65,8 @@ def synthetic_payload(hb: Heartbeat, status: str, last_seen: float, now: float) 
 
 def _insert(conn: sqlite3.Connection, hb: Heartbeat, status: str, last_seen: float, now: float):
     body = synthetic_payload(hb, status, last_seen, now)
-    nid, deliveries = store.insert_notification(conn, now, None, None, body, hb.targets)
+    nid, deliveries = store.insert_notification(conn, now, None, None, body, hb.targets,
+                                                priority(payload.parse_body(body)))
     return nid, body, deliveries
 
 

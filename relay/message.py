@@ -11,6 +11,7 @@ shrink a message until it fits its service's size limit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Sequence
 from urllib.parse import quote
@@ -111,9 +112,23 @@ class MessageView:
     total_alerts: int
     firing_count: int
     resolved_count: int
-    omitted: int  # alerts left out to fit the size limit ("... and N more")
+    omitted: int  # alerts left out to fit the size limit: the next message shows them
     more_line: str  # the "... and N more" line, "" when nothing is left out
     timezone: str
+    compact: bool = False  # one line per alert: a backlog packed into as few messages as it fits
+    included: tuple[int, ...] = ()  # alerts included, per notification given (in order)
+    more_url: str = ""  # with a summary: Alertmanager's list of what is not shown
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The last message a target's rate budget allows within its horizon: what it cannot
+    show is counted, and linked, instead of following in later messages."""
+
+    later_alerts: int  # alerts waiting besides this message's notifications
+    later_notifications: int  # notifications waiting whose alerts were not counted (not in memory)
+    within: str  # the horizon, as written in relay.yaml ("10m")
+    url: str  # Alertmanager's alert list filtered to them ("" without an externalURL)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -222,8 +237,35 @@ def group_title(n: Notification) -> str:
     return clip(f"[{status}] {name}" + (f" ({rest})" if rest else ""), TITLE_BYTES)
 
 
-def more_line(omitted: int) -> str:
-    return f"... and {omitted} more" if omitted else ""
+def more_line(omitted: int, summary: Summary | None = None) -> str:
+    """Alerts a message leaves out: they follow in the next message, or, in a summary, what
+    the rate budget cannot show within the horizon."""
+    if summary is None:
+        return f"... and {omitted} more in the next message" if omitted else ""
+    total = omitted + summary.later_alerts
+    if not total and not summary.later_notifications:
+        return ""
+    text = f"... and {total} more alerts"
+    if summary.later_notifications:
+        text += f" (and {summary.later_notifications} more notifications)"
+    return text + f" not shown: more than the rate limit lets through within {summary.within}"
+
+
+def alerts_url(notifications: Sequence[Notification]) -> str:
+    """Alertmanager's alert list filtered to these notifications' alert names (and receiver),
+    for a summary's link; "" when they carry no externalURL."""
+    base = next((n.external_url for n in notifications if n.external_url), "")
+    if not base:
+        return ""
+    names = sorted({a.labels.get("alertname", "") for n in notifications for a in n.alerts} - {""})
+    receivers = {n.receiver for n in notifications}
+    query = ""
+    if names and sum(len(x) + 1 for x in names) <= 1500:  # a link, not a page of names
+        value = "|".join(re.escape(name).replace("\\", "\\\\").replace('"', '\\"') for name in names)
+        query = "filter=" + quote('{alertname=~"' + value + '"}', safe="")
+    if len(receivers) == 1 and next(iter(receivers)):
+        query += ("&" if query else "") + "receiver=" + quote(next(iter(receivers)), safe="")
+    return f"{base.rstrip('/')}/#/alerts" + (f"?{query}" if query else "")
 
 
 def build_view(
@@ -232,10 +274,13 @@ def build_view(
     include: int | None = None,
     field_bytes: int = 2000,
     cache: dict[tuple[int, int], AlertView] | None = None,
+    compact: bool = False,
+    summary: Summary | None = None,
 ) -> MessageView:
     """The view of `notifications` with only the first `include` alerts (all when None),
     counted across groups in order; groups left without an included alert are dropped.
-    `cache` keeps alert views between the renders of one size cut."""
+    `cache` keeps alert views between the renders of one size cut; `compact` asks the
+    template for one line per alert; `summary` makes this a horizon's last message."""
     cache = {} if cache is None else cache
 
     def view_of(group: int, index: int, n: Notification) -> AlertView:
@@ -246,7 +291,7 @@ def build_view(
 
     total = sum(len(n.alerts) for n in notifications)
     budget = total if include is None else max(0, min(include, total))
-    groups, alerts = [], []
+    groups, alerts, included = [], [], []
     firing_total = resolved_total = 0
     for position, n in enumerate(notifications):
         firing = sum(1 for a in n.alerts if a.status == "firing")
@@ -254,6 +299,7 @@ def build_view(
         resolved_total += len(n.alerts) - firing
         taken = n.alerts[:budget]
         budget -= len(taken)
+        included.append(len(taken))
         if not taken:
             continue
         views = tuple(view_of(position, index, n) for index in range(len(taken)))
@@ -293,6 +339,9 @@ def build_view(
         firing_count=firing_total,
         resolved_count=resolved_total,
         omitted=omitted,
-        more_line=more_line(omitted),
+        more_line=more_line(omitted, summary),
         timezone=tz.key,
+        compact=compact,
+        included=tuple(included),
+        more_url=summary.url if summary is not None else "",
     )

@@ -50,6 +50,9 @@ class Metrics:
         self.failed = Counter("relay_deliveries_failed",
                               "Notifications given up (moved to dead letters), by reason: permanent, expired, build.",
                               ["target", "reason"], registry=r)
+        self.summarised = Counter("relay_notifications_summarised",
+                                  "Notifications a target's last message within show_within only counted (and "
+                                  "linked): the rate budget could not show them in time.", ["target"], registry=r)
         self.retried = Counter("relay_delivery_retries", "Delivery attempts that will be retried.", ["target"], registry=r)
         self.messages = Counter("relay_messages_sent", "Messages sent to targets (a digest counts once), by answer.",
                                 ["target", "outcome"], registry=r)

@@ -7,8 +7,10 @@ default and may `{% import %}`/`{% extends %}` the defaults by name.
 
 The size cut renders with the first k alerts for the largest k whose encoded body fits the
 service's limit (doubling k, then a binary search: a message grows with every alert), so a
-long group is cut at an alert boundary and ends with "... and N more" instead of being
-rejected whole.
+long group is cut at an alert boundary instead of being rejected whole. When not every alert
+fits, the cut is made again in the compact form (one line per alert), which packs several
+times as many into the message; the alerts left out follow in the next message (the
+delivery engine keeps track of what each message showed).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from relay.message import MessageView, build_view, clip
+from relay.message import MessageView, Summary, build_view, clip
 
 if TYPE_CHECKING:  # see relay.message
     from relay.targets.base import Notification
@@ -149,36 +151,49 @@ def render_to_fit(
     envelope: Callable[[str, str, MessageView], Any],
     measure: Callable[[Any], int],
     max_bytes: int | None,
+    summary: Summary | None = None,
 ) -> Rendered:
-    """Render with as many alerts as fit under `max_bytes` as `measure` counts them.
+    """Render with as many alerts as fit under `max_bytes` as `measure` counts them: in the
+    full form when everything fits, else in whichever form (full or compact) shows more.
 
     `extra` gives kind-specific variables (DingTalk's mentions); `finish` post-processes the
     text (appends what a custom template forgot and the service needs); `envelope` wraps
-    title and text in the kind's body. A custom template that fails falls back to the kind's
+    title and text in the kind's body; `summary`: this is the last message the rate budget
+    allows (relay.message.Summary). A custom template that fails falls back to the kind's
     default so that the message is still delivered; the failure is logged.
     """
     field_bytes = 2000 if max_bytes is None else max(64, min(2000, max_bytes // 4))
-    views: dict = {}  # alert views shared by every render of this cut
+    state = {"template": template}
 
-    def attempt(include: int | None) -> Rendered:
-        view = build_view(notifications, tz, include, field_bytes, views)
-        nonlocal template
+    def attempt(include: int | None, compact: bool, views: dict) -> Rendered:
+        view = build_view(notifications, tz, include, field_bytes, views, compact, summary)
         try:
-            title, text = template.render(view, extra(view))
+            title, text = state["template"].render(view, extra(view))
         except TemplateProblem as exc:
-            if template is fallback:
+            if state["template"] is fallback:
                 raise
             log.error("template failed, using the default instead: %s", exc)
-            template = fallback
-            title, text = template.render(view, extra(view))
-        if view.omitted and view.more_line not in text:
+            state["template"] = fallback
+            title, text = fallback.render(view, extra(view))
+        if view.more_line and view.more_line not in text:
             text = f"{text}\n\n{view.more_line}"
         text = finish(title, text, view)
         payload = envelope(title, text, view)
         return Rendered(title, text, view, payload, measure(payload))
 
     if max_bytes is None:
-        return attempt(None)
+        return attempt(None, False, {})
+    views: dict = {}  # an alert's view is the same in both forms (the template decides the form)
+    full = _fit(lambda k: attempt(k, False, views), notifications, max_bytes, envelope, measure)
+    if not full.view.omitted:
+        return full
+    packed = _fit(lambda k: attempt(k, True, views), notifications, max_bytes, envelope, measure)
+    return packed if packed.view.omitted < full.view.omitted else full
+
+
+def _fit(attempt: Callable[[int | None], Rendered], notifications: Sequence[Notification], max_bytes: int,
+         envelope: Callable[[str, str, MessageView], Any], measure: Callable[[Any], int]) -> Rendered:
+    """The render with the most alerts (a prefix, counted across groups) that fits."""
     total = sum(len(n.alerts) for n in notifications)
     best: Rendered | None = None
     low = 0  # the largest k known to fit (or 0); the answer lies in [low, high]

@@ -29,6 +29,7 @@ from relay import payload, store
 from relay.config import Auth, RelayConfig, load_relay_config
 from relay.heartbeat import HeartbeatWatch, seen_op
 from relay.metrics import CONTENT_TYPE, Metrics
+from relay.order import priority
 from relay.worker import Engine
 
 log = logging.getLogger("relay.server")
@@ -143,6 +144,7 @@ class Relay:
         if deliver.alerts:
             labels = {**deliver.common_labels, **deliver.group_labels}
             targets = cfg.router.targets_for(labels, route)
+        prio = priority(deliver)
         key = payload.dedup_key(n, route)
         window = cfg.dedup_window
         hb_op = seen_op(cfg.heartbeat, now) if is_hb else None
@@ -153,7 +155,7 @@ class Relay:
                 return "heartbeat", None, [], recovered
             if window > 0 and store.seen_recently(conn, key, now, window):
                 return "duplicate", None, [], recovered
-            nid, deliveries = store.insert_notification(conn, now, route, key, body, targets)
+            nid, deliveries = store.insert_notification(conn, now, route, key, body, targets, prio)
             return "stored", nid, deliveries, recovered
 
         try:
@@ -168,7 +170,7 @@ class Relay:
             self._unknown_route(route, nid, n.group_key, targets)
         if result == "stored":
             self.metrics.stored.inc()
-            self.engine.dispatch(msgspec.structs.replace(deliver, id=nid), deliveries)
+            self.engine.dispatch(msgspec.structs.replace(deliver, id=nid), deliveries, prio)
         elif result == "duplicate":
             self.metrics.duplicates.inc()
         log.info("received", extra={"fields": {

@@ -57,8 +57,19 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 CREATE TABLE IF NOT EXISTS dedup (key TEXT PRIMARY KEY, seen_at REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sends (target TEXT NOT NULL, sent_at REAL NOT NULL);  -- every attempt, for rate windows
+CREATE INDEX IF NOT EXISTS sends_by_target ON sends(target, sent_at);
 """
+# Columns added after the first release, for stores written by it (PRAGMA user_version 0 -> 1).
+MIGRATIONS = (
+    "ALTER TABLE deliveries ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",  # firing/critical first
+    "ALTER TABLE deliveries ADD COLUMN shown INTEGER NOT NULL DEFAULT 0",  # alerts already shown
+)
+QUEUE_INDEX = ("CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries(target, priority, id) "
+               "WHERE state = 'pending'")
+SCHEMA_VERSION = 1
 
+SENDS_KEPT = 86400.0  # seconds of send times kept: longer than any rate window
 MAX_GROUP = 512  # operations per transaction; bounds one COMMIT's latency
 CHECKPOINT_EVERY = 1.0  # seconds
 
@@ -74,6 +85,8 @@ class Pending:
     received_at: float
     route: str | None
     body: bytes
+    priority: int = 0
+    shown: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,9 +111,23 @@ def connect(path: str, busy_timeout: float = 1.0) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it, off the commit path
         conn.executescript(SCHEMA)
+        _migrate(conn)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open the relay store: {exc}") from None
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version < SCHEMA_VERSION:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in MIGRATIONS:
+            if statement.split(" COLUMN ")[1].split()[0] not in columns:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    conn.execute(QUEUE_INDEX)
 
 
 class Store:
@@ -266,14 +293,14 @@ def _settle_all(answers: list) -> None:
 # --- operations (run in the writer thread, inside the group's transaction) -----------------
 
 def insert_notification(conn: sqlite3.Connection, received_at: float, route: str | None, dedup_key: str | None,
-                        body: bytes, targets: tuple[str, ...]) -> tuple[int, list[tuple[str, int]]]:
+                        body: bytes, targets: tuple[str, ...], priority: int = 0) -> tuple[int, list[tuple[str, int]]]:
     cur = conn.execute("INSERT INTO notifications (received_at, route, dedup_key, body) VALUES (?, ?, ?, ?)",
                        (received_at, route, dedup_key, body))
     nid = cur.lastrowid
     deliveries = []
     for target in targets:
-        cur = conn.execute("INSERT INTO deliveries (notification_id, target, updated_at) VALUES (?, ?, ?)",
-                           (nid, target, received_at))
+        cur = conn.execute("INSERT INTO deliveries (notification_id, target, updated_at, priority) VALUES (?, ?, ?, ?)",
+                           (nid, target, received_at, priority))
         deliveries.append((target, cur.lastrowid))
     return nid, deliveries
 
@@ -307,13 +334,63 @@ def mark_dead(conn: sqlite3.Connection, items: list[tuple[int, int, int]], targe
 
 
 def pending(conn: sqlite3.Connection, targets: list[str] | None = None) -> list[Pending]:
-    sql = ("SELECT d.id, d.notification_id, d.target, d.attempts, n.received_at, n.route, n.body "
+    """Every unfinished delivery (tests and tools; the relay pages them in: `queue_page`)."""
+    sql = ("SELECT d.id, d.notification_id, d.target, d.attempts, n.received_at, n.route, n.body, d.priority, d.shown "
            "FROM deliveries d JOIN notifications n ON n.id = d.notification_id WHERE d.state = 'pending'")
     args: tuple = ()
     if targets is not None:
         sql += f" AND d.target IN ({','.join('?' * len(targets))})"
         args = tuple(targets)
     return [Pending(*row) for row in conn.execute(sql + " ORDER BY d.id", args)]
+
+
+def queue_page(conn: sqlite3.Connection, target: str, limit: int) -> tuple[list[Pending], int, float | None]:
+    """The first `limit` unfinished deliveries of `target` in sending order (priority, then
+    arrival), how many there are in all, and when the oldest of them arrived."""
+    rows = conn.execute(
+        "SELECT d.id, d.notification_id, d.target, d.attempts, n.received_at, n.route, n.body, d.priority, d.shown "
+        "FROM deliveries d JOIN notifications n ON n.id = d.notification_id "
+        "WHERE d.target = ? AND d.state = 'pending' ORDER BY d.priority, d.id LIMIT ?", (target, limit)).fetchall()
+    count, oldest = conn.execute(
+        "SELECT count(*), min(n.received_at) FROM deliveries d JOIN notifications n ON n.id = d.notification_id "
+        "WHERE d.target = ? AND d.state = 'pending'", (target,)).fetchone()
+    return [Pending(*row) for row in rows], count, oldest
+
+
+def mark_shown(conn: sqlite3.Connection, shown: list[tuple[int, int]], now: float) -> None:
+    """(delivery_id, alerts shown so far) of notifications a message showed only in part."""
+    conn.executemany("UPDATE deliveries SET shown = ?, attempts = 0, updated_at = ? WHERE id = ? AND state = 'pending'",
+                     [(n, now, d) for d, n in shown])
+
+
+def summarise(conn: sqlite3.Connection, target: str, up_to: int, now: float) -> int:
+    """A message summarised everything of `target` still waiting (delivery ids up to
+    `up_to`): done, with that said in last_error. Returns how many."""
+    cur = conn.execute("UPDATE deliveries SET state = 'done', last_error = 'summarised', updated_at = ? "
+                       "WHERE target = ? AND state = 'pending' AND id <= ?", (now, target, up_to))
+    return cur.rowcount
+
+
+def expire(conn: sqlite3.Connection, target: str, before: float, detail: str, now: float) -> list[int]:
+    """Unfinished deliveries of `target` whose notification arrived before `before`: into the
+    dead letters (reason expired). Returns their ids."""
+    rows = conn.execute("SELECT d.id, d.notification_id, d.attempts, d.last_error FROM deliveries d "
+                        "JOIN notifications n ON n.id = d.notification_id "
+                        "WHERE d.target = ? AND d.state = 'pending' AND n.received_at < ?", (target, before)).fetchall()
+    if rows:
+        mark_dead(conn, [(d, nid, attempts) for d, nid, attempts, _ in rows], target, "expired",
+                  f"{detail}; last error: {rows[-1][3] or 'none'}", now)
+    return [row[0] for row in rows]
+
+
+def record_send(conn: sqlite3.Connection, target: str, sent_at: float) -> None:
+    conn.execute("INSERT INTO sends (target, sent_at) VALUES (?, ?)", (target, sent_at))
+
+
+def sends_since(conn: sqlite3.Connection, target: str, since: float) -> list[float]:
+    """When `target` was sent to since `since`: its rate windows, as they were before a restart."""
+    return [row[0] for row in conn.execute("SELECT sent_at FROM sends WHERE target = ? AND sent_at > ? ORDER BY sent_at",
+                                           (target, since))]
 
 
 PROBE_BYTES = 64 * 1024  # about a large notification: a write that needs new pages, as one does
@@ -338,6 +415,7 @@ def prune(conn: sqlite3.Connection, now: float, dedup_window: float, keep: float
     """Forget expired dedupe keys, and delivered notifications older than `keep` seconds
     (dead letters and anything pending stay)."""
     conn.execute("DELETE FROM dedup WHERE seen_at < ?", (now - dedup_window,))
+    conn.execute("DELETE FROM sends WHERE sent_at < ?", (now - SENDS_KEPT,))
     conn.execute("DELETE FROM deliveries WHERE state = 'done' AND updated_at < ?", (now - keep,))
     cur = conn.execute("DELETE FROM notifications WHERE received_at < ? AND NOT EXISTS "
                        "(SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)", (now - keep,))

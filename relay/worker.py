@@ -1,30 +1,44 @@
-"""Delivery: one asyncio task and one queue per target, so a slow or failing target never
-delays another.
+"""Delivery: one asyncio task per target, so a slow or failing target never delays another.
 
-Each round a worker waits for work, for its backoff and for its rate budget, then sends. When
-more notifications wait than the budget allows right now, the surplus (plus one) goes out as
-one digest built from several notifications, so a burst reaches the chat group within the
-window instead of minutes later, and nothing is dropped. Answers: ok -> the delivery rows are
-marked done; retry (network error, timeout, 5xx, 429, a rate-limit errcode) -> exponential
-backoff with jitter, at least the service's Retry-After; permanent (bad token, bad signature)
--> dead letters, no retry. Anything older than max_age is given up into the dead letters.
+What waits for a target stays in the store; a worker keeps only a page of it in memory (the
+first PAGE deliveries in sending order: firing before resolved, critical before warning, then
+arrival; relay.order), so memory is flat whatever the backlog and a restart reads one page,
+not the whole backlog.
+
+Each round a worker waits for work, for its backoff and for its rate budget, paced over the
+window (relay.ratelimit), then sends one message holding as many waiting alerts as fit: the
+whole page's notifications, cut by the kind at an alert boundary, in the compact form when
+the full one cannot show them all. What a message did not show stays waiting (the store keeps
+how many alerts of each notification were shown) and goes out in the next message, so every
+alert of a storm appears while the budget lasts. Only when the budget would not show the
+backlog within `show_within` of its oldest arrival does the last message it allows summarise
+the rest, with a link to Alertmanager's list of them.
+
+Answers: ok -> shown counts recorded, finished deliveries done; retry (network error,
+timeout, 5xx, 429, a rate-limit errcode) -> exponential backoff with jitter, at least the
+service's Retry-After; permanent (bad token, bad signature) -> dead letters, no retry.
+Anything older than max_age is given up into the dead letters. Every attempt is recorded as a
+send, so a restart keeps the rate windows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import bisect
 import datetime as dt
 import logging
 import random
 import time
-from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import aiohttp
+import msgspec
 
 from relay.errors import StoreError
 from relay import payload, store
+from relay.message import Summary, alerts_url
+from relay.order import priority
 from relay.targets.answers import retry_after
 from relay.config import RelayConfig, TargetConfig
 from relay.metrics import Metrics
@@ -33,25 +47,36 @@ from relay.targets.base import HttpRequest, Notification, Outcome
 
 log = logging.getLogger("relay.delivery")
 
-MAX_DIGEST = 1000  # notifications in one message at most; the target cuts the text to its size limit
-# When only the last quarter of a window's budget is left, a notification waits this long for
-# others of its burst, so the last slots carry digests instead of one group each (a burst
-# arrives over tens of milliseconds; a worker sending each at once would spend the whole
-# budget on the first groups and hold the rest for a full window).
-DIGEST_LINGER = 1.0
+PAGE = 400  # deliveries of one target in memory at most (a notification is ~25 KB parsed)
+BATCH = 200  # notifications offered to one message at most; the kind's size cut decides the rest
+EXPIRE_EVERY = 10.0  # seconds between sweeps for deliveries older than max_age
 
 
 @dataclass
 class Item:
     delivery_id: int
-    notification: Notification
+    notification: Notification  # alerts in display order (relay.order)
+    priority: int = 0
     attempts: int = 0
+    shown: int = 0  # alerts already shown by earlier messages
     last_error: str = ""
-    received_monotonic: float = dataclasses.field(default_factory=time.monotonic)  # when queued here
+    queued_at: float = field(default_factory=time.time)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.priority, self.delivery_id)
 
     @property
     def received_at(self) -> float:
         return self.notification.received_at.timestamp()
+
+    @property
+    def left(self) -> int:
+        return len(self.notification.alerts) - self.shown
+
+    def remaining(self) -> Notification:
+        n = self.notification
+        return n if not self.shown else msgspec.structs.replace(n, alerts=n.alerts[self.shown:])
 
 
 async def send(session: aiohttp.ClientSession, target, request: HttpRequest, timeout: float) -> tuple[Outcome, int | None]:
@@ -75,16 +100,25 @@ async def send(session: aiohttp.ClientSession, target, request: HttpRequest, tim
 
 
 class TargetWorker:
-    def __init__(self, cfg: TargetConfig, relay_cfg: RelayConfig, st: store.Store, metrics: Metrics):
+    def __init__(self, cfg: TargetConfig, relay_cfg: RelayConfig, st: store.Store, metrics: Metrics,
+                 prepare: Callable[[Notification], Notification]):
         self.cfg = cfg
         self.relay_cfg = relay_cfg
         self.store = st
         self.metrics = metrics
-        self.queue: deque[Item] = deque()
-        self.queued_ids: set[int] = set()
+        self.prepare = prepare  # a stored notification as this relay delivers it (Engine.for_delivery)
+        self.page: list[Item] = []  # sorted by key
+        self.page_ids: set[int] = set()
+        self.pending = 0  # unfinished deliveries of this target, in memory or not
+        self.spilled = False  # the store holds pending deliveries the page does not
+        self.store_oldest: float | None = None  # arrival of the oldest pending one, at the last page load
+        self.max_seen = 0  # highest delivery id this worker has heard of
+        self._loading = False
+        self._incoming: list[Item] = []  # arrived while a page was being read
         self.limiter = SlidingWindowLimiter(cfg.rate_limits)
         self.failures = 0
-        self.retry_at = 0.0  # monotonic
+        self.retry_at = 0.0  # wall clock
+        self._next_expiry = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
         self._session: aiohttp.ClientSession | None = None
@@ -95,26 +129,84 @@ class TargetWorker:
         return self.cfg.name
 
     def update(self, cfg: TargetConfig, relay_cfg: RelayConfig) -> None:
-        """SIGHUP: new settings, same queue and same send history (the budget carries over)."""
+        """SIGHUP: new settings, same page and same send history (the budget carries over)."""
         self.cfg = cfg
         self.relay_cfg = relay_cfg
         self.limiter.limits = cfg.rate_limits
         self._wake.set()
 
+    # --- what waits ----------------------------------------------------------------------
+    async def load(self) -> None:
+        """Start-up: the send history of the last window (the robot remembers it too) and the
+        first page of what waits."""
+        now = time.time()
+        horizon = max((lim.seconds for lim in self.cfg.rate_limits), default=0.0)
+        if horizon:
+            history = await self.store.run(lambda c: store.sends_since(c, self.name, now - horizon))
+            self.limiter = SlidingWindowLimiter(self.cfg.rate_limits, history)
+        self.spilled = True
+        await self._refill()
+
     def enqueue(self, item: Item) -> None:
-        if item.delivery_id in self.queued_ids:
-            return
-        self.queued_ids.add(item.delivery_id)
-        self.queue.append(item)
+        """A delivery just committed to the store."""
+        self.pending += 1
+        self.max_seen = max(self.max_seen, item.delivery_id)
+        if self._loading:
+            self._incoming.append(item)
+        else:
+            self._admit(item)
         self._wake.set()
 
-    def _reserve(self) -> int:
-        """Budget at or under which the worker lingers: a quarter of the tightest window."""
-        return min((max(1, lim.count // 4) for lim in self.limiter.limits), default=0)
+    def _admit(self, item: Item) -> None:
+        if item.delivery_id in self.page_ids:
+            return
+        if len(self.page) >= PAGE:
+            if item.key > self.page[-1].key:
+                self.spilled = True  # it waits in the store
+                return
+            evicted = self.page.pop()
+            self.page_ids.discard(evicted.delivery_id)
+            self.spilled = True
+        bisect.insort(self.page, item, key=lambda i: i.key)
+        self.page_ids.add(item.delivery_id)
+
+    def _forget(self, ids: set[int]) -> None:
+        if ids & self.page_ids:
+            self.page = [i for i in self.page if i.delivery_id not in ids]
+            self.page_ids -= ids
+
+    async def _refill(self) -> None:
+        """Read the first page of what waits from the store."""
+        self._loading = True
+        try:
+            rows, count, oldest = await self.store.run(lambda c: store.queue_page(c, self.name, PAGE))
+            items = await asyncio.to_thread(self._parse, rows)
+        finally:
+            self._loading = False
+        self.pending, self.store_oldest = count, oldest
+        self.spilled = len(rows) >= PAGE
+        for item in items:
+            self.max_seen = max(self.max_seen, item.delivery_id)
+            self._admit(item)
+        incoming, self._incoming = self._incoming, []
+        for item in incoming:
+            self._admit(item)
+
+    def _parse(self, rows: list[store.Pending]) -> list[Item]:
+        out = []
+        for row in rows:
+            received = dt.datetime.fromtimestamp(row.received_at, dt.timezone.utc)
+            n = self.prepare(payload.parse_body(row.body, row.notification_id, received))
+            out.append(Item(row.delivery_id, n, row.priority, row.attempts, min(row.shown, len(n.alerts))))
+        return out
 
     def oldest(self) -> float | None:
-        return self.queue[0].received_at if self.queue else None
+        candidates = [i.received_at for i in self.page]
+        if self.spilled and self.store_oldest is not None:
+            candidates.append(self.store_oldest)
+        return min(candidates, default=None)
 
+    # --- the task ------------------------------------------------------------------------
     def start(self) -> None:
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4))
         self._task = asyncio.create_task(self._run(), name=f"deliver:{self.name}")
@@ -152,8 +244,8 @@ class TargetWorker:
                 await asyncio.sleep(1.0)
 
     async def _sleep_until(self, when: float) -> None:
-        """Sleep until `when` (monotonic), waking early on new work or a reload (which may lift limits)."""
-        delay = when - time.monotonic()
+        """Sleep until `when` (wall clock), waking early on new work or a reload (which may lift limits)."""
+        delay = when - time.time()
         if delay <= 0:
             return
         self._wake.clear()
@@ -163,82 +255,113 @@ class TargetWorker:
             pass
 
     async def _round(self) -> None:
-        while not self.queue and not self._stopping:
+        if not self.page and self.spilled:
+            await self._refill()
+        while not self.page and not self._stopping:
             self._wake.clear()
             await self._wake.wait()
+            if not self.page and self.spilled:
+                await self._refill()
         if self._stopping:
             return
-        now = time.monotonic()
-        ready_at = max(self.retry_at, self.limiter.next_free(now))
+        now = time.time()
+        ready_at = max(self.retry_at, self.limiter.paced(now))
         if ready_at > now:
             await self._sleep_until(ready_at)
             return  # look again: more may have arrived, limits may have changed
-        await self._expire()
-        if not self.queue or self._stopping:
+        if now >= self._next_expiry:
+            self._next_expiry = now + EXPIRE_EVERY
+            await self._expire(now)
+        if not self.page or self._stopping:
             return
-        budget = max(1, self.limiter.budget(now))
-        if len(self.queue) <= budget <= self._reserve():
-            linger_until = self.queue[0].received_monotonic + DIGEST_LINGER
-            if linger_until > now:  # the last slots of the window: let a burst gather first
-                await self._sleep_until(linger_until)
-                return
-        take = 1 if len(self.queue) <= budget else min(MAX_DIGEST, len(self.queue) - budget + 1)
-        batch = [self.queue[i] for i in range(take)]
+        batch = self.page[:BATCH]
+        summary = self._summary(batch, now)
         target = self.cfg.target
         try:
             # off the event loop: a digest of hundreds of groups takes a kind tens to thousands
             # of milliseconds to render and cut, and inbound requests must not wait for it
-            request = await asyncio.to_thread(target.build, [i.notification for i in batch], dt.datetime.now(dt.timezone.utc))
+            built = await asyncio.to_thread(target.build_batch, [i.remaining() for i in batch],
+                                            dt.datetime.now(dt.timezone.utc), summary)
         except Exception as exc:
             log.exception("message build failed", extra={"fields": {"target": self.name}})
             await self._give_up(batch, "build", f"cannot build the message: {type(exc).__name__}: {exc}")
             return
-        self.limiter.record(time.monotonic())
-        outcome, status = await send(self._session, target, request, self.relay_cfg.delivery_timeout)
+        sent_at = time.time()
+        self.limiter.record(sent_at)
+        try:
+            await self.store.run(lambda c: store.record_send(c, self.name, sent_at))
+        except StoreError as exc:  # the window in memory still holds it
+            log.error("cannot record a send", extra={"fields": {"target": self.name, "error": str(exc)}})
+        outcome, status = await send(self._session, target, built.request, self.relay_cfg.delivery_timeout)
         for item in batch:
             item.attempts += 1
         fields = {
             "target": self.name, "kind": self.cfg.kind, "outcome": outcome.kind, "http_status": status,
             "delivery_ids": [i.delivery_id for i in batch], "notification_ids": [i.notification.id for i in batch],
-            "digest": len(batch) > 1, "attempt": max(i.attempts for i in batch), "bytes": len(request.body),
+            "digest": len(batch) > 1, "attempt": max(i.attempts for i in batch), "bytes": len(built.request.body),
+            "alerts_shown": sum(built.shown), "summary": summary is not None,
         }
         if outcome.detail:
             fields["detail"] = outcome.detail
         self.metrics.messages.labels(self.name, outcome.kind).inc()
         if outcome.kind == "ok":
-            await self._delivered(batch, fields)
+            await self._delivered(batch, built.shown, summary, fields)
         elif outcome.kind == "retry":
             await self._retry(batch, outcome, fields)
         else:
             log.error("delivery failed permanently", extra={"fields": fields})
             await self._give_up(batch, "permanent", outcome.detail or "permanent error")
 
-    def _remove(self, batch: list[Item]) -> None:
-        gone = {i.delivery_id for i in batch}
-        if len(batch) <= len(self.queue) and all(a is b for a, b in zip(batch, self.queue)):  # the oldest were sent
-            for _ in batch:
-                self.queue.popleft()
-        else:  # expired ones from anywhere in the queue
-            self.queue = deque(i for i in self.queue if i.delivery_id not in gone)
-        self.queued_ids -= gone
+    def _summary(self, batch: list[Item], now: float) -> Summary | None:
+        """A Summary when this is the last message the rate budget allows before the oldest
+        waiting alert is `show_within` old, else None (the rest follows in later messages)."""
+        oldest = self.oldest()
+        if oldest is None or self.limiter.capacity(now, oldest + self.relay_cfg.show_within) > 1:
+            return None
+        later = self.page[len(batch):]
+        return Summary(later_alerts=sum(i.left for i in later), later_notifications=max(0, self.pending - len(self.page)),
+                       within=self.relay_cfg.show_within_text, url=alerts_url([i.remaining() for i in self.page]))
 
-    async def _delivered(self, batch: list[Item], fields: dict) -> None:
-        self._remove(batch)
+    async def _delivered(self, batch: list[Item], shown: tuple[int, ...], summary: Summary | None, fields: dict) -> None:
         self.failures, self.retry_at = 0, 0.0
         now = time.time()
-        fields["latency_ms"] = round((now - min(i.received_at for i in batch)) * 1000, 1)
-        log.info("delivered", extra={"fields": fields})
+        done = [i for i, n in zip(batch, shown) if i.shown + n >= len(i.notification.alerts)]
+        partial = [(i, i.shown + n) for i, n in zip(batch, shown) if i.shown + n < len(i.notification.alerts)]
+        done_ids = [i.delivery_id for i in done]
+        up_to = self.max_seen
         latency = self.metrics.latency.labels(self.name)
-        for item in batch:
+        for item in done:
             latency.observe(now - item.received_at)
-        self.metrics.delivered.labels(self.name).inc(len(batch))
+        if done:
+            fields["latency_ms"] = round((now - min(i.received_at for i in done)) * 1000, 1)
+        log.info("delivered", extra={"fields": {**fields, "delivery_ids": done_ids,
+                                                "notification_ids": [i.notification.id for i in done],
+                                                "continued": [i.delivery_id for i, _ in partial]}})
+        self.metrics.delivered.labels(self.name).inc(len(done))
         if len(batch) > 1:
-            self.metrics.digested.labels(self.name).inc(len(batch))
-        ids = [i.delivery_id for i in batch]
+            self.metrics.digested.labels(self.name).inc(len(done))
+
+        def op(conn):
+            store.mark_done(conn, done_ids, now)
+            store.mark_shown(conn, [(i.delivery_id, n) for i, n in partial], now)
+            return store.summarise(conn, self.name, up_to, now) if summary is not None else 0
+
         try:
-            await self.store.run(lambda c: store.mark_done(c, ids, now))
-        except StoreError as exc:  # delivered but not recorded: a restart would send it again
-            log.error("cannot record a delivery", extra={"fields": {"target": self.name, "delivery_ids": ids, "error": str(exc)}})
+            summarised = await self.store.run(op)
+        except StoreError as exc:  # shown but not recorded: a restart would show it again
+            log.error("cannot record a delivery", extra={"fields": {"target": self.name, "delivery_ids": done_ids,
+                                                                      "error": str(exc)}})
+            summarised = 0
+        for item, n in partial:
+            item.shown, item.attempts = n, 0
+        self._forget(set(done_ids))
+        self.pending = max(0, self.pending - len(done) - summarised)
+        if summary is not None:
+            self.metrics.summarised.labels(self.name).inc(summarised)
+            log.warning("summarised what the rate budget cannot show in time",
+                        extra={"fields": {"target": self.name, "notifications": summarised, "up_to": up_to}})
+            self._forget({i.delivery_id for i in self.page if i.delivery_id <= up_to})
+            self.spilled = True  # read what is left (arrived since) from the store
 
     async def _retry(self, batch: list[Item], outcome: Outcome, fields: dict) -> None:
         cfg = self.relay_cfg
@@ -247,7 +370,7 @@ class TargetWorker:
         delay = backoff / 2 + random.uniform(0, backoff / 2)  # "equal jitter": never less than half
         if outcome.retry_after is not None:
             delay = max(delay, outcome.retry_after)
-        self.retry_at = time.monotonic() + delay
+        self.retry_at = time.time() + delay
         fields["retry_in_s"] = round(delay, 3)
         log.warning("delivery will be retried", extra={"fields": fields})
         self.metrics.retried.labels(self.name).inc(len(batch))
@@ -259,14 +382,24 @@ class TargetWorker:
         except StoreError:
             pass  # only the attempt count is lost
 
-    async def _expire(self) -> None:
-        limit = time.time() - self.relay_cfg.max_age
-        old = [i for i in self.queue if i.received_at < limit]
-        if old:
-            await self._give_up(old, "expired", f"not delivered within max_age; last error: {old[-1].last_error or 'none'}")
+    async def _expire(self, now: float) -> None:
+        before = now - self.relay_cfg.max_age
+        if not any(i.received_at < before for i in self.page) and not (self.spilled and (self.store_oldest or now) < before):
+            return
+        try:
+            ids = await self.store.run(lambda c: store.expire(c, self.name, before, "not delivered within max_age", now))
+        except StoreError as exc:
+            log.error("cannot expire deliveries", extra={"fields": {"target": self.name, "error": str(exc)}})
+            return
+        if ids:
+            self.metrics.failed.labels(self.name, "expired").inc(len(ids))
+            log.error("moved to dead letters", extra={"fields": {"target": self.name, "reason": "expired",
+                                                                   "delivery_ids": ids}})
+            self._forget(set(ids))
+            self.pending = max(0, self.pending - len(ids))
+        self.store_oldest = None
 
     async def _give_up(self, batch: list[Item], reason: str, detail: str) -> None:
-        self._remove(batch)
         self.metrics.failed.labels(self.name, reason).inc(len(batch))
         items = [(i.delivery_id, i.notification.id, i.attempts) for i in batch]
         log.error("moved to dead letters", extra={"fields": {
@@ -276,10 +409,12 @@ class TargetWorker:
             await self.store.run(lambda c: store.mark_dead(c, items, self.name, reason, detail, time.time()))
         except StoreError as exc:
             log.error("cannot record dead letters", extra={"fields": {"target": self.name, "error": str(exc)}})
+        self._forget({i.delivery_id for i in batch})
+        self.pending = max(0, self.pending - len(batch))
 
 
 class Engine:
-    """All target workers, plus restoring unfinished deliveries from the store."""
+    """All target workers; each reads what waits for it from the store."""
 
     def __init__(self, cfg: RelayConfig, st: store.Store, metrics: Metrics):
         self.cfg = cfg
@@ -289,66 +424,55 @@ class Engine:
         metrics.watch_queues(self.queues)
 
     def queues(self):
-        return [(name, len(w.queue), w.oldest()) for name, w in sorted(self.workers.items())]
+        return [(name, w.pending, w.oldest()) for name, w in sorted(self.workers.items())]
 
     async def start(self) -> None:
-        for name, tcfg in self.cfg.targets.items():
-            self._add(tcfg)
-        await self._restore(list(self.cfg.targets))
+        for tcfg in self.cfg.targets.values():
+            await self._add(tcfg)
+        restored = sum(w.pending for w in self.workers.values())
+        if restored:
+            log.info("restored unfinished deliveries", extra={"fields": {"deliveries": restored}})
 
-    def _add(self, tcfg: TargetConfig) -> None:
-        worker = TargetWorker(tcfg, self.cfg, self.store, self.metrics)
+    async def _add(self, tcfg: TargetConfig) -> None:
+        worker = TargetWorker(tcfg, self.cfg, self.store, self.metrics, self.for_delivery)
         self.workers[tcfg.name] = worker
+        await worker.load()
         worker.start()
 
-    async def _restore(self, targets: list[str]) -> None:
-        """Unfinished deliveries of these targets, back into their queues in arrival order."""
-        rows = await self.store.run(lambda c: store.pending(c, targets))
-        parsed: dict[int, Notification] = {}
-        for row in rows:
-            n = parsed.get(row.notification_id)
-            if n is None:
-                received = dt.datetime.fromtimestamp(row.received_at, dt.timezone.utc)
-                n = payload.parse_body(row.body, row.notification_id, received)
-                parsed[row.notification_id] = n = self.for_delivery(n)
-            self.workers[row.target].enqueue(Item(row.delivery_id, n, row.attempts))
-        if rows:
-            log.info("restored unfinished deliveries", extra={"fields": {"deliveries": len(rows), "notifications": len(parsed)}})
-
     def for_delivery(self, n: Notification) -> Notification:
-        """Heartbeat alerts never reach normal targets, even inside a mixed group."""
-        hb = self.cfg.heartbeat
-        if hb is None or n.group_key.startswith("relay/heartbeat"):
-            return n
-        return payload.without_alerts(n, hb.alertname)
+        """Heartbeat alerts never reach normal targets, even inside a mixed group; alerts in
+        display order (relay.order)."""
+        from relay.order import in_display_order
 
-    def dispatch(self, n: Notification, deliveries: list[tuple[str, int]]) -> None:
+        hb = self.cfg.heartbeat
+        if hb is not None and not n.group_key.startswith("relay/heartbeat"):
+            n = payload.without_alerts(n, hb.alertname)
+        return in_display_order(n)
+
+    def dispatch(self, n: Notification, deliveries: list[tuple[str, int]], prio: int | None = None) -> None:
+        prio = priority(n) if prio is None else prio
         for target, delivery_id in deliveries:
             worker = self.workers.get(target)
             if worker is None:  # removed by a reload between routing and commit: stays pending in the store
                 log.warning("no worker for target; delivery kept pending", extra={"fields": {"target": target, "delivery_id": delivery_id}})
                 continue
-            worker.enqueue(Item(delivery_id, n))
+            worker.enqueue(Item(delivery_id, n, prio))
 
     async def reload(self, cfg: RelayConfig) -> None:
-        """Keep queues and send histories of targets that stay; start new ones (with anything
+        """Keep pages and send histories of targets that stay; start new ones (with anything
         pending for them); stop removed ones, leaving their deliveries pending in the store."""
         self.cfg = cfg
-        added = []
         for name, tcfg in cfg.targets.items():
             if name in self.workers:
                 self.workers[name].update(tcfg, cfg)
             else:
-                self._add(tcfg)
-                added.append(name)
+                await self._add(tcfg)
         for name in [n for n in self.workers if n not in cfg.targets]:
             worker = self.workers.pop(name)
             await worker.stop()
-            if worker.queue:
+            if worker.pending:
                 log.warning("target removed from the config; its deliveries stay pending until it returns",
-                            extra={"fields": {"target": name, "pending": len(worker.queue)}})
-        if added:
-            await self._restore(added)
+                            extra={"fields": {"target": name, "pending": worker.pending}})
 
     async def stop(self) -> None:
         await asyncio.gather(*(worker.stop() for worker in self.workers.values()))

@@ -104,6 +104,7 @@ class FakeService:
         self.received: list[Received] = []  # every request, accepted or not
         self.answers: list[tuple[int, bytes]] = []
         self._failures: collections.deque[Reply] = collections.deque()
+        self._down_until = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -172,13 +173,21 @@ class FakeService:
         with self.lock:
             self._failures.extend([reply] * count)
 
+    def down_for(self, seconds: float) -> None:
+        """An outage: every request for `seconds` gets HTTP 502 (a proxy in front of a dead service)."""
+        with self.lock:
+            self._down_until = self.clock() + seconds
+
     def error(self, code: int, message: str) -> Reply:
         return Reply.json({"errcode": code, "errmsg": message})
 
     def _handle(self, request: Received) -> Reply:
         with self.lock:
             self.received.append(request)
-            reply = self._failures.popleft() if self._failures else self.handle(request)
+            if self.clock() < self._down_until:
+                reply = Reply.text("outage", 502)
+            else:
+                reply = self._failures.popleft() if self._failures else self.handle(request)
             self.answers.append((reply.status, reply.body))
             return reply
 

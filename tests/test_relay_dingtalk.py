@@ -106,29 +106,44 @@ def alert_count(text: str) -> int:
     return text.count("**🔥 FIRING · ")
 
 
+def compact_count(text: str, name: str) -> int:
+    return text.count(f"- 🔥 **{name}**")
+
+
 @pytest.mark.parametrize("filler", ["x", "告"])  # ASCII and 3-byte UTF-8
-def test_long_group_is_cut_at_an_alert_and_accepted(tmp_path, filler):
+def test_long_group_is_shown_compact_cut_at_an_alert_and_accepted(tmp_path, filler):
+    """Too long for the full form: one line per alert, as many as fit; the rest follow in the
+    next message (the engine sends them)."""
     group = samples.notification(samples.payload(*(
         samples.alert(name="KubePodNotReady", pod=f"web-{i}", description=filler * 400)
-        for i in range(120))))
+        for i in range(300))))
     with DingTalkFake() as fake:
         ops = target(fake, tmp_path, mobiles=["13800000000"])
-        request = ops.build([group], now())
+        built = ops.build_batch([group], now())
+        request = built.request
         assert len(request.body) <= 20_000
         assert send(request).json()["errcode"] == 0
     text = fake.accepted[0]["markdown"]["text"]
-    shown = alert_count(text)
-    assert 0 < shown < 120
-    assert f"... and {120 - shown} more" in text
-    assert f"pod: web-{shown - 1}" in text and f"pod: web-{shown}\n" not in text
+    shown = compact_count(text, "KubePodNotReady")
+    assert alert_count(text) == 0 and 80 < shown < 300, shown  # the full form fits a few dozen at most
+    assert built.shown == (shown,)
+    assert f"... and {300 - shown} more in the next message" in text
+    assert f"pod=web-{shown - 1} ·" in text and f"pod=web-{shown} ·" not in text
     assert "@13800000000" in text  # mentions survive the cut
     assert len(request.body) > 20_000 - 1_500  # stopped at the last alert that fits
+
+
+def test_a_group_that_fits_whole_keeps_the_full_form(tmp_path):
+    with DingTalkFake() as fake:
+        built = target(fake, tmp_path).build_batch([samples.many(5)], now())
+    text = json.loads(built.request.body)["markdown"]["text"]
+    assert alert_count(text) == 5 and built.shown == (5,) and "more" not in text
 
 
 def test_max_bytes_lowers_the_cut(tmp_path):
     with DingTalkFake() as fake:
         ops = target(fake, tmp_path, max_bytes=5000)
-        request = ops.build([samples.many(40)], now())
+        request = ops.build([samples.many(80)], now())
     assert len(request.body) <= 5000
     assert "more" in json.loads(request.body)["markdown"]["text"]
 
@@ -147,14 +162,16 @@ def test_digest_of_several_notifications_in_one_message(tmp_path):
 
 
 def test_digest_is_cut_across_groups(tmp_path):
-    groups = [samples.many(30, name=f"Alert{g}", description_bytes=600) for g in range(4)]
+    groups = [samples.many(80, name=f"Alert{g}", description_bytes=600) for g in range(4)]
     with DingTalkFake() as fake:
         ops = target(fake, tmp_path)
-        assert deliver(ops, groups).kind == "ok"
+        built = ops.build_batch(groups, now())
+        assert send(built.request).json()["errcode"] == 0
     text = fake.accepted[0]["markdown"]["text"]
-    shown = alert_count(text)
-    assert f"... and {120 - shown} more" in text
-    assert "[FIRING:30] Alert0" in text and "[FIRING:30] Alert3" not in text
+    shown = sum(compact_count(text, f"Alert{g}") for g in range(4))
+    assert f"... and {320 - shown} more in the next message" in text
+    assert sum(built.shown) == shown and built.shown[0] == 80 and built.shown[3] == 0
+    assert compact_count(text, "Alert0") == 80 and compact_count(text, "Alert3") == 0
 
 
 def test_template_override_with_title_and_mentions_added(tmp_path):
@@ -219,4 +236,4 @@ def test_template_too_large_even_without_alerts_is_cut_as_text(tmp_path):
         request = ops.build([samples.many(3)], now())
         assert len(request.body) <= 20_000
         assert send(request).json()["errcode"] == 0
-    assert fake.accepted[0]["markdown"]["text"].endswith("=\n\n... (cut) ... and 3 more")
+    assert fake.accepted[0]["markdown"]["text"].endswith("=\n\n... (cut) ... and 3 more in the next message")

@@ -81,14 +81,14 @@ def test_rate_limit_is_retried_with_a_wait(tmp_path):
 
 def test_long_group_is_cut_and_accepted(tmp_path):
     group = samples.notification(samples.payload(*(
-        samples.alert(name="KubeJobFailed", pod=f"job-{i}", description="失败" * 150) for i in range(80))))
+        samples.alert(name="KubeJobFailed", pod=f"job-{i}", description="失败" * 150) for i in range(300))))
     with FeishuFake(secret="S") as fake:
         request = target(fake, tmp_path, secret="S").build([group], now())
         assert len(request.body) <= 20_000
         assert send(request).json()["code"] == 0
     text = markdown_of(fake.accepted[0])
-    shown = text.count("**KubeJobFailed**")
-    assert 0 < shown < 80 and text.endswith(f"**... and {80 - shown} more**")
+    shown = text.count("🔥 **KubeJobFailed**")  # compact: one line each
+    assert 50 < shown < 300 and text.endswith(f"**... and {300 - shown} more in the next message**"), shown
 
 
 def test_digest_and_lark_url(tmp_path):

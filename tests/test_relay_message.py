@@ -87,7 +87,8 @@ def test_include_cuts_across_groups_in_order_and_counts_the_rest():
     view = build_view(groups, zone("UTC"), include=5)
     assert [g.title for g in view.groups] == ["[FIRING:3] A", "[FIRING:4] B"]
     assert [len(g.alerts) for g in view.groups] == [3, 2] and view.groups[1].omitted == 2
-    assert (view.total_alerts, view.omitted, view.more_line) == (9, 4, "... and 4 more")
+    assert (view.total_alerts, view.omitted, view.more_line) == (9, 4, "... and 4 more in the next message")
+    assert view.included == (3, 2, 0)
     assert view.digest and view.title == "[FIRING:9 RESOLVED:0] 3 alert groups"
     assert build_view(groups, zone("UTC")).more_line == ""
 

@@ -302,18 +302,19 @@ def test_auth_bearer_or_basic():
     assert not authorized(Auth(None, b"am", b"pw"), "Bearer tok")
 
 
-def test_a_worker_drops_sent_items_from_the_front_and_given_up_ones_from_anywhere():
-    from collections import deque
-
+def test_a_workers_page_keeps_the_first_deliveries_in_sending_order_and_spills_the_rest(monkeypatch):
     import alertsamples
-    from relay.worker import Item, TargetWorker
+    from relay import worker as w
 
-    worker = TargetWorker.__new__(TargetWorker)  # _remove touches only the queue and its ids
-    items = [Item(i, alertsamples.firing()) for i in range(5)]
-    worker.queue, worker.queued_ids = deque(items), {i.delivery_id for i in items}
-    worker._remove(items[:2])  # a digest of the two oldest was delivered
-    assert list(worker.queue) == items[2:] and worker.queued_ids == {2, 3, 4}
-    worker._remove([items[3]])  # not at the front: taken out where it is
-    assert list(worker.queue) == [items[2], items[4]] and worker.queued_ids == {2, 4}
-    worker._remove([items[2], items[4]])
-    assert not worker.queue and not worker.queued_ids
+    monkeypatch.setattr(w, "PAGE", 4)
+    worker = w.TargetWorker.__new__(w.TargetWorker)  # the page only: no store, no task
+    worker.page, worker.page_ids, worker.spilled = [], set(), False
+    n = alertsamples.firing()
+    for delivery_id, prio in [(1, 1), (2, 1), (3, 11), (4, 1), (5, 11)]:  # 11: resolved, goes last
+        worker._admit(w.Item(delivery_id, n, prio))
+    assert [i.delivery_id for i in worker.page] == [1, 2, 4, 3] and worker.spilled  # 5 waits in the store
+    worker._admit(w.Item(6, n, 0))  # a critical one: in, the last one out
+    assert [i.delivery_id for i in worker.page] == [6, 1, 2, 4] and worker.page_ids == {6, 1, 2, 4}
+    worker._admit(w.Item(1, n, 1))  # already there
+    worker._forget({2, 6})
+    assert [i.delivery_id for i in worker.page] == [1, 4] and worker.page_ids == {1, 4}

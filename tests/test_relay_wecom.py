@@ -58,14 +58,14 @@ def test_content_too_long_code_is_permanent():
 def test_long_group_is_cut_to_4096_content_bytes_and_accepted(filler):
     group = samples.notification(samples.payload(*(
         samples.alert(name="NodeFilesystemAlmostOutOfSpace", pod=f"web-{i}", description=filler * 120)
-        for i in range(25))))
+        for i in range(80))))
     with WeComFake() as fake:
         request = target(fake).build([group], now())
         assert send(request).json()["errcode"] == 0
     content = fake.accepted[0]["markdown"]["content"]
-    shown = content.count("**NodeFilesystemAlmostOutOfSpace**")
-    assert 0 < shown < 25
-    assert content.rstrip().endswith(f"**... and {25 - shown} more**")
+    shown = content.count("🔥 **NodeFilesystemAlmostOutOfSpace**")  # compact: one line each
+    assert 15 < shown < 80, shown
+    assert content.rstrip().endswith(f"**... and {80 - shown} more in the next message**")
     assert len(content.encode()) <= 4096
 
 

@@ -58,6 +58,15 @@ class HttpRequest:
 
 
 @dataclass(frozen=True)
+class Built:
+    """A message and how many alerts of each notification it shows (a prefix of each, in the
+    order given): the engine sends the rest in the next message."""
+
+    request: HttpRequest
+    shown: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How the service answered: delivered, try again later, or never going to work."""
 
@@ -95,6 +104,12 @@ class Target(ABC):
         """One message for one notification, or a digest of several when the engine merges
         what waits beyond the rate budget. Never over the size limit: cut at alert boundaries
         with "... and N more". `now` (aware) is for signatures."""
+
+    def build_batch(self, notifications: list[Notification], now: dt.datetime, summary: Any = None) -> Built:
+        """What the engine calls: the message and what it shows. This default shows every
+        alert (kinds without a size limit); `summary` (relay.message.Summary) is for kinds
+        that must cut."""
+        return Built(self.build(notifications, now), tuple(len(n.alerts) for n in notifications))
 
     @abstractmethod
     def interpret(self, status: int, headers: Mapping[str, str], body: bytes) -> Outcome:

@@ -11,9 +11,9 @@ import datetime as dt
 import json
 from typing import Any, ClassVar, Mapping
 
-from relay.message import MessageView, build_view
+from relay.message import MessageView, Summary, build_view
 from relay.render import TemplateProblem, render_to_fit
-from relay.targets.base import HttpRequest, Notification, Target
+from relay.targets.base import Built, HttpRequest, Notification, Target
 from relay.secrets import Secret
 from relay.targets.settings import Settings, redact_url
 
@@ -90,6 +90,9 @@ class ChatTarget(Target):
     # --- the Target interface --------------------------------------------------------------
 
     def build(self, notifications: list[Notification], now: dt.datetime) -> HttpRequest:
+        return self.build_batch(notifications, now).request
+
+    def build_batch(self, notifications: list[Notification], now: dt.datetime, summary: Summary | None = None) -> Built:
         rendered = render_to_fit(
             notifications,
             self.timezone,
@@ -100,6 +103,7 @@ class ChatTarget(Target):
             envelope=lambda title, text, view: self.envelope(title, text, view, now),
             measure=self.measure,
             max_bytes=self.max_bytes,
+            summary=summary,
         )
-        return HttpRequest(url=self.url_for(now), body=encode_json(rendered.payload))
+        return Built(HttpRequest(url=self.url_for(now), body=encode_json(rendered.payload)), rendered.view.included)
 
