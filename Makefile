@@ -89,6 +89,7 @@ $(TOOLS)/.wrk:
 bench: setup $(TOOLS)/.wrk
 	$(PY) bench/run.py
 	$(PY) bench/relay.py
+	$(PY) bench/relay_backlog.py
 	$(PY) bench/e2e.py --runs 3
 
 clean:
