@@ -180,10 +180,12 @@ class TargetWorker:
         self._loading = True
         try:
             rows, count, oldest = await self.store.run(lambda c: store.queue_page(c, self.name, PAGE))
-            items = await asyncio.to_thread(self._parse, rows)
+            # the count as of this read; deliveries committed after it are counted by enqueue
+            self.pending, self.store_oldest = count, oldest
+            known = set(self.page_ids)
+            items = await asyncio.to_thread(self._parse, [r for r in rows if r.delivery_id not in known])
         finally:
             self._loading = False
-        self.pending, self.store_oldest = count, oldest
         self.spilled = len(rows) >= PAGE
         for item in items:
             self.max_seen = max(self.max_seen, item.delivery_id)
@@ -255,7 +257,7 @@ class TargetWorker:
             pass
 
     async def _round(self) -> None:
-        if not self.page and self.spilled:
+        if self.spilled and len(self.page) < BATCH:  # a message could carry more than memory holds
             await self._refill()
         while not self.page and not self._stopping:
             self._wake.clear()
