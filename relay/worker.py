@@ -38,7 +38,7 @@ import msgspec
 from relay.errors import StoreError
 from relay import payload, store
 from relay.message import Summary, alerts_url
-from relay.order import priority
+from relay.order import in_display_order, priority
 from relay.targets.answers import retry_after
 from relay.config import RelayConfig, TargetConfig
 from relay.metrics import Metrics
@@ -444,8 +444,6 @@ class Engine:
     def for_delivery(self, n: Notification) -> Notification:
         """Heartbeat alerts never reach normal targets, even inside a mixed group; alerts in
         display order (relay.order)."""
-        from relay.order import in_display_order
-
         hb = self.cfg.heartbeat
         if hb is not None and not n.group_key.startswith("relay/heartbeat"):
             n = payload.without_alerts(n, hb.alertname)
