@@ -117,3 +117,22 @@ def test_a_cancelled_caller_still_has_its_operation_committed(st):
 
     assert asyncio.run(main()) == "after"
     assert keys(st.path) == ["after", "kept"]
+
+
+def test_a_store_written_before_priorities_is_migrated_and_keeps_its_pending_work(tmp_path):
+    """Stores of the first release lack deliveries.priority and .shown: opening adds them."""
+    path = str(tmp_path / "old.db")
+    old = sqlite3.connect(path)
+    old.executescript(store.SCHEMA.replace(store.SCHEMA[store.SCHEMA.index("CREATE TABLE IF NOT EXISTS sends"):], ""))
+    old.execute("INSERT INTO notifications (id, received_at, route, dedup_key, body) VALUES (1, 1.0, NULL, NULL, x'7b7d')")
+    old.execute("INSERT INTO deliveries (notification_id, target, updated_at) VALUES (1, 'a', 1.0)")
+    old.commit()
+    old.close()
+    conn = store.connect(path)
+    try:
+        rows, count, oldest = store.queue_page(conn, "a", 10)
+        assert count == 1 and oldest == 1.0 and (rows[0].priority, rows[0].shown) == (0, 0)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    finally:
+        conn.close()
+    store.connect(path).close()  # opening again changes nothing
