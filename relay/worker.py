@@ -429,17 +429,22 @@ class Engine:
         return [(name, w.pending, w.oldest()) for name, w in sorted(self.workers.items())]
 
     async def start(self) -> None:
-        for tcfg in self.cfg.targets.values():
-            await self._add(tcfg)
-        restored = sum(w.pending for w in self.workers.values())
+        added = [await self._load(tcfg) for tcfg in self.cfg.targets.values()]
+        restored = {w.name: w.pending for w in added if w.pending}  # before any worker runs
         if restored:
-            log.info("restored unfinished deliveries", extra={"fields": {"deliveries": restored}})
+            log.info("restored unfinished deliveries", extra={"fields": {"deliveries": sum(restored.values()),
+                                                                          "targets": restored}})
+        for worker in added:
+            worker.start()
 
-    async def _add(self, tcfg: TargetConfig) -> None:
+    async def _load(self, tcfg: TargetConfig) -> TargetWorker:
         worker = TargetWorker(tcfg, self.cfg, self.store, self.metrics, self.for_delivery)
         self.workers[tcfg.name] = worker
         await worker.load()
-        worker.start()
+        return worker
+
+    async def _add(self, tcfg: TargetConfig) -> None:
+        (await self._load(tcfg)).start()
 
     def for_delivery(self, n: Notification) -> Notification:
         """Heartbeat alerts never reach normal targets, even inside a mixed group; alerts in
