@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 TOOLS  := tools
 DEBS   := prometheus prometheus-alertmanager
 
-.PHONY: setup build test lint check bench clean relay-context relay-image
+.PHONY: setup build test lint check bench clean relay-context relay-image relay-image-name
 
 setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager
 
@@ -70,10 +70,14 @@ relay-context:
 	cp -R common relay pyproject.toml README.md $(RELAY_CONTEXT)/
 	find $(RELAY_CONTEXT) -name __pycache__ -prune -exec rm -rf {} +
 
+# the image out/relay/deployment.yaml runs (monitoring.yaml's relay.image)
+relay-image-name:
+	@awk '$$1 == "image:" {print $$2; exit}' out/relay/deployment.yaml
+
 relay-image: relay-context
 	@engine=$$(command -v docker || command -v podman) || { echo "make relay-image: needs docker or podman" >&2; exit 1; }; \
 	$$engine info >/dev/null 2>&1 || { echo "make relay-image: $$engine is installed but no container engine answers ($$engine info failed)" >&2; exit 1; }; \
-	image=$$(awk '$$1 == "image:" {print $$2; exit}' out/relay/deployment.yaml); \
+	image=$$($(MAKE) -s relay-image-name); \
 	echo "$$engine build -t $$image -f $(RELAY_CONTEXT)/relay/Dockerfile $(RELAY_CONTEXT)"; \
 	$$engine build -t "$$image" -f $(RELAY_CONTEXT)/relay/Dockerfile $(RELAY_CONTEXT)
 

@@ -10,7 +10,8 @@ import tempfile
 from gen import outdir
 from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build, render_docs
 from gen.resolve import AlertRule
-from gen.errors import UserError, OptionError
+from common.errors import exit_code
+from gen.errors import OptionError
 
 DEFAULT_OUT = os.path.join(ROOT, "out")
 DEFAULT_GRAFANA_DIR = os.path.join(DEFAULT_OUT, "grafana")
@@ -382,9 +383,5 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return exit_code(lambda: args.func(args))
 

@@ -14,7 +14,7 @@ from common.durations import parse_duration
 from common.errors import ConfigError
 from common.settings import Reader, kind_of, read_yaml
 from gen.model import SEVERITIES
-from gen.relay_settings import PLACEHOLDER_IMAGE, RelaySettings, parse_relay
+from gen.relay_settings import K8S_NAME as _K8S_NAME, PLACEHOLDER_IMAGE, RelaySettings, parse_relay
 
 # Keys an alert's entry may hold besides the alert's own parameters.
 ALERT_KEYS = ("disabled", "severity", "for", "keep_firing_for", "labels", "annotations")
@@ -157,7 +157,6 @@ ALERTMANAGER_KEYS = ("relay_url", "token_secret", "credentials_file", "timings",
                      "namespace", "name", "labels")
 TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval")
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
-_K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 def _alertmanager(r: "Reader", value: Any) -> AlertmanagerSettings:

@@ -31,7 +31,7 @@ SECRET_KEYS = ("url", "secret", "token", "bearer_token", "password")
 # Header names that carry credentials (a webhook target's `headers`).
 _SECRET_HEADER = re.compile(r"authorization|proxy-authorization|.*(token|secret|api-?key|password).*", re.I)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # an object or namespace name
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
 SECRET_DIR = "/etc/relay-secrets"  # where the relay's Deployment mounts its Secret (beside, not inside, the ConfigMap's read-only /etc/relay)
 
@@ -107,7 +107,7 @@ def parse_relay(r: Reader, value: Any) -> RelaySettings:
     out = RelaySettings()
     if data.get("namespace") is not None:
         out.namespace = r.string(data["namespace"], "relay.namespace")
-        if not _K8S_NAME.fullmatch(out.namespace):
+        if not K8S_NAME.fullmatch(out.namespace):
             raise r.fail("relay.namespace", f"{out.namespace!r} is not a Kubernetes namespace name")
     image = r.mapping(data.get("image"), "relay.image", IMAGE_KEYS)
     for key in IMAGE_KEYS:

@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 
-from common.errors import UserError
+from common.errors import UserError, exit_code
 
 DESCRIPTION = """\
 The alert webhook relay: Alertmanager's webhook_configs POST to it; it stores each
@@ -132,8 +132,4 @@ def cmd_dead_letters(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return exit_code(lambda: args.func(args))

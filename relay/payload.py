@@ -25,7 +25,6 @@ from relay.targets.base import AlertItem, Notification
 
 STATUSES = ("firing", "resolved")
 _UTC = dt.timezone.utc
-_ZERO_TIME = dt.datetime(1, 1, 1, tzinfo=_UTC)
 _FINGERPRINT = operator.attrgetter("fingerprint")
 _Time = Annotated[dt.datetime, msgspec.Meta(tz=True)]  # RFC 3339 with an offset
 
@@ -104,8 +103,7 @@ def _ends(value: dt.datetime | None, where: str) -> dt.datetime | None:
     before year 1 in UTC, the same "no end" written with an offset)."""
     if value is None or value.year == 1:
         return None
-    ends = _utc(value, where)
-    return None if ends == _ZERO_TIME else ends
+    return _utc(value, where)
 
 
 def _notification(p: _Payload, body: bytes, id: int, received_at: dt.datetime | None) -> Notification:

@@ -39,13 +39,6 @@ class SlidingWindowLimiter:
     def _used(self, now: float, seconds: float) -> int:
         return sum(1 for t in self._sent if now - seconds < t <= now)
 
-    def budget(self, now: float) -> int:
-        """Messages that may go out now without breaking any window."""
-        self._trim(now)
-        if not self.limits:
-            return 1 << 30
-        return max(0, min(lim.count - self._used(now, lim.seconds) for lim in self.limits))
-
     def next_free(self, now: float) -> float:
         """The earliest time at which one more message may go out without breaking a window."""
         self._trim(now)
@@ -69,7 +62,8 @@ class SlidingWindowLimiter:
         return at
 
     def capacity(self, now: float, until: float) -> int:
-        """About how many messages the windows allow from now until `until`."""
+        """About how many messages the windows allow from now until `until` (exactly how many
+        may go out at once when `until` is `now`)."""
         if not self.limits:
             return 1 << 30
         self._trim(now)

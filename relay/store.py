@@ -333,17 +333,6 @@ def mark_dead(conn: sqlite3.Connection, items: list[tuple[int, int, int]], targe
                      [(d, nid, target, reason, detail, n, now) for d, nid, n in items])
 
 
-def pending(conn: sqlite3.Connection, targets: list[str] | None = None) -> list[Pending]:
-    """Every unfinished delivery (tests and tools; the relay pages them in: `queue_page`)."""
-    sql = ("SELECT d.id, d.notification_id, d.target, d.attempts, n.received_at, n.route, n.body, d.priority, d.shown "
-           "FROM deliveries d JOIN notifications n ON n.id = d.notification_id WHERE d.state = 'pending'")
-    args: tuple = ()
-    if targets is not None:
-        sql += f" AND d.target IN ({','.join('?' * len(targets))})"
-        args = tuple(targets)
-    return [Pending(*row) for row in conn.execute(sql + " ORDER BY d.id", args)]
-
-
 def queue_page(conn: sqlite3.Connection, target: str, limit: int) -> tuple[list[Pending], int, float | None]:
     """The first `limit` unfinished deliveries of `target` in sending order (priority, then
     arrival), how many there are in all, and when the oldest of them arrived."""

@@ -29,7 +29,7 @@ import datetime as dt
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import aiohttp
@@ -60,7 +60,6 @@ class Item:
     attempts: int = 0
     shown: int = 0  # alerts already shown by earlier messages
     last_error: str = ""
-    queued_at: float = field(default_factory=time.time)
 
     @property
     def key(self) -> tuple[int, int]:

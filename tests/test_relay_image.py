@@ -88,3 +88,23 @@ def test_starting_the_relay_imports_nothing_of_the_compiler(tmp_path):
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                        cwd=tmp_path, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout)
     assert not [m for m in loaded if m.split(".")[0] in COMPILER], [m for m in loaded if m.split(".")[0] in COMPILER]
+
+
+def test_the_image_agrees_with_the_objects_that_run_it():
+    """relay/Dockerfile and out/relay/ describe one container: the image name make builds is
+    the Deployment's, the health check asks the port relay.yaml listens on, the user is the
+    Deployment's, the store's volume is where relay.yaml keeps the store."""
+    out = ROOT / "out" / "relay"
+    deployment = yaml.safe_load((out / "deployment.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    config = yaml.safe_load((out / "relay.yaml").read_text())
+    dockerfile = DOCKERFILE.read_text()
+    name = subprocess.run(["make", "-s", "relay-image-name"], cwd=ROOT, capture_output=True, text=True, check=True,
+                          timeout=30).stdout.strip()
+    assert name == pod["containers"][0]["image"]
+    port = config["listen"].rsplit(":", 1)[1]
+    assert re.search(rf"HEALTHCHECK .*http://127\.0\.0\.1:{port}/healthz", dockerfile, re.S)
+    uid = pod["securityContext"]["runAsUser"]
+    assert re.search(rf"^USER {uid}:{pod['securityContext']['runAsGroup']}$", dockerfile, re.M)
+    assert f"--uid {uid}" in dockerfile
+    assert re.search(rf"^VOLUME {os.path.dirname(config['store'])}$", dockerfile, re.M)

@@ -261,7 +261,7 @@ def test_sliding_window_never_exceeds_any_limit():
         at = lim.next_free(t)
         if at >= 180:
             break
-        assert lim.budget(at) >= 1
+        assert lim.capacity(at, at) >= 1
         lim.record(at)
         sent.append(at)
         t = at
@@ -273,13 +273,13 @@ def test_sliding_window_never_exceeds_any_limit():
 
 def test_budget_counts_down_and_frees_after_the_window():
     lim = SlidingWindowLimiter((RateLimit(3, 10.0),))
-    assert lim.budget(0.0) == 3
+    assert lim.capacity(0.0, 0.0) == 3
     lim.record(0.0)
     lim.record(1.0)
-    assert lim.budget(1.0) == 1
+    assert lim.capacity(1.0, 1.0) == 1
     lim.record(2.0)
-    assert lim.budget(2.0) == 0 and lim.next_free(2.0) == 10.0
-    assert lim.budget(10.0) == 1
+    assert lim.capacity(2.0, 2.0) == 0 and lim.next_free(2.0) == 10.0
+    assert lim.capacity(10.0, 10.0) == 1
 
 
 def test_retry_after_seconds_and_http_date():
