@@ -9,7 +9,7 @@ DEBS   := prometheus prometheus-alertmanager
 
 .PHONY: setup build test lint check bench clean relay-context relay-image relay-image-name
 
-setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager
+setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager $(TOOLS)/.postgresql
 
 # editable_mode=compat: the editable install is a plain path in a .pth file; the default puts
 # an import finder there that every Python start loads (pathlib, urllib, ...): 25 ms of each
@@ -47,6 +47,18 @@ $(TOOLS)/.alertmanager: $(TOOLS)/.unpacked
 		ln -sf ../root/usr/bin/alertmanager $(TOOLS)/bin/alertmanager; \
 	fi
 	@touch $@
+
+# PostgreSQL's server, for the tests of the relay's shared store (tests/postgres_server.py starts
+# a cluster of its own in a temporary folder, as `nobody` when run as root, and stops it):
+# Debian's postgresql-15, installed only when the machine has no /usr/lib/postgresql/*/bin/postgres.
+$(TOOLS)/.postgresql:
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null 2>&1 || \
+			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15; }; \
+	else echo "make setup: the relay's tests need PostgreSQL's server: sudo apt-get install postgresql-15 (or set PG_BINDIR)" >&2; exit 1; fi
+	@mkdir -p $(TOOLS) && touch $@
 
 build: $(VENV)/.installed
 	$(PY) -m gen build

@@ -113,8 +113,10 @@ def cmd_dead_letters(args) -> int:
     from relay.config import load_relay_config
     from relay.secrets import SecretReader
 
-    cfg = load_relay_config(args.config, SecretReader(read=False))
-    letters = store.dead_letters(cfg.store)
+    secrets = SecretReader(only="store.")  # a PostgreSQL store's connection string; nothing else
+    cfg = load_relay_config(args.config, secrets)
+    secrets.check(args.config)
+    letters = store.dead_letters(cfg.store.open())
     for d in letters:
         when = dt.datetime.fromtimestamp(d.given_up_at, dt.timezone.utc).isoformat(timespec="seconds")
         if args.json:

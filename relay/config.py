@@ -19,7 +19,7 @@ from common.settings import Reader, kind_of, read_yaml
 from common.durations import parse_duration
 from common.matchers import MatcherError, parse_matcher
 from relay.router import Route, Router
-from relay.secrets import SecretReader
+from relay.secrets import Secret, SecretReader
 from relay.targets.base import KINDS, RateLimit, Target
 
 TOP_KEYS = (
@@ -39,6 +39,34 @@ class Auth:
 
     def __repr__(self) -> str:  # never show secrets, even in a debugger or a traceback
         return f"Auth(bearer={'set' if self.bearer_token else 'unset'}, basic={'set' if self.basic_username else 'unset'})"
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the relay keeps its state: a SQLite file (the default; one replica) or a
+    PostgreSQL database several replicas share (relay.postgres, relay.leases)."""
+
+    kind: str = "sqlite"
+    path: str = "relay.db"  # sqlite: the file, relative to relay.yaml's folder
+    dsn: Secret | None = None  # postgresql: libpq connection string or URI, with its password
+    lease: float = 20.0  # postgresql: seconds a replica holds a target; a dead one's are taken over after this
+
+    def describe(self) -> str:
+        if self.kind == "sqlite":
+            return self.path
+        if self.dsn is None or not self.dsn.read:
+            return f"postgresql (connection string from {self.dsn.source if self.dsn else 'nowhere'})"
+        return self.open().describe()
+
+    def open(self):
+        """The database object relay.store.Store writes through."""
+        if self.kind == "sqlite":
+            from relay.store import SQLite
+
+            return SQLite(self.path)
+        from relay.postgres import PostgreSQL  # psycopg is imported only for this store
+
+        return PostgreSQL(self.dsn.reveal())
 
 
 @dataclass(frozen=True)
@@ -67,7 +95,7 @@ class RelayConfig:
     config_dir: str
     listen_host: str = "127.0.0.1"
     listen_port: int = 9095
-    store: str = "relay.db"
+    store: StoreSettings = field(default_factory=StoreSettings)
     timezone: str = "Asia/Shanghai"
     max_body_bytes: int = 1048576
     dedup_window: float = 600.0
@@ -102,6 +130,35 @@ def _secret(r: Reader, data: dict, key: str, base: str, secrets: SecretReader, c
     k = given[0]
     secret = secrets.get(f"{r.path}: {key}.{k}", r.string(data[k], f"{key}.{k}"), config_dir)
     return secret.reveal().encode() if secret.read else b""
+
+
+STORE_KINDS = ("sqlite", "postgresql")
+
+
+def _store(r: Reader, value: Any, cfg: RelayConfig, secrets: SecretReader) -> StoreSettings:
+    """`store: relay.db` (a SQLite file) or a mapping with `kind`."""
+    if isinstance(value, str):
+        return StoreSettings("sqlite", os.path.join(cfg.config_dir, value))
+    data = r.mapping(value, "store", ("kind", "path", "dsn_file", "dsn_env", "lease"))
+    kind = r.string(data.get("kind", "sqlite"), "store.kind")
+    if kind not in STORE_KINDS:
+        raise r.fail("store.kind", f"unknown store {kind!r} (known: {', '.join(STORE_KINDS)})")
+    wrong = [k for k in data if k not in (("kind", "path") if kind == "sqlite" else ("kind", "dsn_file", "dsn_env", "lease"))]
+    if wrong:
+        raise r.fail(f"store.{wrong[0]}", f"not a setting of a {kind} store")
+    if kind == "sqlite":
+        return StoreSettings("sqlite", os.path.join(cfg.config_dir, r.string(data.get("path", "relay.db"), "store.path")))
+    given = [k for k in ("dsn_file", "dsn_env") if k in data]
+    if len(given) != 1:
+        raise r.fail("store", "set one of dsn_file and dsn_env: the libpq connection string "
+                              "(e.g. postgresql://relay:PASSWORD@postgres:5432/relay), a secret")
+    key = given[0]
+    dsn = secrets.get(f"{r.path}: store.{key}", r.string(data[key], f"store.{key}"), cfg.config_dir)
+    lease = _duration(r, data["lease"], "store.lease") if "lease" in data else StoreSettings.lease
+    if lease < 2 * cfg.delivery_timeout:
+        raise r.fail("store.lease", f"must be at least twice delivery_timeout ({cfg.delivery_timeout:g}s): a replica "
+                                    "sends only while its lease outlasts a delivery")
+    return StoreSettings("postgresql", dsn=dsn, lease=lease)
 
 
 def _auth(r: Reader, value: Any, secrets: SecretReader, config_dir: str) -> Auth | None:
@@ -240,9 +297,6 @@ def _parse(data: Any, path: str, config_dir: str, secrets: SecretReader) -> Rela
         if not sep or not host or not port.isdigit() or int(port) > 65535:
             raise r.fail("listen", f"{listen!r} is not host:port (e.g. 0.0.0.0:9095)")
         cfg.listen_host, cfg.listen_port = host.strip("[]"), int(port)
-    if "store" in data:
-        cfg.store = r.string(data["store"], "store")
-    cfg.store = os.path.join(config_dir, cfg.store)
     if "timezone" in data:
         cfg.timezone = r.string(data["timezone"], "timezone")
     try:
@@ -260,6 +314,7 @@ def _parse(data: Any, path: str, config_dir: str, secrets: SecretReader) -> Rela
         cfg.show_within_text = data["show_within"]
     if "delivery_timeout" in data:
         cfg.delivery_timeout = _duration(r, data["delivery_timeout"], "delivery_timeout")
+    cfg.store = _store(r, data.get("store", "relay.db"), cfg, secrets)
     retry = r.mapping(data.get("retry"), "retry", ("initial", "max"))
     if "initial" in retry:
         cfg.retry_initial = _duration(r, retry["initial"], "retry.initial")

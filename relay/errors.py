@@ -15,4 +15,5 @@ class PayloadError(UserError):
 
 
 class StoreError(UserError):
-    """The relay's SQLite store cannot be written (disk full, locked, read-only)."""
+    """The relay's store cannot be opened or written (disk full, locked, read-only; a
+    PostgreSQL server that cannot be reached or refuses the credentials)."""

@@ -75,8 +75,8 @@ def seen_op(hb: Heartbeat, now: float):
     def op(conn: sqlite3.Connection):
         last = float(store.get_state(conn, LAST_SEEN) or now)
         store.set_state(conn, LAST_SEEN, repr(now))
-        if store.get_state(conn, MISSING) == "1":
-            store.set_state(conn, MISSING, "0")
+        # change_state: of replicas sharing a store, only one sends the recovery
+        if store.get_state(conn, MISSING) == "1" and store.change_state(conn, MISSING, "0"):
             return _insert(conn, hb, "resolved", last, now)
         return None
     return op
@@ -89,9 +89,8 @@ def check_op(hb: Heartbeat, now: float):
         if last is None:
             store.set_state(conn, LAST_SEEN, repr(now))
             return None
-        if store.get_state(conn, MISSING) != "1" and now - float(last) > hb.missing_after:
-            store.set_state(conn, MISSING, "1")
-            return _insert(conn, hb, "firing", float(last), now)
+        if now - float(last) > hb.missing_after and store.change_state(conn, MISSING, "1"):
+            return _insert(conn, hb, "firing", float(last), now)  # by one replica only
         return None
     return op
 

@@ -71,6 +71,9 @@ class Metrics:
                                         "every acknowledgement in the group waited for it.",
                                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
                                         registry=r)
+        self.lease_held = Gauge("relay_target_lease_held",
+                                "1 while this replica holds the target's lease and delivers it (a store several "
+                                "replicas share; exactly one replica has 1 per target).", ["target"], registry=r)
         self.config_reloads = Counter("relay_config_reloads", "SIGHUP reloads by result.", ["result"], registry=r)
 
     def watch_queues(self, queues: Callable[[], Iterable[tuple[str, int, float | None]]]) -> None:

@@ -50,9 +50,11 @@ class Secret:
 
 @dataclass
 class SecretReader:
-    """`read=False`: record what is needed, read nothing."""
+    """`read=False`: record what is needed, read nothing. `only`: read just the secrets under
+    that key (e.g. "store.": the dead-letter listing needs a PostgreSQL store's DSN, nothing else)."""
 
     read: bool = True
+    only: str | None = None
     wanted: list[tuple[str, str]] = field(default_factory=list)  # (key, source) in file order
     problems: list[str] = field(default_factory=list)  # "<key>: <why>", one per unreadable secret
 
@@ -68,7 +70,7 @@ class SecretReader:
             path = None
             source = f"env {ref}"
         self.wanted.append((key, source))
-        if not self.read:
+        if not self.read or (self.only is not None and not key.partition(": ")[2].startswith(self.only)):
             return Secret(None, source)
         if path is not None:
             try:

@@ -192,7 +192,7 @@ class Relay:
 
     # --- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
-        self.store = store.Store(self.cfg.store, observe=self.metrics.commit_seconds.observe)
+        self.store = store.Store(self.cfg.store.open(), observe=self.metrics.commit_seconds.observe)
         self.engine = Engine(self.cfg, self.store, self.metrics)
         await self.engine.start()
         if self.cfg.heartbeat:
@@ -209,7 +209,7 @@ class Relay:
         self.port = self.runner.addresses[0][1]
         self._tasks.append(asyncio.create_task(self._prune_loop(), name="prune"))
         log.info("listening", extra={"fields": {"host": self.cfg.listen_host, "port": self.port,
-                                                "store": self.cfg.store, "targets": sorted(self.cfg.targets)}})
+                                                "store": self.cfg.store.describe(), "targets": sorted(self.cfg.targets)}})
 
     async def _prune_loop(self) -> None:
         while True:

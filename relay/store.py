@@ -1,5 +1,7 @@
-"""The relay's durable state in one SQLite file (WAL, synchronous=FULL): notifications as
-received, one delivery row per target, dead letters, dedupe keys, heartbeat state.
+"""The relay's durable state: notifications as received, one delivery row per target, dead
+letters, dedupe keys, heartbeat state, send times. In one SQLite file (WAL, synchronous=FULL)
+for one replica, or in PostgreSQL shared by several (relay.postgres): the operations below are
+written once, in SQL both accept (`?` parameters, ON CONFLICT, RETURNING).
 
 Every write goes through one writer thread that commits in groups: while one fsync runs, the
 next requests queue up and share the following transaction, so a thousand notifications a
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -130,22 +133,74 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute(QUEUE_INDEX)
 
 
-class Store:
-    """Group-committing writer over one SQLite file. Operations are plain functions of a
-    connection, run in the writer thread; `run` (async) and `call` (blocking) hand back their result."""
+class SQLite:
+    """The embedded store: one file, one relay process."""
 
-    def __init__(self, path: str, busy_timeout: float = 1.0, observe: Callable[[float], None] | None = None):
+    shared = False  # no other replica writes it: no leases
+    Error = sqlite3.Error
+    begin = "BEGIN IMMEDIATE"
+
+    def __init__(self, path: str, busy_timeout: float = 1.0):
         self.path = path
+        self.busy_timeout = busy_timeout
+
+    def describe(self) -> str:
+        return self.path
+
+    def connect(self) -> sqlite3.Connection:
+        return connect(self.path, self.busy_timeout)
+
+    def usable(self, conn) -> bool:
+        return True  # a file connection does not break; its errors are the disk's
+
+    def helper(self, stop: threading.Event) -> threading.Thread | None:
+        return threading.Thread(target=self._checkpoint, args=(stop,), name="relay-store-checkpoint", daemon=True)
+
+    def _checkpoint(self, stop: threading.Event) -> None:
+        """Copy the WAL into the database file every CHECKPOINT_EVERY seconds from a connection
+        of its own. PASSIVE never blocks the writer; left to the writer's autocheckpoint, every
+        ~4 MB of WAL one COMMIT would carry a checkpoint and its fsync, and all requests of that
+        group would wait for it (the p99 of the acknowledgement, bench/README.md)."""
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout)
+        except sqlite3.Error:
+            return
+        try:
+            while not stop.wait(CHECKPOINT_EVERY):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint failed", extra={"fields": {"error": str(exc)}})
+        finally:
+            conn.close()
+
+    def read_only(self):
+        """A connection for listings while the relay runs (WAL readers do not block the writer)."""
+        return contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True))
+
+
+class Store:
+    """Group-committing writer over one database (SQLite, or relay.postgres.PostgreSQL).
+    Operations are plain functions of a connection, run in the writer thread; `run` (async)
+    and `call` (blocking) hand back their result."""
+
+    def __init__(self, db, observe: Callable[[float], None] | None = None):
+        self.db = db
         self._observe = observe  # called with each group commit's seconds (a histogram's observe)
         self.failing_since: float | None = None  # when the last failed commit was, until one succeeds
-        self._conn = connect(path, busy_timeout)
+        self._conn = db.connect()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="relay-store", daemon=True)
         self._thread.start()
         self._stop = threading.Event()
-        self._checkpointer = threading.Thread(target=self._checkpoint, args=(path, busy_timeout),
-                                              name="relay-store-checkpoint", daemon=True)
-        self._checkpointer.start()
+        self._helper = db.helper(self._stop)
+        if self._helper is not None:
+            self._helper.start()
+
+    @property
+    def shared(self) -> bool:
+        """Other replicas write this store too (each target is then delivered by its lease holder)."""
+        return self.db.shared
 
     # --- submitting -------------------------------------------------------------------
     async def run(self, op: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -163,28 +218,11 @@ class Store:
 
     def close(self) -> None:
         self._stop.set()
-        self._checkpointer.join()
+        if self._helper is not None:
+            self._helper.join()
         self._queue.put(None)
         self._thread.join()
         self._conn.close()
-
-    def _checkpoint(self, path: str, busy_timeout: float) -> None:
-        """Copy the WAL into the database file every CHECKPOINT_EVERY seconds from a connection
-        of its own. PASSIVE never blocks the writer; left to the writer's autocheckpoint, every
-        ~4 MB of WAL one COMMIT would carry a checkpoint and its fsync, and all requests of that
-        group would wait for it (the p99 of the acknowledgement, bench/README.md)."""
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
-        except sqlite3.Error:
-            return
-        try:
-            while not self._stop.wait(CHECKPOINT_EVERY):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:
-                    log.warning("checkpoint failed", extra={"fields": {"error": str(exc)}})
-        finally:
-            conn.close()
 
     # --- the writer thread ---------------------------------------------------------------
     def _run(self) -> None:
@@ -208,13 +246,16 @@ class Store:
     def _commit(self, group: list) -> None:
         started = time.perf_counter()
         try:
+            if not self.db.usable(self._conn):  # a server's connection broke: open another
+                self._conn.close()
+                self._conn = self.db.connect()
             try:
                 results = self._transaction(group, isolated=False)
             except _OperationFailed:  # run the group again, each operation on its own
                 results = self._transaction(group, isolated=True)
-        except sqlite3.Error as exc:
+        except (self.db.Error, StoreError) as exc:
             log.error("store write failed", extra={"fields": {"error": str(exc), "operations": len(group)}})
-            err = StoreError(f"the relay store cannot be written: {exc}")
+            err = exc if isinstance(exc, StoreError) else StoreError(f"the relay store cannot be written: {exc}")
             results = [(None, err)] * len(group)
             self.failing_since = self.failing_since or time.time()
         else:
@@ -236,10 +277,10 @@ class Store:
     def _transaction(self, group: list, isolated: bool) -> list[tuple[Any, BaseException | None]]:
         """One transaction for the whole group. Not isolated: the first failing operation rolls
         everything back (_OperationFailed). Isolated: each operation in a SAVEPOINT, a failure
-        undoes that operation only and becomes its answer. A failing COMMIT raises sqlite3.Error."""
+        undoes that operation only and becomes its answer. A failing COMMIT raises db.Error."""
         conn = self._conn
         results: list[tuple[Any, BaseException | None]] = []
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(self.db.begin)
         try:
             for op, _, _ in group:
                 if not isolated:
@@ -260,7 +301,7 @@ class Store:
         except BaseException:
             try:
                 conn.execute("ROLLBACK")
-            except sqlite3.Error:
+            except self.db.Error:
                 pass
             raise
         return results
@@ -294,24 +335,24 @@ def _settle_all(answers: list) -> None:
 
 def insert_notification(conn: sqlite3.Connection, received_at: float, route: str | None, dedup_key: str | None,
                         body: bytes, targets: tuple[str, ...], priority: int = 0) -> tuple[int, list[tuple[str, int]]]:
-    cur = conn.execute("INSERT INTO notifications (received_at, route, dedup_key, body) VALUES (?, ?, ?, ?)",
-                       (received_at, route, dedup_key, body))
-    nid = cur.lastrowid
+    nid = conn.execute("INSERT INTO notifications (received_at, route, dedup_key, body) VALUES (?, ?, ?, ?) "
+                       "RETURNING id", (received_at, route, dedup_key, body)).fetchone()[0]
     deliveries = []
     for target in targets:
-        cur = conn.execute("INSERT INTO deliveries (notification_id, target, updated_at, priority) VALUES (?, ?, ?, ?)",
-                           (nid, target, received_at, priority))
-        deliveries.append((target, cur.lastrowid))
+        row = conn.execute("INSERT INTO deliveries (notification_id, target, updated_at, priority) VALUES (?, ?, ?, ?) "
+                           "RETURNING id", (nid, target, received_at, priority)).fetchone()
+        deliveries.append((target, row[0]))
     return nid, deliveries
 
 
 def seen_recently(conn: sqlite3.Connection, key: str, now: float, window: float) -> bool:
-    """True if `key` was seen within `window`; records it as seen now otherwise."""
-    row = conn.execute("SELECT seen_at FROM dedup WHERE key = ?", (key,)).fetchone()
-    if row is not None and row[0] >= now - window:
-        return True
-    conn.execute("INSERT OR REPLACE INTO dedup (key, seen_at) VALUES (?, ?)", (key, now))
-    return False
+    """True if `key` was seen within `window`; records it as seen now otherwise. One statement:
+    of two replicas storing the same notification at once, the second waits for the first's
+    row and then finds it (PostgreSQL re-reads the row an ON CONFLICT waited for)."""
+    row = conn.execute("INSERT INTO dedup (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                       "SET seen_at = excluded.seen_at WHERE dedup.seen_at < ? RETURNING key",
+                       (key, now, now - window)).fetchone()
+    return row is None
 
 
 def mark_done(conn: sqlite3.Connection, delivery_ids: list[int], now: float) -> None:
@@ -329,7 +370,10 @@ def mark_dead(conn: sqlite3.Connection, items: list[tuple[int, int, int]], targe
     """items: (delivery_id, notification_id, attempts)."""
     conn.executemany("UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?",
                      [(n, detail, now, d) for d, _, n in items])
-    conn.executemany("INSERT OR REPLACE INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO dead_letters (delivery_id, notification_id, target, reason, detail, attempts, "
+                     "given_up_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO UPDATE SET "
+                     "reason = excluded.reason, detail = excluded.detail, attempts = excluded.attempts, "
+                     "given_up_at = excluded.given_up_at",
                      [(d, nid, target, reason, detail, n, now) for d, nid, n in items])
 
 
@@ -397,7 +441,17 @@ def get_state(conn: sqlite3.Connection, key: str) -> str | None:
 
 
 def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
+    conn.execute("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 (key, value))
+
+
+def change_state(conn: sqlite3.Connection, key: str, value: str) -> bool:
+    """Set `key` to `value`; True if that changed it. Of replicas making the same change at
+    once exactly one gets True (the others wait for its row and find the value set)."""
+    row = conn.execute("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                       "SET value = excluded.value WHERE state.value <> excluded.value RETURNING key",
+                       (key, value)).fetchone()
+    return row is not None
 
 
 def prune(conn: sqlite3.Connection, now: float, dedup_window: float, keep: float) -> int:
@@ -411,17 +465,14 @@ def prune(conn: sqlite3.Connection, now: float, dedup_window: float, keep: float
     return cur.rowcount
 
 
-def dead_letters(path: str) -> list[DeadLetter]:
-    """Read-only listing (works while the relay runs: WAL readers do not block the writer)."""
+def dead_letters(db) -> list[DeadLetter]:
+    """Read-only listing (works while the relay runs)."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
+        with db.read_only() as conn:
             rows = conn.execute(
                 "SELECT l.delivery_id, l.notification_id, l.target, l.reason, l.detail, l.attempts, l.given_up_at, "
                 "n.received_at, n.body FROM dead_letters l JOIN notifications n ON n.id = l.notification_id "
                 "ORDER BY l.given_up_at, l.delivery_id").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot read the relay store: {exc}") from None
-    return [DeadLetter(*row) for row in rows]
+    except db.Error as exc:
+        raise StoreError(f"{db.describe()}: cannot read the relay store: {exc}") from None
+    return [DeadLetter(*row[:8], bytes(row[8])) for row in rows]

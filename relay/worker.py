@@ -19,6 +19,10 @@ timeout, 5xx, 429, a rate-limit errcode) -> exponential backoff with jitter, at 
 service's Retry-After; permanent (bad token, bad signature) -> dead letters, no retry.
 Anything older than max_age is given up into the dead letters. Every attempt is recorded as a
 send, so a restart keeps the rate windows.
+
+With a store several replicas share, a worker delivers only while this replica holds its
+target's lease (relay.leases); the others' workers wait, and the holder learns of deliveries
+another replica stored from the store's announcements (relay.postgres.Listener).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ log = logging.getLogger("relay.delivery")
 PAGE = 400  # deliveries of one target in memory at most (a notification is ~25 KB parsed)
 BATCH = 200  # notifications offered to one message at most; the kind's size cut decides the rest
 EXPIRE_EVERY = 10.0  # seconds between sweeps for deliveries older than max_age
+LEASE_WAIT = 0.5  # seconds between looks when the lease has too little time left for a send
 
 
 @dataclass
@@ -118,6 +123,8 @@ class TargetWorker:
         self.failures = 0
         self.retry_at = 0.0  # wall clock
         self._next_expiry = 0.0
+        self.active = False  # delivering: always once loaded, with a shared store while holding the lease
+        self.lease_until = float("inf")  # time.monotonic() when the lease runs out (a shared store's)
         self._wake = asyncio.Event()
         self._stopping = False
         self._session: aiohttp.ClientSession | None = None
@@ -145,9 +152,43 @@ class TargetWorker:
             self.limiter = SlidingWindowLimiter(self.cfg.rate_limits, history)
         self.spilled = True
         await self._refill()
+        self.active = True
+        self._wake.set()
+
+    async def hold(self, until: float, holder: str) -> None:
+        """A shared store's lease is this replica's until `until` (monotonic): deliver. Taken
+        anew, the target's page and send history are read as the previous holder left them."""
+        self.lease_until = until
+        if self.active:
+            return
+        self.page, self.page_ids, self._incoming = [], set(), []  # anything left from an earlier lease is stale
+        await self.load()
+        self.metrics.lease_held.labels(self.name).set(1)
+        log.info("took the target's lease: this replica delivers it",
+                 extra={"fields": {"target": self.name, "holder": holder, "pending": self.pending}})
+
+    def release(self, holder: str) -> None:
+        """Another replica holds the lease: deliver nothing, keep nothing of the target in memory."""
+        self.metrics.lease_held.labels(self.name).set(0)
+        if not self.active:
+            return
+        self.active = False
+        self.lease_until = 0.0
+        self.page, self.page_ids, self._incoming = [], set(), []
+        self.pending, self.spilled, self.store_oldest = 0, False, None
+        log.warning("lost the target's lease: another replica delivers it",
+                    extra={"fields": {"target": self.name, "holder": holder}})
+
+    def announce(self) -> None:
+        """The store says deliveries for this target were stored (by any replica)."""
+        if self.active:
+            self.spilled = True
+            self._wake.set()
 
     def enqueue(self, item: Item) -> None:
         """A delivery just committed to the store."""
+        if not self.active:
+            return  # the lease holder reads it from the store
         self.pending += 1
         self.max_seen = max(self.max_seen, item.delivery_id)
         if self._loading:
@@ -256,12 +297,12 @@ class TargetWorker:
             pass
 
     async def _round(self) -> None:
-        if self.spilled and len(self.page) < BATCH:  # a message could carry more than memory holds
+        if self.active and self.spilled and len(self.page) < BATCH:  # a message could carry more than memory holds
             await self._refill()
-        while not self.page and not self._stopping:
+        while not (self.active and self.page) and not self._stopping:
             self._wake.clear()
             await self._wake.wait()
-            if not self.page and self.spilled:
+            if self.active and not self.page and self.spilled:
                 await self._refill()
         if self._stopping:
             return
@@ -286,6 +327,10 @@ class TargetWorker:
         except Exception as exc:
             log.exception("message build failed", extra={"fields": {"target": self.name}})
             await self._give_up(batch, "build", f"cannot build the message: {type(exc).__name__}: {exc}")
+            return
+        if time.monotonic() + self.relay_cfg.delivery_timeout >= self.lease_until or not self.active:
+            # the lease could run out during this send, and another replica send it too
+            await self._sleep_until(time.time() + LEASE_WAIT)
             return
         sent_at = time.time()
         self.limiter.record(sent_at)
@@ -415,20 +460,36 @@ class TargetWorker:
 
 
 class Engine:
-    """All target workers; each reads what waits for it from the store."""
+    """All target workers; each reads what waits for it from the store. With a store other
+    replicas share, a worker delivers while this replica holds its target's lease."""
 
-    def __init__(self, cfg: RelayConfig, st: store.Store, metrics: Metrics):
+    def __init__(self, cfg: RelayConfig, st: store.Store, metrics: Metrics, holder: str | None = None):
         self.cfg = cfg
         self.store = st
         self.metrics = metrics
         self.workers: dict[str, TargetWorker] = {}
+        self.leases = None
+        if st.shared:
+            from relay.leases import LeaseKeeper  # psycopg only with a PostgreSQL store
+
+            self.leases = LeaseKeeper(self, st, cfg.store.lease, holder)
+        self._listener = None
         metrics.watch_queues(self.queues)
 
     def queues(self):
-        return [(name, w.pending, w.oldest()) for name, w in sorted(self.workers.items())]
+        return [(name, w.pending, w.oldest()) for name, w in sorted(self.workers.items()) if w.active]
 
     async def start(self) -> None:
-        added = [await self._load(tcfg) for tcfg in self.cfg.targets.values()]
+        added = [self._new(tcfg) for tcfg in self.cfg.targets.values()]
+        if self.leases is not None:
+            self._listener = self.store.db.listen(self.announce)
+            self._listener.start()
+            for worker in added:
+                worker.start()  # idle until the keeper gives it its lease
+            await self.leases.start()
+            return
+        for worker in added:
+            await worker.load()
         restored = {w.name: w.pending for w in added if w.pending}  # before any worker runs
         if restored:
             log.info("restored unfinished deliveries", extra={"fields": {"deliveries": sum(restored.values()),
@@ -436,14 +497,27 @@ class Engine:
         for worker in added:
             worker.start()
 
-    async def _load(self, tcfg: TargetConfig) -> TargetWorker:
+    def _new(self, tcfg: TargetConfig) -> TargetWorker:
         worker = TargetWorker(tcfg, self.cfg, self.store, self.metrics, self.for_delivery)
         self.workers[tcfg.name] = worker
-        await worker.load()
         return worker
 
     async def _add(self, tcfg: TargetConfig) -> None:
-        (await self._load(tcfg)).start()
+        worker = self._new(tcfg)
+        if self.leases is None:
+            await worker.load()
+        worker.start()
+
+    def announce(self, target: str | None) -> None:
+        """From the store: `target` has new deliveries (None: any target may have; ':leases':
+        another replica gave leases back)."""
+        if target is None or target.startswith(":"):
+            self.leases.soon()
+        if target is not None and target.startswith(":"):
+            return
+        for name, worker in self.workers.items():
+            if target is None or name == target:
+                worker.announce()
 
     def for_delivery(self, n: Notification) -> Notification:
         """Heartbeat alerts never reach normal targets, even inside a mixed group; alerts in
@@ -471,12 +545,25 @@ class Engine:
                 self.workers[name].update(tcfg, cfg)
             else:
                 await self._add(tcfg)
-        for name in [n for n in self.workers if n not in cfg.targets]:
+        removed = [n for n in self.workers if n not in cfg.targets]
+        for name in removed:
             worker = self.workers.pop(name)
             await worker.stop()
             if worker.pending:
                 log.warning("target removed from the config; its deliveries stay pending until it returns",
                             extra={"fields": {"target": name, "pending": worker.pending}})
+        if self.leases is not None:
+            if removed:
+                await self.leases.give_up(removed)
+            await self.leases.tick()
 
     async def stop(self) -> None:
+        """Workers finish what is in flight; then a shared store's leases go back, so that
+        another replica takes the targets over at once."""
+        if self.leases is not None:
+            await self.leases.stop()
         await asyncio.gather(*(worker.stop() for worker in self.workers.values()))
+        if self._listener is not None:
+            self._listener.stop()
+        if self.leases is not None:
+            await self.leases.give_up()

@@ -101,6 +101,7 @@ class FakeService:
         self.clock = clock
         self.lock = threading.Lock()
         self.accepted: list[Any] = []  # parsed messages the service took
+        self.accepted_at: list[float] = []  # when each of them was taken (the fake's clock)
         self.received: list[Received] = []  # every request, accepted or not
         self.answers: list[tuple[int, bytes]] = []
         self._failures: collections.deque[Reply] = collections.deque()
@@ -187,7 +188,10 @@ class FakeService:
             if self.clock() < self._down_until:
                 reply = Reply.text("outage", 502)
             else:
+                taken = len(self.accepted)
                 reply = self._failures.popleft() if self._failures else self.handle(request)
+                if len(self.accepted) > taken:
+                    self.accepted_at.append(self.clock())
             self.answers.append((reply.status, reply.body))
             return reply
 

@@ -124,11 +124,12 @@ def write_config(workdir: str, scrape_configs: list[dict], rule_files: list[str]
     return path
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """`sig` to the process group, SIGKILL if it is still there after 10 s."""
     if process.poll() is not None:
         return
     try:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, sig)
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)

@@ -1,6 +1,7 @@
-"""The relay store's group commit: operations queued together share one transaction, one
-failing operation undoes only itself, a failed COMMIT fails them all, and every caller gets its
-own answer (async callers through their event loop, blocking callers directly)."""
+"""The relay store's group commit, on SQLite and on PostgreSQL alike: operations queued
+together share one transaction, one failing operation undoes only itself, a failed COMMIT
+fails them all, and every caller gets its own answer (async callers through their event loop,
+blocking callers directly)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,15 @@ from relay.errors import StoreError
 from relay import store
 
 
-@pytest.fixture
-def st(tmp_path):
-    s = store.Store(str(tmp_path / "relay.db"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def st(request, tmp_path):
+    if request.param == "sqlite":
+        db = store.SQLite(str(tmp_path / "relay.db"))
+    else:
+        from relay.postgres import PostgreSQL
+
+        db = PostgreSQL(request.getfixturevalue("postgres_dsn"))
+    s = store.Store(db)
     yield s
     s.close()
 
@@ -30,12 +37,9 @@ def fail(c):
     raise ValueError("bad operation")
 
 
-def keys(path) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return sorted(k for (k,) in conn.execute("SELECT key FROM state"))
-    finally:
-        conn.close()
+def keys(st: store.Store) -> list[str]:
+    with st.db.read_only() as conn:  # another connection: what was committed
+        return sorted(k for (k,) in conn.execute("SELECT key FROM state").fetchall())
 
 
 def hold_writer(st: store.Store) -> threading.Event:
@@ -63,7 +67,7 @@ def test_a_failing_operation_undoes_only_itself_in_its_group(st):
     a, failed, b = asyncio.run(main())
     assert (a, b) == ("a", "b")
     assert isinstance(failed, ValueError) and str(failed) == "bad operation"
-    assert keys(st.path) == ["a", "b"]
+    assert keys(st) == ["a", "b"]
 
 
 def test_a_failed_commit_fails_every_operation_of_the_group(st, monkeypatch):
@@ -71,7 +75,7 @@ def test_a_failed_commit_fails_every_operation_of_the_group(st, monkeypatch):
 
     def broken(group, isolated):
         if len(group) > 1:
-            raise sqlite3.OperationalError("disk I/O error")
+            raise st.db.Error("disk I/O error")
         return real(group, isolated)
 
     monkeypatch.setattr(st, "_transaction", broken)
@@ -85,7 +89,7 @@ def test_a_failed_commit_fails_every_operation_of_the_group(st, monkeypatch):
 
     answers = asyncio.run(main())
     assert all(isinstance(a, StoreError) and "disk I/O error" in str(a) for a in answers), answers
-    assert keys(st.path) == []
+    assert keys(st) == []
 
 
 def test_blocking_and_async_callers_of_one_group_each_get_their_answer(st):
@@ -102,7 +106,7 @@ def test_blocking_and_async_callers_of_one_group_each_get_their_answer(st):
         return value, blocking
 
     assert asyncio.run(main()) == ("async", ["sync"])
-    assert keys(st.path) == ["async", "sync"]
+    assert keys(st) == ["async", "sync"]
 
 
 def test_a_cancelled_caller_still_has_its_operation_committed(st):
@@ -116,7 +120,7 @@ def test_a_cancelled_caller_still_has_its_operation_committed(st):
         return await st.run(put("after"))  # the writer has finished the group before this one
 
     assert asyncio.run(main()) == "after"
-    assert keys(st.path) == ["after", "kept"]
+    assert keys(st) == ["after", "kept"]
 
 
 def test_a_store_written_before_priorities_is_migrated_and_keeps_its_pending_work(tmp_path):

@@ -14,6 +14,7 @@ import relay_testkind  # noqa: F401  (registers the "testhook" kind)
 from relay.cli import main
 from common.errors import ConfigError
 from relay.errors import PayloadError
+from relay.secrets import SecretReader
 from relay import payload as pl
 from relay.config import Auth, load_relay_config, parse_relay_config
 from relay.ratelimit import SlidingWindowLimiter
@@ -103,6 +104,17 @@ def test_continue_route_matching_alone_does_not_fall_back_to_default():
     ({"auth": {"bearer_token_file": "/nonexistent/token"}}, "auth.bearer_token_file", "cannot read"),
     ({"auth": {"basic": {"username": "am"}}}, "auth.basic", "password_file or password_env"),
     ({"retry": {"initial": "10s", "max": "1s"}}, "retry.max", "not be shorter"),
+    ({"store": {"kind": "mysql"}}, "store.kind", "unknown store 'mysql' (known: sqlite, postgresql)"),
+    ({"store": {"kind": "postgresql"}}, "store", "set one of dsn_file and dsn_env"),
+    ({"store": {"kind": "postgresql", "dsn_file": "a", "dsn_env": "B"}}, "store", "set one of dsn_file and dsn_env"),
+    ({"store": {"kind": "sqlite", "dsn_file": "a"}}, "store.dsn_file", "not a setting of a sqlite store"),
+    ({"store": {"kind": "postgresql", "path": "relay.db", "dsn_env": "X"}}, "store.path",
+     "not a setting of a postgresql store"),
+    ({"store": {"kind": "postgresql", "dsn_file": "/nonexistent/dsn"}}, "store.dsn_file", "cannot read"),
+    ({"store": {"kind": "postgresql", "dsn_env": "RELAY_TEST_UNSET_VARIABLE"}}, "store.dsn_env", "is not set"),
+    ({"store": {"kind": "postgresql", "dsn_env": "HOME", "lease": "15s"}, "delivery_timeout": "10s"}, "store.lease",
+     "at least twice delivery_timeout (10s)"),
+    ({"store": {"kind": "postgresql", "dsn_env": "HOME", "lease": "soon"}}, "store.lease", "not a duration"),
 ])
 def test_config_errors_name_the_key(changes, key, message):
     data = copy.deepcopy(BASE)
@@ -182,7 +194,22 @@ def test_relative_store_path_is_relative_to_the_config(tmp_path):
     import yaml
 
     (tmp_path / "relay.yaml").write_text(yaml.safe_dump({**BASE, "store": "data/relay.db"}))
-    assert load_relay_config(str(tmp_path / "relay.yaml")).store == str(tmp_path / "data/relay.db")
+    assert load_relay_config(str(tmp_path / "relay.yaml")).store.path == str(tmp_path / "data/relay.db")
+    (tmp_path / "relay.yaml").write_text(yaml.safe_dump({**BASE, "store": {"kind": "sqlite", "path": "x.db"}}))
+    assert load_relay_config(str(tmp_path / "relay.yaml")).store.path == str(tmp_path / "x.db")
+
+
+def test_a_postgresql_store_reads_its_connection_string_as_a_secret(tmp_path):
+    import yaml
+
+    (tmp_path / "pg.dsn").write_text("postgresql://relay:hunter2@db.example:5433/alerts\n")
+    (tmp_path / "relay.yaml").write_text(yaml.safe_dump({**BASE, "store": {"kind": "postgresql", "dsn_file": "pg.dsn"}}))
+    cfg = load_relay_config(str(tmp_path / "relay.yaml"))
+    assert (cfg.store.kind, cfg.store.lease) == ("postgresql", 20.0)
+    assert cfg.store.describe() == "postgresql://relay@db.example:5433/alerts"
+    assert "hunter2" not in repr(cfg.store) + cfg.store.describe()
+    unread = load_relay_config(str(tmp_path / "relay.yaml"), SecretReader(read=False)).store
+    assert unread.describe() == f"postgresql (connection string from file {tmp_path / 'pg.dsn'})"
 
 
 # --- payload validation -----------------------------------------------------------------
