@@ -19,12 +19,13 @@ from typing import Any
 from common import __version__
 from common.settings import Reader, kind_of
 
-RELAY_KEYS = ("namespace", "image", "storage", "targets", "receivers", "default_targets", "heartbeat",
+RELAY_KEYS = ("namespace", "image", "storage", "replicas", "store", "targets", "receivers", "default_targets", "heartbeat",
               "timezone", "max_body_bytes", "dedup_window", "max_age", "show_within", "retry", "delivery_timeout")
 # Service settings copied into relay.yaml as they are (the relay checks them).
 PASSTHROUGH = ("timezone", "max_body_bytes", "dedup_window", "max_age", "show_within", "retry", "delivery_timeout")
 HEARTBEAT_KEYS = ("missing_after", "targets")
 IMAGE_KEYS = ("repository", "tag", "pull_policy")
+STORE_KEYS = ("kind", "dsn_secret_key", "lease")
 
 # Keys that hold a credential in the relay's configuration: each has *_file and *_env forms.
 SECRET_KEYS = ("url", "secret", "token", "bearer_token", "password")
@@ -54,7 +55,11 @@ class RelayImage:
 class RelaySettings:
     namespace: str | None = None  # of the relay's objects; default prometheus_rule.namespace
     image: RelayImage = field(default_factory=RelayImage)
-    storage: str = "1Gi"  # the store's PersistentVolumeClaim
+    storage: str = "1Gi"  # the SQLite store's PersistentVolumeClaim
+    replicas: int = 1
+    store_kind: str = "sqlite"  # or postgresql: shared by the replicas
+    store_dsn_key: str = "RELAY_STORE_DSN"  # postgresql: the Secret's key holding the connection string
+    store_lease: str | None = None  # postgresql: the relay's default unless set
     targets: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_TARGETS.items()})
     receivers: dict[str, list[str]] = field(default_factory=dict)  # Alertmanager receiver -> targets
     default_targets: list[str] = field(default_factory=lambda: list(DEFAULT_TARGETS))
@@ -124,6 +129,26 @@ def parse_relay(r: Reader, value: Any) -> RelaySettings:
         out.storage = str(data["storage"])
         if not _QUANTITY.fullmatch(out.storage):
             raise r.fail("relay.storage", f"{out.storage!r} is not a storage size (e.g. 1Gi)")
+
+    if "replicas" in data:
+        out.replicas = r.integer(data["replicas"], "relay.replicas", 1)
+    store = r.mapping(data.get("store"), "relay.store", STORE_KEYS)
+    if "kind" in store:
+        out.store_kind = r.string(store["kind"], "relay.store.kind")
+        if out.store_kind not in ("sqlite", "postgresql"):
+            raise r.fail("relay.store.kind", f"unknown store {out.store_kind!r} (known: sqlite, postgresql)")
+    if out.store_kind == "sqlite" and set(store) - {"kind"}:
+        raise r.fail(f"relay.store.{sorted(set(store) - {'kind'})[0]}", "a setting of the postgresql store (kind: postgresql)")
+    if "dsn_secret_key" in store:
+        out.store_dsn_key = r.string(store["dsn_secret_key"], "relay.store.dsn_secret_key")
+        if not _ENV_NAME.fullmatch(out.store_dsn_key):
+            raise r.fail("relay.store.dsn_secret_key", f"{out.store_dsn_key!r} is not a Secret key the relay can read "
+                                                       "as an environment variable (letters, digits, '_')")
+    if "lease" in store:
+        out.store_lease = r.duration(store["lease"], "relay.store.lease")
+    if out.replicas > 1 and out.store_kind == "sqlite":
+        raise r.fail("relay.replicas", f"{out.replicas} replicas need relay.store.kind: postgresql (a SQLite file on "
+                                       "a ReadWriteOnce volume has one writer); or keep replicas: 1")
 
     if "targets" in data:
         targets = r.mapping(data["targets"], "relay.targets")

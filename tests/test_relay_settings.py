@@ -108,6 +108,15 @@ def test_a_single_target_is_the_default(tmp_path, capsys):
     pytest.param({"dedup_windw": "5m"}, "relay.dedup_windw", "unknown key", id="unknown-relay-key"),
     pytest.param({"image": {"repository": "registry.example.com/relay:1.0"}}, "relay.image.repository",
                  "without tag", id="image-with-tag"),
+    pytest.param({"replicas": 2}, "relay.replicas", "need relay.store.kind: postgresql", id="replicas-on-sqlite"),
+    pytest.param({"replicas": 0, "store": {"kind": "postgresql"}}, "relay.replicas", "integer >= 1", id="no-replicas"),
+    pytest.param({"store": {"kind": "etcd"}}, "relay.store.kind", "unknown store 'etcd'", id="unknown-store"),
+    pytest.param({"store": {"dsn_secret_key": "PG"}}, "relay.store.dsn_secret_key", "postgresql store",
+                 id="postgresql-key-on-sqlite"),
+    pytest.param({"store": {"kind": "postgresql", "dsn_secret_key": "pg-dsn"}}, "relay.store.dsn_secret_key",
+                 "environment variable", id="dsn-key-not-a-variable"),
+    pytest.param({"store": {"kind": "postgresql", "lease": "5s"}}, "relay.store.lease",
+                 "at least twice delivery_timeout", id="relay-refuses-short-lease"),
 ])
 def test_bad_relay_settings_stop_the_build_naming_the_key(tmp_path, capsys, shipped, relay, key, fragment):
     out, before = shipped

@@ -6,9 +6,12 @@ route per receiver (/alerts/<receiver>) with the chat targets monitoring.yaml gi
 bearer token Alertmanager sends (the same Secret key), and the heartbeat on the routing's
 heartbeat alert. The ConfigMap holds the same bytes, plus a target's own template file.
 
-One replica on purpose: the store is one SQLite file on a ReadWriteOnce volume, and
-Alertmanager's own retries cover the seconds a Recreate roll-out takes (it retries 5xx and
-connection errors). Secrets stay in the Secret the team creates (its name is
+The store decides the shape. SQLite (the default): one replica, the file on a ReadWriteOnce
+volume, a Recreate roll-out (Alertmanager's own retries cover its seconds: it retries 5xx and
+connection errors). PostgreSQL (relay.store.kind): `relay.replicas` pods sharing the database,
+no volume, rolling updates that keep every replica until its successor is ready, a
+PodDisruptionBudget and a spread over nodes, so no single pod or node is in the paging path.
+Secrets stay in the Secret the team creates (its name is
 alertmanager.token_secret.name): the pod gets its keys as environment variables (`*_env`)
 and as files in /etc/relay-secrets (`*_file`). A checksum annotation rolls the pod when the
 configuration changes.
@@ -68,7 +71,7 @@ def relay_config(config: Config, routing: Resolved | None) -> tuple[dict, dict[s
     """relay.yaml's data and the template files beside it."""
     relay = config.relay
     targets, templates = _targets(config)
-    data: dict = {"listen": f"0.0.0.0:{RELAY_PORT}", "store": f"{STORE_DIR}/relay.db", **relay.service,
+    data: dict = {"listen": f"0.0.0.0:{RELAY_PORT}", "store": _store(relay), **relay.service,
                   "auth": {"bearer_token_env": config.alertmanager.token_secret_key},
                   "targets": targets}
     data["routes"] = [{"name": r.name, "targets": list(r.targets)} for r in (routing.relay_routes if routing else [])]
@@ -79,10 +82,21 @@ def relay_config(config: Config, routing: Resolved | None) -> tuple[dict, dict[s
     return data, templates
 
 
+def _store(relay) -> str | dict:
+    if relay.store_kind == "sqlite":
+        return f"{STORE_DIR}/relay.db"
+    store = {"kind": "postgresql", "dsn_env": relay.store_dsn_key}
+    if relay.store_lease is not None:
+        store["lease"] = relay.store_lease
+    return store
+
+
 def secret_keys(config: Config) -> list[str]:
-    """The keys the relay's Secret must hold: the bearer token, every `*_env` variable and
-    every `*_file` under /etc/relay-secrets."""
+    """The keys the relay's Secret must hold: the bearer token, a PostgreSQL store's
+    connection string, every `*_env` variable and every `*_file` under /etc/relay-secrets."""
     keys = [config.alertmanager.token_secret_key]
+    if config.relay.store_kind == "postgresql":
+        keys.append(config.relay.store_dsn_key)
     for key, ref in config.relay.secret_refs():
         if key.endswith("_env"):
             keys.append(str(ref))
@@ -118,11 +132,21 @@ def render_relay(config: Config, routing: Resolved | None) -> RelayOutput:
     checksum = hashlib.sha256(b"".join(k.encode() + b"\0" + v + b"\0" for k, v in sorted(config_files.items())))
     probe = lambda path, period: {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period}  # noqa: E731
     image = config.relay.image
+    shared = config.relay.store_kind == "postgresql"
+    mounts = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+              {"name": "secrets", "mountPath": SECRET_DIR, "readOnly": True}]
+    volumes = [{"name": "config", "configMap": {"name": RELAY_NAME}},
+               {"name": "secrets", "secret": {"secretName": secret}}]
+    if not shared:
+        mounts.append({"name": "store", "mountPath": STORE_DIR})
+        volumes.append({"name": "store", "persistentVolumeClaim": {"claimName": RELAY_NAME}})
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
         "spec": {
-            "replicas": 1,
-            "strategy": {"type": "Recreate"},  # one writer of the SQLite file at a time
+            "replicas": config.relay.replicas,
+            # SQLite: one writer of the file at a time; PostgreSQL: a new pod ready before an old one goes
+            "strategy": ({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}} if shared
+                         else {"type": "Recreate"}),
             "selector": {"matchLabels": selector},
             "template": {
                 "metadata": {"labels": _labels(), "annotations": {"checksum/config": checksum.hexdigest()}},
@@ -141,17 +165,9 @@ def render_relay(config: Config, routing: Resolved | None) -> RelayOutput:
                         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
                         "securityContext": {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
                                             "capabilities": {"drop": ["ALL"]}},
-                        "volumeMounts": [
-                            {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-                            {"name": "secrets", "mountPath": SECRET_DIR, "readOnly": True},
-                            {"name": "store", "mountPath": STORE_DIR},
-                        ],
+                        "volumeMounts": mounts,
                     }],
-                    "volumes": [
-                        {"name": "config", "configMap": {"name": RELAY_NAME}},
-                        {"name": "secrets", "secret": {"secretName": secret}},
-                        {"name": "store", "persistentVolumeClaim": {"claimName": RELAY_NAME}},
-                    ],
+                    "volumes": volumes,
                 },
             },
         },
@@ -159,9 +175,17 @@ def render_relay(config: Config, routing: Resolved | None) -> RelayOutput:
     manifests = {
         f"{RELAY_DIR}/configmap.yaml": configmap,
         f"{RELAY_DIR}/deployment.yaml": deployment,
-        f"{RELAY_DIR}/pvc.yaml": pvc,
         f"{RELAY_DIR}/service.yaml": service,
     }
+    if not shared:
+        manifests[f"{RELAY_DIR}/pvc.yaml"] = pvc
+    if config.relay.replicas > 1:
+        deployment["spec"]["template"]["spec"]["topologySpreadConstraints"] = [{
+            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector}}]
+        manifests[f"{RELAY_DIR}/pdb.yaml"] = {
+            "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta,
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": selector}}}
     files = {path: HEADER + dump(doc) for path, doc in manifests.items()}
     files[f"{RELAY_DIR}/deployment.yaml"] = (
         HEADER + f"# Create the Secret {secret} in namespace {ns} with the keys: {', '.join(keys)}\n".encode()
