@@ -16,7 +16,9 @@ Runs, each `--duration` seconds after a 3-second warm-up:
      requests): p99 at the target load;
   Both with every notification routed to a healthy webhook target (a local sink process)
   limited to 50 messages/s, so the relay delivers digests while it takes the load, and
-  again with no target (stored, routed nowhere): the cost of ingest alone;
+  again with no target (stored, routed nowhere): the cost of ingest alone; and both again with
+  the PostgreSQL store (Debian's server, started here like the tests start it: a fresh
+  cluster on loopback, fsync on), the store several replicas share;
   3. the same two loads against a minimal aiohttp app and a minimal http.server
      (ThreadingHTTPServer) that read the body and answer 200: the ceilings, and the reason
      for choosing aiohttp;
@@ -46,7 +48,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [ROOT, HERE]
+sys.path[:0] = [ROOT, HERE, os.path.join(ROOT, "tests")]
 from relay_payloads import sample_payload  # noqa: E402
 
 WRK = os.path.join(ROOT, "tools", "bin", "wrk")
@@ -181,12 +183,17 @@ def wrk(url: str, script: str, duration: int, pause_ms: int, connections: int = 
     return res
 
 
-def relay_config(tmp: str, sink_port: int, rate_limited: bool | None) -> str:
+DSN_ENV = "RELAY_BENCH_DSN"
+
+
+def relay_config(tmp: str, sink_port: int, rate_limited: bool | None, postgresql: bool = False) -> str:
     import yaml
     target = {"kind": "webhook", "url": f"http://127.0.0.1:{sink_port}/hook"}
     if rate_limited:
         target["rate_limits"] = [{"count": 50, "per": "1s"}]
-    cfg = {"listen": "127.0.0.1:0", "store": os.path.join(tmp, f"relay-{int(time.time() * 1000)}.db"),
+    store = ({"kind": "postgresql", "dsn_env": DSN_ENV} if postgresql
+             else os.path.join(tmp, f"relay-{int(time.time() * 1000)}.db"))
+    cfg = {"listen": "127.0.0.1:0", "store": store,
            "targets": {"sink": target}, "routes": [{"matchers": ['severity=~"critical|warning"'], "targets": ["sink"]}],
            "default_targets": ["sink"]}
     if rate_limited is None:  # ingest only: stored, routed nowhere
@@ -197,11 +204,11 @@ def relay_config(tmp: str, sink_port: int, rate_limited: bool | None) -> str:
     return path
 
 
-def start_relay(tmp: str, config: str) -> tuple[subprocess.Popen, int, str]:
+def start_relay(tmp: str, config: str, env: dict | None = None) -> tuple[subprocess.Popen, int, str]:
     log = os.path.join(tmp, "relay.log")
     fh = open(log, "wb")
     proc = subprocess.Popen([PY, "-m", "relay", "--config", config, "--log-level", "WARNING"],
-                            cwd=ROOT, stdout=fh, stderr=fh)
+                            cwd=ROOT, stdout=fh, stderr=fh, env={**os.environ, **(env or {})})
     # the listening line is at INFO; find the port from the open socket instead
     end = time.monotonic() + 20
     port = None
@@ -270,16 +277,20 @@ def main() -> int:
                      "nproc": os.cpu_count(), "python": platform.python_version(), "cpu": platform.processor(),
                      "duration_s": args.duration, "runs": {}}
     loads = {"closed loop": (16, 0), "paced ~1000/s": (32, 20)}  # (connections, ms between requests)
-    with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp:
+    from postgres_server import running_postgres
+
+    with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp, running_postgres() as pg:
         script = lua_script(tmp)
         # 1-2: the relay, durable, one rate-limited webhook target (digests)
         sink_port = free_port()
         sink = subprocess.Popen([PY, "-c", SINK, str(sink_port)])
         try:
             wait_http(f"http://127.0.0.1:{sink_port}/receipts", sink)
-            for (setup, limited), (load, (conns, pause)) in itertools.product(
-                    (("relay", True), ("relay without targets", None)), loads.items()):
-                relay, port, _ = start_relay(tmp, relay_config(tmp, sink_port, rate_limited=limited))
+            setups = (("relay", True, False), ("relay without targets", None, False),
+                      ("relay on PostgreSQL", True, True), ("relay on PostgreSQL without targets", None, True))
+            for (setup, limited, shared), (load, (conns, pause)) in itertools.product(setups, loads.items()):
+                env = {DSN_ENV: pg.create_database("bench")} if shared else None
+                relay, port, _ = start_relay(tmp, relay_config(tmp, sink_port, rate_limited=limited, postgresql=shared), env)
                 try:
                     res = wrk(f"http://127.0.0.1:{port}/alerts", script, args.duration, pause, conns)
                     m = metrics(port)

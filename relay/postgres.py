@@ -112,6 +112,7 @@ class PostgreSQL:
     it usually holds the password, and never appears in logs or errors)."""
 
     shared = True
+    writers = 4  # concurrent transactions: a group's statements wait on round trips, not on the disk
     Error = psycopg.Error
     begin = "BEGIN"
 

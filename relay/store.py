@@ -137,6 +137,7 @@ class SQLite:
     """The embedded store: one file, one relay process."""
 
     shared = False  # no other replica writes it: no leases
+    writers = 1  # SQLite has one writer at a time
     Error = sqlite3.Error
     begin = "BEGIN IMMEDIATE"
 
@@ -180,18 +181,23 @@ class SQLite:
 
 
 class Store:
-    """Group-committing writer over one database (SQLite, or relay.postgres.PostgreSQL).
-    Operations are plain functions of a connection, run in the writer thread; `run` (async)
-    and `call` (blocking) hand back their result."""
+    """Group-committing writers over one database (SQLite, or relay.postgres.PostgreSQL).
+    Operations are plain functions of a connection, run in a writer thread; `run` (async) and
+    `call` (blocking) hand back their result. `writers` threads, each with its connection,
+    take groups from one queue: one for SQLite (one writer at a time), several for a server,
+    whose statements each wait a network round trip (bench/README.md)."""
 
-    def __init__(self, db, observe: Callable[[float], None] | None = None):
+    def __init__(self, db, observe: Callable[[float], None] | None = None, writers: int | None = None):
         self.db = db
         self._observe = observe  # called with each group commit's seconds (a histogram's observe)
         self.failing_since: float | None = None  # when the last failed commit was, until one succeeds
-        self._conn = db.connect()
+        count = writers or db.writers
+        conns = [db.connect() for _ in range(count)]
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="relay-store", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, args=(conn,), name=f"relay-store-{i}", daemon=True)
+                         for i, conn in enumerate(conns)]
+        for thread in self._threads:
+            thread.start()
         self._stop = threading.Event()
         self._helper = db.helper(self._stop)
         if self._helper is not None:
@@ -220,12 +226,13 @@ class Store:
         self._stop.set()
         if self._helper is not None:
             self._helper.join()
-        self._queue.put(None)
-        self._thread.join()
-        self._conn.close()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
 
-    # --- the writer thread ---------------------------------------------------------------
-    def _run(self) -> None:
+    # --- the writer threads --------------------------------------------------------------
+    def _run(self, conn) -> None:
         stop = False
         while not stop:
             first = self._queue.get()
@@ -241,18 +248,20 @@ class Store:
                     stop = True
                     break
                 group.append(item)
-            self._commit(group)
+            conn = self._commit(conn, group)
+        conn.close()
 
-    def _commit(self, group: list) -> None:
+    def _commit(self, conn, group: list):
+        """Run and answer one group; the connection to use next (a new one if this one broke)."""
         started = time.perf_counter()
         try:
-            if not self.db.usable(self._conn):  # a server's connection broke: open another
-                self._conn.close()
-                self._conn = self.db.connect()
+            if not self.db.usable(conn):  # a server's connection broke: open another
+                conn.close()
+                conn = self.db.connect()
             try:
-                results = self._transaction(group, isolated=False)
+                results = self._transaction(conn, group, isolated=False)
             except _OperationFailed:  # run the group again, each operation on its own
-                results = self._transaction(group, isolated=True)
+                results = self._transaction(conn, group, isolated=True)
         except (self.db.Error, StoreError) as exc:
             log.error("store write failed", extra={"fields": {"error": str(exc), "operations": len(group)}})
             err = exc if isinstance(exc, StoreError) else StoreError(f"the relay store cannot be written: {exc}")
@@ -273,12 +282,12 @@ class Store:
                 loop.call_soon_threadsafe(_settle_all, answers)
             except RuntimeError:  # the loop is closed: nobody waits any more
                 pass
+        return conn
 
-    def _transaction(self, group: list, isolated: bool) -> list[tuple[Any, BaseException | None]]:
+    def _transaction(self, conn, group: list, isolated: bool) -> list[tuple[Any, BaseException | None]]:
         """One transaction for the whole group. Not isolated: the first failing operation rolls
         everything back (_OperationFailed). Isolated: each operation in a SAVEPOINT, a failure
         undoes that operation only and becomes its answer. A failing COMMIT raises db.Error."""
-        conn = self._conn
         results: list[tuple[Any, BaseException | None]] = []
         conn.execute(self.db.begin)
         try:

@@ -161,7 +161,7 @@ def test_a_delivery_stored_by_one_replica_is_announced_to_the_other(two):
 
 
 def test_a_broken_connection_fails_one_group_and_the_store_reconnects(postgres_server, postgres_dsn):
-    st = store.Store(PostgreSQL(postgres_dsn))
+    st = store.Store(PostgreSQL(postgres_dsn), writers=1)
     try:
         pid = st.call(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0])
         postgres_server.execute("postgres", "SELECT pg_terminate_backend(%s)", (pid,))

@@ -175,10 +175,11 @@ def test_two_replicas_one_killed_again_and_again_lose_nothing_and_double_only_wh
 
 def test_a_replica_that_stops_cleanly_hands_its_targets_over_at_once(tmp_path, postgres_dsn):
     receiver = Receiver()
+    replicas: tuple[RelayProcess, ...] = ()
     try:
         config = replica_config("store.dsn", a={"kind": "testhook", "url": f"{receiver.url}/a"})
         config["store"]["lease"] = "10m"  # were the lease not given back, the other replica would wait that long
-        first, second = make_replicas(tmp_path, postgres_dsn, config)
+        replicas = first, second = make_replicas(tmp_path, postgres_dsn, config)
         first.start()
         first.wait_log(lambda e: e.get("msg", "").startswith("took the target's lease"), "the first replica's lease")
         second.start()
@@ -191,20 +192,21 @@ def test_a_replica_that_stops_cleanly_hands_its_targets_over_at_once(tmp_path, p
         second.wait_delivered(body["id"], "a")
         assert receiver.delivered_ids("/a") == [1, 2]
         assert second.metrics()['relay_target_lease_held{target="a"}'] == 1
-        first.stop()
-        second.stop()
     finally:
+        for relay in replicas:
+            relay.stop()
         receiver.close()
 
 
 def test_two_replicas_send_the_heartbeat_page_once(tmp_path, postgres_dsn):
     receiver = Receiver()
+    replicas: list[RelayProcess] = []
     try:
         config = replica_config("store.dsn", a={"kind": "testhook", "url": f"{receiver.url}/a"},
                                 c={"kind": "testhook", "url": f"{receiver.url}/c"})
         config["heartbeat"] = {"alertname": "Watchdog", "missing_after": "1s", "targets": ["c"]}
         config["default_targets"] = ["a"]
-        replicas = make_replicas(tmp_path, postgres_dsn, config)
+        replicas.extend(make_replicas(tmp_path, postgres_dsn, config))
         for relay in replicas:
             relay.start()
         for relay in replicas:  # both Alertmanagers' Watchdog, to both replicas
@@ -218,9 +220,9 @@ def test_two_replicas_send_the_heartbeat_page_once(tmp_path, postgres_dsn):
         receiver.wait(lambda: len(receiver.delivered("/c")) >= 2, "the recovery")
         time.sleep(1.0)
         assert [m["statuses"] for m in receiver.delivered("/c")] == [["firing"], ["resolved"]]
+    finally:
         for relay in replicas:
             relay.stop()
-    finally:
         receiver.close()
 
 

@@ -23,7 +23,7 @@ def st(request, tmp_path):
         from relay.postgres import PostgreSQL
 
         db = PostgreSQL(request.getfixturevalue("postgres_dsn"))
-    s = store.Store(db)
+    s = store.Store(db, writers=1)  # groups as one writer forms them (what these tests are about)
     yield s
     s.close()
 
@@ -73,10 +73,10 @@ def test_a_failing_operation_undoes_only_itself_in_its_group(st):
 def test_a_failed_commit_fails_every_operation_of_the_group(st, monkeypatch):
     real = st._transaction
 
-    def broken(group, isolated):
+    def broken(conn, group, isolated):
         if len(group) > 1:
             raise st.db.Error("disk I/O error")
-        return real(group, isolated)
+        return real(conn, group, isolated)
 
     monkeypatch.setattr(st, "_transaction", broken)
 
