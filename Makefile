@@ -106,6 +106,7 @@ bench: setup $(TOOLS)/.wrk
 	$(PY) bench/run.py
 	$(PY) bench/relay.py
 	$(PY) bench/relay_backlog.py
+	$(PY) bench/relay_store.py
 	$(PY) bench/e2e.py --runs 3
 
 clean:
