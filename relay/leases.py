@@ -73,7 +73,10 @@ class LeaseKeeper:
             return
         for name, worker in list(self.engine.workers.items()):
             if name in held:
-                await worker.hold(started + self.seconds, self.holder)
+                try:
+                    await worker.hold(started + self.seconds, self.holder)
+                except StoreError as exc:  # its page could not be read: the next round tries again
+                    log.error("cannot take over a target", extra={"fields": {"target": name, "error": str(exc)}})
             elif name in names:
                 worker.release(self.holder)
 

@@ -214,3 +214,21 @@ def test_dead_letters_of_a_postgresql_store_need_only_its_connection_string(tmp_
     (tmp_path / "pg.dsn").unlink()
     assert main(["--config", str(tmp_path / "relay.yaml"), "dead-letters"]) == 1
     assert "store.dsn_file: cannot read" in capsys.readouterr().err
+
+
+def test_a_relay_whose_database_cannot_be_reached_does_not_start_and_says_why(tmp_path, capsys, monkeypatch):
+    import yaml
+
+    from live import free_port
+    from relay.cli import main
+
+    port = free_port()  # nothing listens there
+    (tmp_path / "relay.yaml").write_text(yaml.safe_dump({
+        "listen": "127.0.0.1:0", "store": {"kind": "postgresql", "dsn_env": "RELAY_TEST_DSN"},
+        "targets": {"wc": {"kind": "wecom", "url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"}},
+        "default_targets": ["wc"]}))
+    monkeypatch.setenv("RELAY_TEST_DSN", f"postgresql://relay:pw@127.0.0.1:{port}/relay")
+    assert main(["--config", str(tmp_path / "relay.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert f"postgresql://relay@127.0.0.1:{port}/relay: cannot connect to the relay store" in err, err
+    assert "pw" not in err.replace("postgresql", "")
