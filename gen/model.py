@@ -121,6 +121,26 @@ class Case:
         self.fires = [f if isinstance(f, Fire) else Fire(labels=dict(f)) for f in self.fires]
 
 
+# Where two replicas of one exporter differ (kube-prometheus drops the target's pod, service,
+# endpoint and namespace labels from kube-state-metrics, so `instance` is what remains).
+REPLICA_INSTANCES = ("10.0.0.11:8080", "10.0.0.12:8080")
+
+
+def replicated(series: dict[str, str], selector: str = "kube_state_metrics") -> dict[str, str]:
+    """`series` as two replicas of an HA exporter scrape them: every series of `${selector}`
+    twice, differing only in `instance` (the other series as they are). For cases that prove
+    an alert neither misses nor doubles anything when kube-state-metrics runs twice."""
+    out: dict[str, str] = {}
+    placeholder = "${" + selector + "}"
+    for text, values in series.items():
+        if placeholder not in text or "instance=" in text:
+            out[text] = values
+            continue
+        for instance in REPLICA_INSTANCES:
+            out[text.replace(placeholder, f'{placeholder}, instance="{instance}"', 1)] = values
+    return out
+
+
 @dataclass
 class Alert:
     """An alerting rule template with its parameters and its proof."""

@@ -8,7 +8,7 @@ exceeds its limit" and "a pod was evicted" must reach someone (KubeContainerOOMK
 KubePodEvicted).
 """
 
-from gen.model import Alert, Case, Duration, Fire, Group
+from gen.model import Alert, Case, Duration, Fire, Group, replicated
 
 _CPU_USAGE = 'container_cpu_usage_seconds_total{${cadvisor}, namespace="shop", pod="web-1", container="app"}'
 _CPU_LIMIT = 'kube_pod_container_resource_limits{${kube_state_metrics}, namespace="shop", pod="web-1", container="app", resource="cpu", unit="core"}'
@@ -87,7 +87,7 @@ groups = [
                   and on (namespace, pod, container)
                     kube_pod_container_resource_limits{${kube_state_metrics}, resource="cpu"}
                 )
-                / sum by (namespace, pod) (kube_pod_container_resource_limits{${kube_state_metrics}, resource="cpu"})
+                / sum by (namespace, pod) (max without (instance) (kube_pod_container_resource_limits{${kube_state_metrics}, resource="cpu"}))
                 > ${threshold}
             """,
             params={"threshold": 75, "rate_window": Duration("2m")},
@@ -102,6 +102,9 @@ groups = [
                      fires=[Fire(_WEB_1, value=76.67)]),
                 Case("silent just under the threshold (73.3%)",
                      series={_CPU_USAGE: "0+44x20", _CPU_LIMIT: "1x20"}, at="10m"),
+                Case("two kube-state-metrics replicas: 76.67% of one limit, not of two",
+                     series=replicated({_CPU_USAGE: "0+46x20", _CPU_LIMIT: "1x20"}), at="10m",
+                     fires=[Fire(_WEB_1, value=76.67)]),
                 Case("silent above the threshold for less than 7m",
                      series={_CPU_USAGE: "0+46x20", _CPU_LIMIT: "1x20"}, at="6m"),
                 Case("silent for a container without a CPU limit",
@@ -119,7 +122,7 @@ groups = [
                   and on (namespace, pod, container)
                     kube_pod_container_resource_limits{${kube_state_metrics}, resource="memory"}
                 )
-                / sum by (namespace, pod) (kube_pod_container_resource_limits{${kube_state_metrics}, resource="memory"})
+                / sum by (namespace, pod) (max without (instance) (kube_pod_container_resource_limits{${kube_state_metrics}, resource="memory"}))
                 > ${threshold}
             """,
             params={"threshold": 75},
@@ -134,6 +137,9 @@ groups = [
                      fires=[Fire(_WEB_1, value=80)]),
                 Case("silent just under the threshold (74.9%)",
                      series={_MEM_USAGE: "749x10", _MEM_LIMIT: "1000x10"}, at="6m"),
+                Case("two kube-state-metrics replicas: 80% of one limit, not 40% of two",
+                     series=replicated({_MEM_USAGE: "800x10", _MEM_LIMIT: "1000x10"}), at="6m",
+                     fires=[Fire(_WEB_1, value=80)]),
                 Case("silent above the threshold for less than 5m",
                      series={_MEM_USAGE: "800x10", _MEM_LIMIT: "1000x10"}, at="4m"),
             ],

@@ -1,14 +1,18 @@
 """Cluster resources: requests and quotas against what the nodes can allocate.
 
-All from kube-state-metrics. Scheduling is by requests, not usage: once the pods' requests
+All from kube-state-metrics, which teams run as two replicas (HA, and during every rolling
+update): each kube-state-metrics series is then there twice, differing in `instance`, so
+every expression takes `max without (instance)` before it sums or joins (the cases marked
+"two kube-state-metrics replicas" prove it). Scheduling is by requests, not usage: once the pods' requests
 exceed what the cluster keeps after losing a node, that node's pods cannot be rescheduled
 anywhere (they stay Pending), and a drain for maintenance gets stuck. Quotas summing to
 more than the cluster can allocate promise namespaces capacity that does not exist.
 """
 
-from gen.model import Alert, Case, Fire, Group
+from gen.model import Alert, Case, Fire, Group, replicated
 
-_ALLOCATABLE = 'kube_node_status_allocatable{{${{kube_state_metrics}}, resource="{resource}"}}'
+# one series per node, whatever the number of kube-state-metrics replicas
+_ALLOCATABLE = 'max without (instance) (kube_node_status_allocatable{{${{kube_state_metrics}}, resource="{resource}"}})'
 
 
 def _overcommit_expr(resource: str) -> str:
@@ -22,7 +26,7 @@ def _overcommit_expr(resource: str) -> str:
     remaining = f"(sum({alloc}) - sum(topk by () (${{tolerated_node_failures}}, {alloc})))"
     return f"""
         100 * sum(
-            kube_pod_container_resource_requests{{${{kube_state_metrics}}, resource="{resource}"}}
+            max without (instance) (kube_pod_container_resource_requests{{${{kube_state_metrics}}, resource="{resource}"}})
           * on (namespace, pod) group_left ()
             max by (namespace, pod) (kube_pod_status_phase{{${{kube_state_metrics}}, phase=~"Pending|Running"}} == 1)
         )
@@ -42,7 +46,7 @@ def _quota_overcommit_expr(resource: str) -> str:
     """
     return f"""
         100 * sum(
-            min without (resource) (
+            min without (resource, instance) (
               kube_resourcequota{{${{kube_state_metrics}}, type="hard", resource=~"{resource}|requests.{resource}"}}
             )
         )
@@ -103,6 +107,10 @@ groups = [
                 Case("silent at 8 cores requested of 8 (the threshold)",
                      series={**_nodes("cpu", "core", [4, 4, 4]), **_pods("cpu", "core", {"web-1": 4, "web-2": 4})},
                      at="7m"),
+                Case("two kube-state-metrics replicas: fires at 8.1 of 8 cores, not 16.2 of 16",
+                     series=replicated({**_nodes("cpu", "core", [4, 4, 4]),
+                                        **_pods("cpu", "core", {"web-1": 4, "web-2": 4.1})}),
+                     at="7m", fires=[Fire({}, value=101.25)]),
                 Case("fires on uneven nodes: the largest one counts, not the average",
                      # 8 + 2 + 2 cores: 4 left without node-1. The table's (n-1)/n rule saw 5/12 < 2/3.
                      series={**_nodes("cpu", "core", [8, 2, 2]), **_pods("cpu", "core", {"web-1": 5})},
@@ -142,6 +150,10 @@ groups = [
                      series={**_nodes("memory", "byte", [16 * _GIB] * 3),
                              **_pods("memory", "byte", {"web-1": 16 * _GIB, "web-2": 16 * _GIB})},
                      at="7m"),
+                Case("two kube-state-metrics replicas: fires at 33 of 32 GiB",
+                     series=replicated({**_nodes("memory", "byte", [16 * _GIB] * 3),
+                                        **_pods("memory", "byte", {"web-1": 16 * _GIB, "web-2": 17 * _GIB})}),
+                     at="7m", fires=[Fire({}, value=33 / 32 * 100)]),
                 Case("silent when overcommitted for less than 5m",
                      series={**_nodes("memory", "byte", [16 * _GIB] * 3),
                              **_pods("memory", "byte", {"web-1": 16 * _GIB}),
@@ -174,6 +186,10 @@ groups = [
                      series={**_nodes("cpu", "core", [4, 4], n=20),
                              **_quotas({("shop", "compute", "cpu"): 6, ("batch", "compute", "requests.cpu"): 6})},
                      at="7m"),
+                Case("two kube-state-metrics replicas: fires at 12.1 of 8 cores",
+                     series=replicated({**_nodes("cpu", "core", [4, 4], n=20),
+                                        **_quotas({("shop", "compute", "cpu"): 6, ("batch", "compute", "requests.cpu"): 6.1})}),
+                     at="7m", fires=[Fire({}, value=151.25)]),
                 Case("silent when a quota sets both cpu and requests.cpu (counted once)",
                      series={**_nodes("cpu", "core", [4, 4], n=20),
                              **_quotas({("shop", "compute", "cpu"): 6, ("shop", "compute", "requests.cpu"): 6,
@@ -220,9 +236,9 @@ groups = [
         Alert(
             "KubeQuotaExceeded",
             expr="""
-                100 * kube_resourcequota{${kube_state_metrics}, type="used"}
-                  / ignoring (instance, job, type)
-                (kube_resourcequota{${kube_state_metrics}, type="hard"} > 0)
+                100 * max without (instance) (kube_resourcequota{${kube_state_metrics}, type="used"})
+                  / ignoring (job, type)
+                (max without (instance) (kube_resourcequota{${kube_state_metrics}, type="hard"}) > 0)
                 > ${threshold}
             """,
             params={"threshold": 90},
@@ -239,6 +255,10 @@ groups = [
                 Case("fires at 100% of the pods quota",
                      series=_quotas({("shop", "objects", "pods"): 20}, {("shop", "objects", "pods"): 20}),
                      at="17m", fires=[Fire({"namespace": "shop", "resourcequota": "objects", "resource": "pods"}, value=100)]),
+                Case("two kube-state-metrics replicas: fires once at 91%, no many-to-many error",
+                     series=replicated(_quotas({("shop", "compute", "requests.cpu"): 10},
+                                               {("shop", "compute", "requests.cpu"): 9.1})),
+                     at="17m", fires=[Fire({"namespace": "shop", "resourcequota": "compute", "resource": "requests.cpu"}, value=91)]),
                 Case("silent at 90% (the threshold)",
                      series=_quotas({("shop", "compute", "requests.cpu"): 10}, {("shop", "compute", "requests.cpu"): 9}),
                      at="17m"),
