@@ -2,7 +2,8 @@
 
 This is the only place that imports catalog code. A catalog folder holds one module per
 area (its file name names the PrometheusRule) with a module-level `groups` list, plus
-`_selectors.py` whose `SELECTORS` dict gives each exporter's default label matchers. A module
+`_selectors.py` whose `SELECTORS` dict gives each exporter's default label matchers (and
+whose `REPLICATED` names the exporters teams run as several replicas). A module
 defining `routing` (a gen.routing.model.Routing) and no `groups` is the Alertmanager routing
 (rules_src/routing.py), not an area.
 """
@@ -26,6 +27,7 @@ class Catalog:
     modules: list[Module]
     selectors: dict[str, str]
     routing: Routing | None = None
+    replicated: tuple[str, ...] = ()  # selector names of exporters commonly run as several replicas
     routing_file: str | None = None
 
 
@@ -81,9 +83,15 @@ def load_catalog(folder: str) -> Catalog:
 def _load_catalog(folder: str) -> Catalog:
     package = "_catalog_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
     selectors: dict[str, str] = {}
+    replicated: tuple[str, ...] = ()
     selectors_file = os.path.join(folder, "_selectors.py")
     if os.path.exists(selectors_file):
-        selectors = dict(getattr(_import(selectors_file, package), "SELECTORS", {}))
+        defaults = _import(selectors_file, package)
+        selectors = dict(getattr(defaults, "SELECTORS", {}))
+        replicated = tuple(getattr(defaults, "REPLICATED", ()))
+        unknown = [name for name in replicated if name not in selectors]
+        if unknown:
+            raise DefinitionError(f"{selectors_file}: REPLICATED names {unknown[0]!r}, which SELECTORS does not define")
     modules = []
     routing = routing_file = None
     for entry in sorted(os.listdir(folder)):
@@ -103,7 +111,8 @@ def _load_catalog(folder: str) -> Catalog:
         if not isinstance(groups, list) or not all(isinstance(g, Group) for g in groups):
             raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group")
         modules.append(Module(name=entry[:-3], file=rel, groups=groups))
-    return Catalog(modules=modules, selectors=selectors, routing=routing, routing_file=routing_file)
+    return Catalog(modules=modules, selectors=selectors, routing=routing, routing_file=routing_file,
+                   replicated=replicated)
 
 
 def load_dashboards(folder: str) -> list:

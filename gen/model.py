@@ -103,6 +103,10 @@ class Case:
     `series` maps a series in promtool notation (`metric{label="v"}`, may use `${selector}`
     placeholders) to its values (`0+10x20`, `1x30`, `_`, `stale`). The alert is evaluated
     at `at`; `fires` lists the expected alerts, empty when it must not fire.
+
+    `gen test` also runs every case with the series of the catalog's replicated exporters
+    (_selectors.REPLICATED) scraped twice, expecting the same alerts; `single_replica` gives
+    the reason when a case cannot hold that way (the variant is then not run).
     """
 
     name: str
@@ -110,6 +114,7 @@ class Case:
     at: str
     fires: list[Fire] = field(default_factory=list)
     interval: str = "1m"
+    single_replica: str = ""
     source: Source = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,14 +131,15 @@ class Case:
 REPLICA_INSTANCES = ("10.0.0.11:8080", "10.0.0.12:8080")
 
 
-def replicated(series: dict[str, str], selector: str = "kube_state_metrics") -> dict[str, str]:
-    """`series` as two replicas of an HA exporter scrape them: every series of `${selector}`
-    twice, differing only in `instance` (the other series as they are). For cases that prove
-    an alert neither misses nor doubles anything when kube-state-metrics runs twice."""
+def replicated(series: dict[str, str], selectors: tuple[str, ...] = ("kube_state_metrics",)) -> dict[str, str]:
+    """`series` as two replicas of an HA exporter scrape them: every series of one of
+    `selectors` (`${name}` in its text) twice, differing only in `instance`; the other series,
+    and those that name their instance already, as they are."""
     out: dict[str, str] = {}
-    placeholder = "${" + selector + "}"
+    placeholders = ["${" + name + "}" for name in selectors]
     for text, values in series.items():
-        if placeholder not in text or "instance=" in text:
+        placeholder = next((p for p in placeholders if p in text), None)
+        if placeholder is None or "instance=" in text:
             out[text] = values
             continue
         for instance in REPLICA_INSTANCES:

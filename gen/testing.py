@@ -5,6 +5,13 @@ with the default configuration: it proves the catalog's logic whatever a team's
 monitoring.yaml changes. Each case becomes one promtool test group named
 "<Alert>: <case name>", which promtool prints when the case fails.
 
+Each case runs a second time as its variant "<case name> [replicated exporters]": the series
+of every exporter the catalog marks as commonly replicated (_selectors.REPLICATED, e.g.
+kube-state-metrics in HA) scraped twice, differing in `instance`, with the same expected
+alerts, labels and values. An expression that joins, sums or counts such series without
+reducing them to the object first fails there (many-to-many errors, doubled sums, one alert
+per replica). A case states why it cannot hold that way in `single_replica`.
+
 promtool evaluates every rule of a test file's rule files at every step of every test
 group, so each alert gets its own rule file holding just that alert and the recording rules
 it reads (transitively), in their catalog groups and order. That makes the suite's cost grow
@@ -13,6 +20,7 @@ with the number of cases rather than cases x rules (36 s -> a few seconds for th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -21,7 +29,7 @@ from gen.build import DEFAULT_RULES_SRC, compile_rules
 from gen.config import Config
 from gen.errors import DefinitionError
 from gen.expect import Unpredictable, render
-from gen.model import Case
+from gen.model import Case, replicated
 from gen.render.rules import PLAIN_DIR, groups_dict, render_rule_files
 from gen.render.yamlfmt import dump
 from gen.resolve import AlertRule, RuleFile, RuleGroup, format_value, substitute
@@ -68,6 +76,20 @@ def case_group(alert: AlertRule, case: Case, selectors: dict[str, str]) -> dict:
         "input_series": series,
         "alert_rule_test": [{"eval_time": case.at, "alertname": alert.name, "exp_alerts": _expected(alert, case)}],
     }
+
+
+VARIANT = "replicated exporters"
+
+
+def replicated_group(alert: AlertRule, case: Case, selectors: dict[str, str], exporters: tuple[str, ...]) -> dict | None:
+    """The case with the replicated exporters' series doubled, or None when that changes
+    nothing (no such series, or the case writes its replicas itself) or the case opts out."""
+    if case.single_replica:
+        return None
+    series = replicated(case.series, exporters)
+    if series == case.series:
+        return None
+    return case_group(alert, dataclasses.replace(case, name=f"{case.name} [{VARIANT}]", series=series), selectors)
 
 
 def alert_cases(rule_files: list[RuleFile]):
@@ -130,7 +152,8 @@ def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str 
 
     config = Config()
     compiled = compile_rules(config, rules_src)
-    selectors = load_catalog(rules_src).selectors
+    catalog = load_catalog(rules_src)
+    selectors = catalog.selectors
     os.makedirs(dest, exist_ok=True)
     # Hand-written tests name the module rule files (rule_files: [apiserver.yaml]).
     for rel, data in render_rule_files(compiled.rule_files, config).items():
@@ -139,7 +162,9 @@ def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str 
                 fh.write(data)
     by_module: dict[str, TestFile] = {}
     for rf, alert in alert_cases(compiled.rule_files):
-        groups = [case_group(alert, case, selectors) for case in alert.definition.cases]
+        cases = alert.definition.cases
+        groups = [case_group(alert, case, selectors) for case in cases]
+        groups += [g for g in (replicated_group(alert, case, selectors, catalog.replicated) for case in cases) if g]
         if not groups:
             continue
         stem = f"{rf.name}.{alert.name}"

@@ -2,6 +2,11 @@
 
 Override any of them under `selectors:` in monitoring.yaml, e.g. when kube-state-metrics
 is scraped under another job name.
+
+REPLICATED: the exporters teams commonly run as several replicas, each scraped on its own
+(kube-state-metrics in HA, and two of them during every rolling update). `gen test` runs
+every case again with their series doubled (gen/testing.py), so each expression must reduce
+them to the object (`max without (instance)`) before joining, summing or alerting.
 """
 
 SELECTORS = {
@@ -19,3 +24,5 @@ SELECTORS = {
     "prometheus": 'job=~"prometheus-k8s|prometheus"',
     "alertmanager": 'job=~"alertmanager-main|alertmanager"',
 }
+
+REPLICATED = ("kube_state_metrics",)

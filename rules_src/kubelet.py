@@ -56,7 +56,9 @@ groups = [
             dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             # status="true" == 0 covers both Ready=False and Ready=Unknown (kubelet silent).
             expr="""
-                kube_node_status_condition{${kube_state_metrics}, condition="Ready", status="true"} == 0
+                max without (instance) (
+                  kube_node_status_condition{${kube_state_metrics}, condition="Ready", status="true"} == 0
+                )
             """,
             for_="15m",
             severity="warning",
@@ -78,11 +80,13 @@ groups = [
             # A node the cluster autoscaler (or a spot-termination handler) is removing
             # becomes unreachable on purpose: its deletion taint silences the alert.
             expr="""
-                (
-                  kube_node_spec_taint{${kube_state_metrics}, key="node.kubernetes.io/unreachable", effect="NoSchedule"}
-                unless ignoring (key, value, effect)
-                  kube_node_spec_taint{${kube_state_metrics}, key=~"${deletion_taints}"}
-                ) == 1
+                max without (instance) (
+                  (
+                    kube_node_spec_taint{${kube_state_metrics}, key="node.kubernetes.io/unreachable", effect="NoSchedule"}
+                  unless ignoring (key, value, effect)
+                    kube_node_spec_taint{${kube_state_metrics}, key=~"${deletion_taints}"}
+                  ) == 1
+                )
             """,
             params={"deletion_taints": "ToBeDeletedByClusterAutoscaler|cloud.google.com/impending-node-termination|aws-node-termination-handler/spot-itn"},
             for_="2m",
@@ -109,7 +113,7 @@ groups = [
             dashboard="k8s-node", dashboard_vars=_NODE_VARS,
             expr="""
                 sum by (node) (
-                  changes(kube_node_status_condition{${kube_state_metrics}, condition="Ready", status="true"}[${window}])
+                  max without (instance) (changes(kube_node_status_condition{${kube_state_metrics}, condition="Ready", status="true"}[${window}]))
                 ) > ${threshold}
             """,
             params={"threshold": 2, "window": Duration("15m")},

@@ -260,7 +260,9 @@ groups = [
             # kube-state-metrics reports the CrashLoopBackOff wait directly; max_over_time
             # bridges the moments the container is briefly running between restarts.
             expr="""
-                max_over_time(kube_pod_container_status_waiting_reason{${kube_state_metrics}, reason="CrashLoopBackOff"}[${window}]) >= 1
+                max without (instance) (
+                  max_over_time(kube_pod_container_status_waiting_reason{${kube_state_metrics}, reason="CrashLoopBackOff"}[${window}]) >= 1
+                )
             """,
             params={"window": Duration("5m")},
             for_="15m",
@@ -345,7 +347,9 @@ groups = [
             # single restart fire once, `for` after the restart, and resolve when the window
             # passes it.
             expr="""
-                round(sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{${kube_state_metrics}}[${window}]))) > 0
+                round(sum by (namespace, pod) (
+                  max without (instance) (increase(kube_pod_container_status_restarts_total{${kube_state_metrics}}[${window}]))
+                )) > 0
             """,
             params={"window": Duration("10m")},
             for_="5m",

@@ -12,11 +12,18 @@ _PVC_LABELS = {"job": "kubelet", "metrics_path": "/metrics", "instance": "node-1
                "namespace": "db", "persistentvolumeclaim": "data-pg-0"}
 
 
-def _volume(available: str, capacity: str = "100000000000x10") -> dict:
-    """kubelet volume stats of PVC db/data-pg-0: available and capacity bytes."""
+_CAPACITY = 100_000_000_000
+
+
+def _volume(available: str, used: str | None = None) -> dict:
+    """kubelet volume stats of PVC db/data-pg-0 (100 GB): available bytes in promtool's
+    `<value>x<n>` steps, used bytes the rest of the capacity unless given."""
+    if used is None:
+        used = " ".join(f"{_CAPACITY - int(v)}x{n}" for v, n in (step.split("x") for step in available.split()))
     return {
         f"kubelet_volume_stats_available_bytes{{${{kubelet}}, {_PVC}}}": available,
-        f"kubelet_volume_stats_capacity_bytes{{${{kubelet}}, {_PVC}}}": capacity,
+        f"kubelet_volume_stats_used_bytes{{${{kubelet}}, {_PVC}}}": used,
+        f"kubelet_volume_stats_capacity_bytes{{${{kubelet}}, {_PVC}}}": f"{_CAPACITY}x10",
     }
 
 
@@ -29,16 +36,25 @@ groups = [
         Alert(
             "KubePersistentVolumeFillingUp",
             # A ReadOnlyMany volume is full by design (pre-filled data); it cannot fill up further.
+            # A block-mode volume (volumeMode: Block: databases on raw devices, Ceph OSDs, VM disks)
+            # has no filesystem: the kubelet reports its capacity with 0 available and 0 used.
+            # A PVC labelled <opt_out_label>=true (kube-prometheus' excluded_from_alerts; kube-state-
+            # metrics exports it with --metric-labels-allowlist=persistentvolumeclaims=[<label>])
+            # is a scratch volume the team lets fill.
             expr="""
                 (
                   kubelet_volume_stats_available_bytes{${kubelet}}
                 /
                   kubelet_volume_stats_capacity_bytes{${kubelet}}
                 ) < (${threshold} / 100)
+                and
+                  kubelet_volume_stats_used_bytes{${kubelet}} > 0
                 unless on (namespace, persistentvolumeclaim)
                   kube_persistentvolumeclaim_access_mode{${kube_state_metrics}, access_mode="ReadOnlyMany"} == 1
+                unless on (namespace, persistentvolumeclaim)
+                  kube_persistentvolumeclaim_labels{${kube_state_metrics}, label_${opt_out_label}="true"} == 1
             """,
-            params={"threshold": 3},
+            params={"threshold": 3, "opt_out_label": "excluded_from_alerts"},
             for_="1m",
             severity="critical",
             namespaced=True,
@@ -59,12 +75,22 @@ groups = [
                      series={**_volume("1000000000x10"),
                              'kube_persistentvolumeclaim_access_mode{${kube_state_metrics}, namespace="db", persistentvolumeclaim="data-pg-0", access_mode="ReadOnlyMany"}': "1x10"},
                      at="5m"),
+                Case("silent for a block-mode volume (0 available, 0 used)",
+                     series=_volume("0x10", used="0x10"), at="5m"),
+                Case("fires for a filesystem volume that is completely full (0 available)",
+                     series=_volume("0x10"), at="5m", fires=[Fire(_PVC_LABELS, value=0)]),
+                Case("silent for a PVC labelled excluded_from_alerts=true",
+                     series={**_volume("1000000000x10"),
+                             'kube_persistentvolumeclaim_labels{${kube_state_metrics}, namespace="db", persistentvolumeclaim="data-pg-0", label_excluded_from_alerts="true"}': "1x10"},
+                     at="5m"),
             ],
         ),
         Alert(
             "KubePersistentVolumeErrors",
             expr="""
-                kube_persistentvolume_status_phase{${kube_state_metrics}, phase=~"Failed|Pending"} > 0
+                max without (instance) (
+                  kube_persistentvolume_status_phase{${kube_state_metrics}, phase=~"Failed|Pending"} > 0
+                )
             """,
             for_="5m",
             severity="warning",

@@ -58,9 +58,11 @@ def _sts_gen(observed: str, metadata: str) -> dict:
     }
 
 
-def _sts_replicas(status_replicas: str, ready: str, updated: str) -> dict:
+def _sts_replicas(spec: str, ready: str, updated: str, created: str | None = None) -> dict:
+    """spec replicas, ready ones, updated ones, and those the controller created (default: all)."""
     return {
-        _ksm("kube_statefulset_status_replicas", **_STS): status_replicas,
+        _ksm("kube_statefulset_replicas", **_STS): spec,
+        _ksm("kube_statefulset_status_replicas", **_STS): created or spec,
         _ksm("kube_statefulset_status_replicas_ready", **_STS): ready,
         _ksm("kube_statefulset_status_replicas_updated", **_STS): updated,
     }
@@ -237,9 +239,11 @@ groups = [
             "KubeDeploymentGenerationMismatch",
             dashboard="k8s-workload", dashboard_vars=_workload_vars("deployment"),
             expr="""
-                kube_deployment_status_observed_generation{${kube_state_metrics}}
-                  !=
-                kube_deployment_metadata_generation{${kube_state_metrics}}
+                max without (instance) (
+                  kube_deployment_status_observed_generation{${kube_state_metrics}}
+                    !=
+                  kube_deployment_metadata_generation{${kube_state_metrics}}
+                )
             """,
             for_="15m",
             severity="warning",
@@ -266,13 +270,15 @@ groups = [
             dashboard="k8s-workload", dashboard_vars=_workload_vars("deployment"),
             # Progress guard: a rollout still replacing pods (the updated count moves) is not stuck.
             expr="""
-                (
-                  kube_deployment_status_replicas_available{${kube_state_metrics}}
-                    !=
-                  kube_deployment_spec_replicas{${kube_state_metrics}}
+                max without (instance) (
+                  (
+                    kube_deployment_status_replicas_available{${kube_state_metrics}}
+                      !=
+                    kube_deployment_spec_replicas{${kube_state_metrics}}
+                  )
+                  and
+                  changes(kube_deployment_status_replicas_updated{${kube_state_metrics}}[${stable_window}]) == 0
                 )
-                and
-                changes(kube_deployment_status_replicas_updated{${kube_state_metrics}}[${stable_window}]) == 0
             """,
             params={"stable_window": Duration("5m")},
             for_="15m",
@@ -301,13 +307,15 @@ groups = [
             "KubeStatefulSetReplicasMismatch",
             dashboard="k8s-workload", dashboard_vars=_workload_vars("statefulset"),
             expr="""
-                (
-                  kube_statefulset_status_replicas_ready{${kube_state_metrics}}
-                    !=
-                  kube_statefulset_status_replicas{${kube_state_metrics}}
+                max without (instance) (
+                  (
+                    kube_statefulset_status_replicas_ready{${kube_state_metrics}}
+                      !=
+                    kube_statefulset_replicas{${kube_state_metrics}}
+                  )
+                  and
+                  changes(kube_statefulset_status_replicas_updated{${kube_state_metrics}}[${stable_window}]) == 0
                 )
-                and
-                changes(kube_statefulset_status_replicas_updated{${kube_state_metrics}}[${stable_window}]) == 0
             """,
             params={"stable_window": Duration("5m")},
             for_="15m",
@@ -315,8 +323,9 @@ groups = [
             namespaced=True,
             summary="StatefulSet has pods that are not ready.",
             description=(
-                "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has only {{ $value | humanize }} ready "
-                "replicas, fewer than it runs, and its rollout is making no progress."
+                "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has {{ $value | humanize }} ready "
+                "replicas, not the number its spec asks for, and is making no progress (pods refused by a quota "
+                "or an admission webhook are never created: see its events)."
             ),
             cases=[
                 Case("fires with 2 of 3 replicas ready for 15m",
@@ -324,6 +333,10 @@ groups = [
                      fires=[Fire(_STS_LABELS, value=2)]),
                 Case("silent with all replicas ready",
                      series=_sts_replicas("3x30", "3x30", "3x30"), at="20m"),
+                Case("fires when its pods are refused: 0 of 3 created, none ready",
+                     # status.replicas counts created pods only: 0 ready of 0 created looked fine
+                     series=_sts_replicas("3x30", "0x30", "0x30", created="0x30"), at="20m",
+                     fires=[Fire(_STS_LABELS, value=0)]),
                 Case("silent when short of ready replicas for less than 15m",
                      series=_sts_replicas("3x30", "2x30", "3x30"), at="10m"),
                 Case("silent while a rollout is still replacing pods",
@@ -334,9 +347,11 @@ groups = [
             "KubeStatefulSetGenerationMismatch",
             dashboard="k8s-workload", dashboard_vars=_workload_vars("statefulset"),
             expr="""
-                kube_statefulset_status_observed_generation{${kube_state_metrics}}
-                  !=
-                kube_statefulset_metadata_generation{${kube_state_metrics}}
+                max without (instance) (
+                  kube_statefulset_status_observed_generation{${kube_state_metrics}}
+                    !=
+                  kube_statefulset_metadata_generation{${kube_state_metrics}}
+                )
             """,
             for_="15m",
             severity="warning",
@@ -362,19 +377,21 @@ groups = [
             # An update revision differs from the current one, not every replica runs it, and
             # the updated count has stopped moving.
             expr="""
-                (
-                  kube_statefulset_status_replicas_updated{${kube_state_metrics}}
-                    !=
-                  kube_statefulset_replicas{${kube_state_metrics}}
+                max without (instance) (
+                  (
+                    kube_statefulset_status_replicas_updated{${kube_state_metrics}}
+                      !=
+                    kube_statefulset_replicas{${kube_state_metrics}}
+                  )
+                  and
+                  max without (revision) (
+                    kube_statefulset_status_current_revision{${kube_state_metrics}}
+                      unless
+                    kube_statefulset_status_update_revision{${kube_state_metrics}}
+                  )
+                  and
+                  changes(kube_statefulset_status_replicas_updated{${kube_state_metrics}}[${stable_window}]) == 0
                 )
-                and
-                max without (revision) (
-                  kube_statefulset_status_current_revision{${kube_state_metrics}}
-                    unless
-                  kube_statefulset_status_update_revision{${kube_state_metrics}}
-                )
-                and
-                changes(kube_statefulset_status_replicas_updated{${kube_state_metrics}}[${stable_window}]) == 0
             """,
             params={"stable_window": Duration("5m")},
             for_="15m",
@@ -405,23 +422,40 @@ groups = [
             "KubeDaemonSetRolloutStuck",
             dashboard="k8s-workload", dashboard_vars=_workload_vars("daemonset"),
             expr="""
-                (
-                  kube_daemonset_status_number_ready{${kube_state_metrics}}
-                    /
-                  kube_daemonset_status_desired_number_scheduled{${kube_state_metrics}}
-                  < ${ready_ratio}
+                max without (instance) (
+                  (
+                    kube_daemonset_status_number_ready{${kube_state_metrics}}
+                      /
+                    kube_daemonset_status_desired_number_scheduled{${kube_state_metrics}}
+                    < ${ready_ratio}
+                  or
+                    # a rollout that stopped while every old pod is still ready: the ready share, where
+                    # fewer pods are updated than desired
+                    (
+                      kube_daemonset_status_number_ready{${kube_state_metrics}}
+                        /
+                      kube_daemonset_status_desired_number_scheduled{${kube_state_metrics}}
+                    )
+                    and
+                    (
+                      kube_daemonset_status_updated_number_scheduled{${kube_state_metrics}}
+                        !=
+                      kube_daemonset_status_desired_number_scheduled{${kube_state_metrics}}
+                    )
+                  )
+                  and
+                  changes(kube_daemonset_status_updated_number_scheduled{${kube_state_metrics}}[${stable_window}]) == 0
                 )
-                and
-                changes(kube_daemonset_status_updated_number_scheduled{${kube_state_metrics}}[${stable_window}]) == 0
             """,
             params={"ready_ratio": 1, "stable_window": Duration("5m")},
             for_="15m",
             severity="warning",
             namespaced=True,
-            summary="DaemonSet has pods that are not ready and is not progressing.",
+            summary="DaemonSet rollout is stuck: pods not ready or not updated, and no progress.",
             description=(
-                "DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }}: only {{ $value | humanizePercentage }} "
-                "of its desired pods are ready, and its rollout is making no progress."
+                "DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }}: {{ $value | humanizePercentage }} "
+                "of its desired pods are ready, and its pods are not all ready or not all updated while its rollout "
+                "makes no progress."
             ),
             cases=[
                 Case("fires with 99 of 100 pods ready for 15m",
@@ -433,6 +467,9 @@ groups = [
                      series=_ds_ready("100x30", "99x30", "100x30"), at="10m"),
                 Case("silent while a rollout progresses",
                      series=_ds_ready("100x30", "99x30", "0+1x30"), at="20m"),
+                Case("fires when a rollout stops with every old pod still ready (40 of 100 updated)",
+                     series=_ds_ready("100x30", "100x30", "40x30"), at="20m",
+                     fires=[Fire(_DS_LABELS, value=1)]),
                 Case("silent when no node should run it",
                      series=_ds_ready("0x30", "0x30", "0x30"), at="20m"),
             ],
@@ -441,10 +478,12 @@ groups = [
             "KubeDaemonSetNotScheduled",
             dashboard="k8s-workload", dashboard_vars=_workload_vars("daemonset"),
             expr="""
-                kube_daemonset_status_desired_number_scheduled{${kube_state_metrics}}
-                  -
-                kube_daemonset_status_current_number_scheduled{${kube_state_metrics}}
-                > ${threshold}
+                max without (instance) (
+                  kube_daemonset_status_desired_number_scheduled{${kube_state_metrics}}
+                    -
+                  kube_daemonset_status_current_number_scheduled{${kube_state_metrics}}
+                  > ${threshold}
+                )
             """,
             params={"threshold": 0},
             for_="10m",
@@ -469,7 +508,9 @@ groups = [
             "KubeDaemonSetMisScheduled",
             dashboard="k8s-workload", dashboard_vars=_workload_vars("daemonset"),
             expr="""
-                kube_daemonset_status_number_misscheduled{${kube_state_metrics}} > ${threshold}
+                max without (instance) (
+                  kube_daemonset_status_number_misscheduled{${kube_state_metrics}} > ${threshold}
+                )
             """,
             params={"threshold": 0},
             for_="15m",
@@ -498,11 +539,13 @@ groups = [
             # concurrencyPolicy Forbid), or the controller missed the start. Suspended
             # CronJobs are skipped on purpose.
             expr="""
-                (
-                  time() - kube_cronjob_next_schedule_time{${kube_state_metrics}} > ${threshold_seconds}
+                max without (instance) (
+                  (
+                    time() - kube_cronjob_next_schedule_time{${kube_state_metrics}} > ${threshold_seconds}
+                  )
+                  unless
+                  kube_cronjob_spec_suspend{${kube_state_metrics}} == 1
                 )
-                unless
-                kube_cronjob_spec_suspend{${kube_state_metrics}} == 1
             """,
             params={"threshold_seconds": 3600},
             for_="60m",
@@ -532,14 +575,16 @@ groups = [
             "KubeJobCompletion",
             # A Job that has failed outright is KubeJobFailed's; not reported twice.
             expr="""
-                (
-                  kube_job_spec_completions{${kube_state_metrics}}
-                    -
-                  kube_job_status_succeeded{${kube_state_metrics}}
-                  > ${threshold}
+                max without (instance) (
+                  (
+                    kube_job_spec_completions{${kube_state_metrics}}
+                      -
+                    kube_job_status_succeeded{${kube_state_metrics}}
+                    > ${threshold}
+                  )
+                  unless ignoring (condition)
+                  kube_job_failed{${kube_state_metrics}, condition="true"} == 1
                 )
-                unless ignoring (condition)
-                kube_job_failed{${kube_state_metrics}, condition="true"} == 1
             """,
             params={"threshold": 0},
             for_="60m",
@@ -567,7 +612,9 @@ groups = [
             # Only the condition="true" series: {condition="false"} is 1 for a Job whose Failed
             # condition is present but False.
             expr="""
-                kube_job_failed{${kube_state_metrics}, condition="true"} > 0
+                max without (instance) (
+                  kube_job_failed{${kube_state_metrics}, condition="true"} > 0
+                )
             """,
             for_="15m",
             severity="warning",
@@ -598,21 +645,23 @@ groups = [
             # A desired count outside [min, max] means the HPA has switched scaling off
             # (its target was scaled to 0): not a mismatch to chase.
             expr="""
-                (
+                max without (instance) (
+                  (
+                    kube_horizontalpodautoscaler_status_desired_replicas{${kube_state_metrics}}
+                      !=
+                    kube_horizontalpodautoscaler_status_current_replicas{${kube_state_metrics}}
+                  )
+                  and
                   kube_horizontalpodautoscaler_status_desired_replicas{${kube_state_metrics}}
-                    !=
-                  kube_horizontalpodautoscaler_status_current_replicas{${kube_state_metrics}}
+                    >=
+                  kube_horizontalpodautoscaler_spec_min_replicas{${kube_state_metrics}}
+                  and
+                  kube_horizontalpodautoscaler_status_desired_replicas{${kube_state_metrics}}
+                    <=
+                  kube_horizontalpodautoscaler_spec_max_replicas{${kube_state_metrics}}
+                  and
+                  changes(kube_horizontalpodautoscaler_status_current_replicas{${kube_state_metrics}}[${stable_window}]) == 0
                 )
-                and
-                kube_horizontalpodautoscaler_status_desired_replicas{${kube_state_metrics}}
-                  >=
-                kube_horizontalpodautoscaler_spec_min_replicas{${kube_state_metrics}}
-                and
-                kube_horizontalpodautoscaler_status_desired_replicas{${kube_state_metrics}}
-                  <=
-                kube_horizontalpodautoscaler_spec_max_replicas{${kube_state_metrics}}
-                and
-                changes(kube_horizontalpodautoscaler_status_current_replicas{${kube_state_metrics}}[${stable_window}]) == 0
             """,
             params={"stable_window": Duration("15m")},
             for_="15m",
@@ -642,13 +691,15 @@ groups = [
             dashboard="k8s-workload", dashboard_vars={"namespace": "{{ $labels.namespace }}"},
             # An HPA pinned with minReplicas == maxReplicas always runs at its maximum.
             expr="""
-                kube_horizontalpodautoscaler_status_current_replicas{${kube_state_metrics}}
-                  ==
-                kube_horizontalpodautoscaler_spec_max_replicas{${kube_state_metrics}}
-                and
-                kube_horizontalpodautoscaler_spec_max_replicas{${kube_state_metrics}}
-                  !=
-                kube_horizontalpodautoscaler_spec_min_replicas{${kube_state_metrics}}
+                max without (instance) (
+                  kube_horizontalpodautoscaler_status_current_replicas{${kube_state_metrics}}
+                    ==
+                  kube_horizontalpodautoscaler_spec_max_replicas{${kube_state_metrics}}
+                  and
+                  kube_horizontalpodautoscaler_spec_max_replicas{${kube_state_metrics}}
+                    !=
+                  kube_horizontalpodautoscaler_spec_min_replicas{${kube_state_metrics}}
+                )
             """,
             for_="15m",
             severity="warning",

@@ -91,3 +91,79 @@ def test_each_alert_is_tested_against_itself_and_the_records_it_reads(tmp_path):
                 assert readers, f"{alert.name}: {r['record']} kept but nothing reads it"
         checked_records += len(kept)
     assert checked_records, "no alert reads a recording rule: the transitive case is untested"
+
+
+def _replica_catalog(folder, expr: str, single_replica: str = "") -> None:
+    """A one-alert catalog whose kube-state-metrics is marked replicated."""
+    folder.mkdir()
+    (folder / "_selectors.py").write_text('SELECTORS = {"ksm": \'job="kube-state-metrics"\'}\nREPLICATED = ("ksm",)\n')
+    pods = {f'kube_pod_info{{${{ksm}}, namespace="shop", pod="web-{i}"}}': "1x10" for i in range(2)}
+    (folder / "demo.py").write_text(f'''"""A test catalog."""
+
+from gen.model import Alert, Case, Fire, Group
+
+groups = [Group("demo", [Alert(
+    "ShopCrowded",
+    expr="""{expr}""",
+    severity="warning",
+    summary="Too many pods.",
+    description="{{{{ $labels.namespace }}}} has {{{{ $value }}}} pods.",
+    cases=[
+        Case("fires at 3 pods", series={{**{pods!r}, 'kube_pod_info{{${{ksm}}, namespace="shop", pod="web-9"}}': "1x10"}},
+             at="5m", fires=[Fire({{"namespace": "shop"}}, annotations={{"description": "shop has 3 pods."}})]),
+        Case("silent at 2 pods", series={pods!r}, at="5m", single_replica={single_replica!r}),
+    ],
+)])]
+''')
+
+
+def _variant(path: str) -> tuple[dict, dict]:
+    import yaml
+
+    tests = {t["name"]: t for t in yaml.safe_load(open(path))["tests"]}
+    return tests["ShopCrowded: fires at 3 pods"], tests["ShopCrowded: fires at 3 pods [replicated exporters]"]
+
+
+def test_every_case_runs_again_with_the_replicated_exporters_scraped_twice(tmp_path):
+    _replica_catalog(tmp_path / "cat", 'count by (namespace) (max without (instance) (kube_pod_info{${ksm}})) > 2')
+    [test] = testing.write_suite(str(tmp_path / "suite"), rules_src=str(tmp_path / "cat"), handwritten=None)
+    original, variant = _variant(test.paths[0])
+    series = {s["series"] for s in variant["input_series"]}
+    assert len(series) == 2 * len(original["input_series"])
+    for instance in ("10.0.0.11:8080", "10.0.0.12:8080"):
+        assert f'kube_pod_info{{job="kube-state-metrics", instance="{instance}", namespace="shop", pod="web-0"}}' in series
+    assert variant["alert_rule_test"] == original["alert_rule_test"]  # same alerts, labels, annotations
+    ((_, run),) = testing.run_suite([test], str(tmp_path / "suite"))
+    assert run.ok, run.output
+
+
+def test_an_expression_that_counts_each_replica_fails_its_variant_only(tmp_path):
+    _replica_catalog(tmp_path / "cat", 'count by (namespace) (kube_pod_info{${ksm}}) > 2')
+    [test] = testing.write_suite(str(tmp_path / "suite"), rules_src=str(tmp_path / "cat"), handwritten=None)
+    ((_, run),) = testing.run_suite([test], str(tmp_path / "suite"))
+    assert not run.ok
+    failed = [line.strip() for line in run.output.splitlines() if line.strip().startswith("name: ")]
+    # the silent case fires at 4 "pods", the firing one says 6: only the variants fail
+    assert failed == ["name: ShopCrowded: fires at 3 pods [replicated exporters],",
+                      "name: ShopCrowded: silent at 2 pods [replicated exporters],"], run.output
+
+
+def test_a_case_that_cannot_hold_with_replicas_says_why_and_skips_the_variant(tmp_path):
+    import yaml
+
+    _replica_catalog(tmp_path / "cat", 'count by (namespace) (kube_pod_info{${ksm}}) > 2',
+                     single_replica="counts scrape targets on purpose")
+    [test] = testing.write_suite(str(tmp_path / "suite"), rules_src=str(tmp_path / "cat"), handwritten=None)
+    names = [t["name"] for t in yaml.safe_load(open(test.paths[0]))["tests"]]
+    assert "ShopCrowded: silent at 2 pods [replicated exporters]" not in names
+    assert "ShopCrowded: silent at 2 pods" in names
+
+
+def test_replicated_must_name_a_selector(tmp_path):
+    from gen.errors import DefinitionError
+    from gen.loader import load_catalog
+
+    _replica_catalog(tmp_path / "cat", "up == 0")
+    (tmp_path / "cat" / "_selectors.py").write_text('SELECTORS = {"ksm": \'job="ksm"\'}\nREPLICATED = ("kube_state_metrics",)\n')
+    with pytest.raises(DefinitionError, match=r"_selectors.py: REPLICATED names 'kube_state_metrics', which SELECTORS does not define"):
+        load_catalog(str(tmp_path / "cat"))
