@@ -12,6 +12,11 @@ alerts, labels and values. An expression that joins, sums or counts such series 
 reducing them to the object first fails there (many-to-many errors, doubled sums, one alert
 per replica). A case states why it cannot hold that way in `single_replica`.
 
+Every case's `Fire(value=...)` is checked, whatever the alert's templates print: the test
+rule files (never the shipped ones) give each alert one more annotation, VALUE_ANNOTATION,
+rendering $value to four significant digits, and the expected alerts carry the case's value
+so rendered.
+
 promtool evaluates every rule of a test file's rule files at every step of every test
 group, so each alert gets its own rule file holding just that alert and the recording rules
 it reads (transitively), in their catalog groups and order. That makes the suite's cost grow
@@ -47,12 +52,19 @@ class TestFile:
     cases: list[str] = field(default_factory=list)
 
 
+VALUE_ANNOTATION = "test_value"  # test rule files only: the expression's value, so every case checks it
+VALUE_TEMPLATE = '{{ printf "%.4g" $value }}'
+
+
 def _expected(alert: AlertRule, case: Case) -> list[dict]:
     exp = []
     static = alert.labels
     for fire in case.fires:
         labels = {**fire.labels, **static, "alertname": alert.name}
-        annotations = {}
+        if fire.value is None:
+            raise DefinitionError(f"{case.source}: alert {alert.name}: test case {case.name!r}: give the expected "
+                                  "value (Fire(labels, value=...)): every case checks it")
+        annotations = {VALUE_ANNOTATION: render(VALUE_TEMPLATE, fire.labels, fire.value)}
         for key, template in alert.annotations.items():
             if fire.annotations and key in fire.annotations:
                 annotations[key] = fire.annotations[key]
@@ -137,10 +149,12 @@ def _alert_rule_file(alert: AlertRule, compiled) -> dict:
                 if not isinstance(rule, AlertRule):
                     records.setdefault(rule.name, []).append(rule)
     needed = _records_read(alert, compiled.analyses, records)
+    checked = dataclasses.replace(alert, annotations={**alert.annotations, VALUE_ANNOTATION: VALUE_TEMPLATE})
     groups = []
     for rf in compiled.rule_files:
         for group in rf.groups:
-            rules = [r for r in group.rules if r is alert or (not isinstance(r, AlertRule) and r.name in needed)]
+            rules = [checked if r is alert else r for r in group.rules
+                     if r is alert or (not isinstance(r, AlertRule) and r.name in needed)]
             if rules:
                 groups.append(RuleGroup(f"{rf.name}/{group.name}", group.interval, rules, group.source))
     return groups_dict(RuleFile(alert.name, "", groups))

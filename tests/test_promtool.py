@@ -167,3 +167,40 @@ def test_replicated_must_name_a_selector(tmp_path):
     (tmp_path / "cat" / "_selectors.py").write_text('SELECTORS = {"ksm": \'job="ksm"\'}\nREPLICATED = ("kube_state_metrics",)\n')
     with pytest.raises(DefinitionError, match=r"_selectors.py: REPLICATED names 'kube_state_metrics', which SELECTORS does not define"):
         load_catalog(str(tmp_path / "cat"))
+
+
+def _value_catalog(folder, value) -> None:
+    folder.mkdir()
+    (folder / "_selectors.py").write_text('SELECTORS = {"ksm": \'job="kube-state-metrics"\'}\n')
+    (folder / "demo.py").write_text(f'''"""A test catalog whose templates never print the value."""
+
+from gen.model import Alert, Case, Fire, Group
+
+groups = [Group("demo", [Alert(
+    "ShopCrowded",
+    expr='count by (namespace) (kube_pod_info{{${{ksm}}}}) > 1',
+    severity="warning",
+    summary="Too many pods.",
+    description="{{{{ $labels.namespace }}}} has too many pods.",
+    cases=[
+        Case("fires at 3 pods", series={{f'kube_pod_info{{{{${{{{ksm}}}}, namespace="shop", pod="web-{{i}}"}}}}': "1x10" for i in range(3)}},
+             at="5m", fires=[Fire({{"namespace": "shop"}}, value={value!r})]),
+        Case("silent at 1 pod", series={{'kube_pod_info{{${{ksm}}, namespace="shop", pod="web-0"}}': "1x10"}}, at="5m"),
+    ],
+)])]
+''')
+
+
+@pytest.mark.parametrize("value, ok", [(3, True), (4, False)])
+def test_every_case_checks_its_value_even_when_no_template_prints_it(tmp_path, value, ok):
+    _value_catalog(tmp_path / "cat", value)
+    [test] = testing.write_suite(str(tmp_path / "suite"), rules_src=str(tmp_path / "cat"), handwritten=None)
+    ((_, run),) = testing.run_suite([test], str(tmp_path / "suite"))
+    assert run.ok is ok, run.output
+    if not ok:
+        assert 'test_value="4"' in run.output and 'test_value="3"' in run.output
+
+
+def test_the_shipped_rules_carry_no_test_annotation():
+    _, files = build()
+    assert not [path for path, data in files.items() if testing.VALUE_ANNOTATION.encode() in data]
