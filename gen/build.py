@@ -102,7 +102,9 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
         dashboards = dash_build.enabled(all_dashboards, config)
         uids = {d.uid for d in all_dashboards}
     dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
-    findings = run_checks(Context(rule_files, analyses, config))
+    selectors = {**catalog.selectors, **config.selectors}
+    replicated = {name: selectors[name] for name in catalog.replicated}
+    findings = run_checks(Context(rule_files, analyses, config, replicated))
     errors = [f for f in findings if f.level == ERROR]
     if errors:
         raise LintError("\n".join(str(f) for f in errors))

@@ -95,6 +95,8 @@ groups = [
     Group("kube-state-metrics-health", [
         Alert(
             "KubeStateMetricsListErrors",
+            # kube-state-metrics' own requests, per replica: summed over the replicas on purpose
+            lint_skip=("replicated-exporter",),
             expr="""
                 (
                   sum by (job) (rate(kube_state_metrics_list_total{${kube_state_metrics}, result="error"}[${rate_window}]))
@@ -119,6 +121,8 @@ groups = [
         ),
         Alert(
             "KubeStateMetricsWatchErrors",
+            # kube-state-metrics' own requests, per replica: summed over the replicas on purpose
+            lint_skip=("replicated-exporter",),
             expr="""
                 (
                   sum by (job) (rate(kube_state_metrics_watch_total{${kube_state_metrics}, result="error"}[${rate_window}]))

@@ -44,15 +44,16 @@ KNOWN = {
     "rate-range": WARNING,
     "cluster-label": WARNING,
     "namespace-scope": WARNING,
+    "replicated-exporter": WARNING,
 }
 
 
-def lint(tmp_path, rules: str, config: Config | None = None) -> list[Finding]:
+def lint(tmp_path, rules: str, config: Config | None = None, replicated: dict[str, str] | None = None) -> list[Finding]:
     """The findings of the checks in KNOWN for a one-module catalog."""
     folder = write_catalog(tmp_path, rules)
     config = config or Config()
     files = resolve(load_catalog(folder), config)
-    return [f for f in run_checks(Context(files, analyze_rules(files), config)) if f.check in KNOWN]
+    return [f for f in run_checks(Context(files, analyze_rules(files), config, replicated or {})) if f.check in KNOWN]
 
 
 def of(findings: list[Finding], check: str) -> list[Finding]:
@@ -473,3 +474,52 @@ def test_compile_rules_returns_warnings(tmp_path):
     known = [(f.check, f.what) for f in compiled.warnings if f.check in KNOWN]
     assert known == [("rate-range", "alert Errors")]
     assert all(f.level == WARNING for f in compiled.findings)
+
+
+# --------------------------------------------------------------------------------------
+# replicated-exporter
+
+KSM = {"app": 'job="app"'}  # the test catalog's exporter, marked as replicated
+
+
+def _ksm_alert(expr: str) -> str:
+    return f'Alert("Objects", expr={expr!r}, severity="warning", summary="s", description="d")'
+
+
+@pytest.mark.parametrize("expr, fragment", [
+    ('kube_deployment_spec_replicas{${app}} != kube_deployment_status_replicas_available{${app}}',
+     "its result keeps app's `instance`: one alert per replica"),
+    ('sum by (namespace) (kube_pod_info{${app}}) > 10', "`sum` counts every app replica's series"),
+    ('count(kube_node_info{${app}}) < 3', "`count` counts every app replica's series"),
+    ('max without (instance) (kube_resourcequota{${app}, type="used"} / ignoring (instance, type) kube_resourcequota{${app}, type="hard"}) > 0.9',
+     "a join ignoring (instance, type) between two sides with app replicas' duplicates"),
+    ('max without (instance) (a{${app}} / on (namespace, pod) b{${app}}) > 1', "a join on (namespace, pod)"),
+])
+def test_replicated_exporter_used_per_replica(tmp_path, expr, fragment):
+    [found] = of(lint(tmp_path, _ksm_alert(expr), replicated=KSM), "replicated-exporter")
+    assert fragment in found.message, found.message
+    assert location(found) == f"{mod_path(tmp_path)}:{line_of(tmp_path, 'Objects')}"
+
+
+@pytest.mark.parametrize("expr", [
+    'max without (instance) (kube_deployment_spec_replicas{${app}} != kube_deployment_status_replicas_available{${app}})',
+    'sum by (namespace) (max without (instance) (kube_pod_info{${app}})) > 10',
+    'count(max by (node) (kube_node_info{${app}})) < 3',
+    '100 * max without (instance) (q{${app}, type="used"}) / ignoring (job, type) max without (instance) (q{${app}, type="hard"}) > 90',
+    'up{job="other"} == 0',  # not the replicated exporter
+    'absent(kube_node_info{${app}})',
+    'kube_pod_info{${app}, instance="10.0.0.1:8080"} == 0',  # one replica picked on purpose
+])
+def test_replicated_exporter_reduced_to_the_object(tmp_path, expr):
+    assert of(lint(tmp_path, _ksm_alert(expr), replicated=KSM), "replicated-exporter") == []
+
+
+def test_replicated_exporter_needs_the_catalog_to_name_one(tmp_path):
+    assert of(lint(tmp_path, _ksm_alert('sum(kube_pod_info{${app}})')), "replicated-exporter") == []
+
+
+def test_the_catalog_reduces_every_replicated_series():
+    from gen.build import DEFAULT_RULES_SRC
+
+    compiled = compile_rules(Config(), DEFAULT_RULES_SRC)
+    assert [f for f in compiled.findings if f.check == "replicated-exporter"] == []

@@ -6,7 +6,7 @@ warnings are printed. A rule opts out of a check with `lint_skip=("check-name",)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from gen.config import Config
@@ -34,6 +34,7 @@ class Context:
     files: list[RuleFile]
     analyses: dict[int, Analysis]  # id(rule) -> analysis of its expression
     config: Config
+    replicated: dict[str, str] = field(default_factory=dict)  # exporter -> its selector, for those run as replicas
 
     def rules(self) -> Iterator[AlertRule | RecordingRule]:
         for f in self.files:
@@ -92,6 +93,7 @@ from gen.lint import (  # noqa: E402,F401
     namespace_scope,
     rate_range,
     recording_name,
+    replicated_exporter,
     required_fields,
     severity,
     template_labels,
