@@ -57,19 +57,26 @@ def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
     carries `verb` and nothing else, which its dashboard link relies on."""
     analyses: dict[int, Analysis] = {}
     recorded: dict[str, LabelSet] = {}
-    errors = []
+    failed = []
     rules = [rule for rf in rule_files for group in rf.groups for rule in group.rules]
     for rule in sorted(rules, key=lambda r: not isinstance(r, RecordingRule)):
         try:
             analysis = analyses[id(rule)] = analyze(rule.expr, recorded)
         except PromQLError as exc:
-            errors.append(f"{rule.source}: {rule.what}: PromQL does not parse: {exc}")
+            failed.append((rule, str(exc)))
             continue
         if isinstance(rule, RecordingRule):
             labels = (analysis.labels or LabelSet(frozenset())).plus(rule.labels)
             recorded[rule.name] = recorded[rule.name].union(labels) if rule.name in recorded else labels
-    if errors:
-        raise PromQLError("\n".join(errors))
+    if failed:
+        # promql-parser often says only "invalid promql query"; Prometheus' parser says where
+        from gen.promtool import parse_errors
+
+        positions = parse_errors([rule.expr for rule, _ in failed])
+        raise PromQLError("\n".join(
+            f"{rule.source}: {rule.what}: PromQL does not parse: "
+            + (f"{positions[i]} (line:column in the expression)" if i in positions else message)
+            for i, (rule, message) in enumerate(failed)))
     return analyses
 
 

@@ -7,8 +7,10 @@ prometheus package into tools/ (git-ignored).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 
 from gen.errors import ToolError
@@ -60,3 +62,30 @@ def check_rules(paths: list[str]) -> Run:
 
 def test_rules(paths: list[str], cwd: str | None = None) -> Run:
     return run("test", "rules", *paths, cwd=cwd)
+
+
+_PARSE_ERROR = re.compile(r'"E(\d+)": could not parse expression: (.+)$')
+
+
+def parse_errors(exprs: list[str]) -> dict[int, str]:
+    """Prometheus' own parser messages for expressions another parser refused, with their
+    position (`2:4: parse error: unexpected <op:>>`), by index; empty if promtool is missing.
+    One `check rules` run over a scratch rule file holding every expression."""
+    import yaml
+
+    try:
+        find_promtool()
+    except ToolError:
+        return {}
+    doc = {"groups": [{"name": f"g{i}", "rules": [{"alert": f"E{i}", "expr": expr}]} for i, expr in enumerate(exprs)]}
+    with tempfile.TemporaryDirectory(prefix="gen-promql-") as tmp:
+        path = os.path.join(tmp, "exprs.yaml")
+        with open(path, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(doc, fh)
+        out = run("check", "rules", path, timeout=60).output
+    found = {}
+    for line in out.splitlines():
+        m = _PARSE_ERROR.search(line)
+        if m:
+            found[int(m.group(1))] = m.group(2).strip()
+    return found

@@ -154,9 +154,16 @@ CATALOG_CASES = [
         id="promql-syntax-error",
     ),
     pytest.param(
+        [{**GOOD_ALERT, "name": "DoubledOperator", "expr": "sum(rate(http_requests_total{${ksm}}[5m]))\n  >> 2"}],
+        "DoubledOperator",
+        # promql-parser says only "invalid promql query"; Prometheus' parser (promtool) says where
+        ["PromQL does not parse: 2:4: parse error: unexpected <op:>> (line:column in the expression)"],
+        id="promql-syntax-error-with-position",
+    ),
+    pytest.param(
         [{**GOOD_ALERT, "name": "UnknownFunc", "expr": "foo_bar(x) > 1"}],
         "UnknownFunc",
-        ["unknown function with name 'foo_bar'"],
+        ['1:1: parse error: unknown function with name "foo_bar"'],
         id="unknown-promql-function",
     ),
     pytest.param(
