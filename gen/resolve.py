@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gen.config import Config
-from gen.errors import ConfigError, DefinitionError
+from gen.errors import ConfigError, DefinitionError, PromQLError
 from gen.loader import Catalog
 from gen.model import Alert, Duration, Group, Module, ParamValue, Record, Source
 from gen.multicluster import keep_label
@@ -170,6 +170,20 @@ def _coerce_param(alert: Alert, key: str, default: ParamValue, value: Any, confi
     return value
 
 
+def _check_selector(path: str, name: str, text: str) -> None:
+    """A selector from the config is label matchers (`job="kube-state-metrics"`); checked here
+    once, so a typo is one error at its key, not a parse error in every alert that uses it."""
+    from gen.promql import parse
+
+    if not text.strip():
+        return  # an empty selector is allowed: the expressions lose that matcher
+    try:
+        parse(f"up{{{text}}}")
+    except PromQLError as exc:
+        raise ConfigError(f"{path}: selectors.{name}: {text!r} is not a list of label matchers like "
+                          f'job="kube-state-metrics", namespace=~"kube-system|monitoring": {exc}') from None
+
+
 class Resolver:
     def __init__(self, catalog: Catalog, config: Config):
         self.catalog = catalog
@@ -180,6 +194,8 @@ class Resolver:
                 f"{config.path}: selectors.{unknown[0]}: unknown selector "
                 f"(known: {', '.join(sorted(catalog.selectors))})"
             )
+        for name, text in sorted(config.selectors.items()):
+            _check_selector(config.path, name, text)
         self.selectors = {**catalog.selectors, **config.selectors}
 
     def check_names(self) -> None:

@@ -262,7 +262,19 @@ CONFIG_CASES = [
     pytest.param(
         "alerts:\n  PodCpu75:\n    rate_window: 5x\n", "alerts.PodCpu75.rate_window", ["5x"], id="bad-duration-parameter"
     ),
+    pytest.param("selectors:\n  ksm: 'job=\"kube-state-metrics'\n", "selectors.ksm",
+                 ["is not a list of label matchers", "unterminated quoted string"], id="malformed-selector"),
 ]
+
+
+def test_a_malformed_selector_is_one_error_at_its_key_not_one_per_alert(tmp_path, capsys):
+    src = tmp_path / "rules_src"
+    write_catalog(src, "pods", module_src([POD_CPU, {**POD_CPU, "name": "PodCpu90"}], group="pod-resources"))
+    config = tmp_path / "monitoring.yaml"
+    config.write_text("selectors:\n  ksm: 'job=\"kube-state-metrics'\n")
+    rc, _, err = build(capsys, src, config, tmp_path / "out")
+    assert rc != 0
+    assert err.count("selectors.ksm") == 1 and "rules_src" not in err and "PodCpu" not in err, err
 
 
 @pytest.mark.parametrize("config_text, key, fragments", CONFIG_CASES)
