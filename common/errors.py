@@ -6,6 +6,7 @@ any UserError as one line naming the thing at fault, without a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Callable
 
@@ -25,4 +26,7 @@ def exit_code(command: Callable[[], int]) -> int:
         return command()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `... | head` closed the pipe: nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
         return 1

@@ -269,21 +269,46 @@ def _dashboard_data_tests(args, dest: str, jobs: int | None = None) -> bool:
 
 
 def cmd_params(args) -> int:
-    """Every alert with what monitoring.yaml can set for it, and the defaults."""
+    """Every alert with what monitoring.yaml can set for it: the values in effect with --config
+    (default monitoring.yaml), each one the file changed marked with `*` and its default."""
+    from gen.config import load_config
     from gen.loader import load_catalog
     from gen.model import Alert
-    from gen.resolve import format_value
+    from gen.resolve import format_value, resolve
 
     catalog = load_catalog(args.rules_src)
+    path = _config_path(args.config)
+    config = load_config(path)
+    effective = {r.name: r for rf in resolve(catalog, config) for g in rf.groups for r in g.rules
+                 if isinstance(r, AlertRule)}
+
+    changed = 0
+
+    def shown(key: str, value, default) -> str:
+        nonlocal changed
+        text, was = (v if isinstance(v, str) else format_value(v) for v in (value, default))
+        if text == was:
+            return f"{key}={text}"
+        changed += 1
+        return f"{key}={text}* (default {was})"
+
     for module in catalog.modules:
         for group in module.groups:
             for rule in group.rules:
                 if not isinstance(rule, Alert):
                     continue
-                params = ", ".join(f"{k}={format_value(v)}" for k, v in rule.params.items())
-                print(f"{rule.name}  [{module.name}/{group.name}]  severity={rule.severity} for={rule.for_}"
-                      + (f"  {params}" if params else ""))
-    print("selectors: " + ", ".join(f"{k}: {v}" for k, v in catalog.selectors.items()))
+                where = f"{rule.name}  [{module.name}/{group.name}]"
+                now = effective.get(rule.name)
+                if now is None:
+                    print(f"{where}  disabled*")
+                    changed += 1
+                    continue
+                fields = [shown("severity", now.labels.get("severity"), rule.severity), shown("for", now.for_, rule.for_)]
+                fields += [shown(k, now.params.get(k, v), v) for k, v in rule.params.items()]
+                print(f"{where}  " + "  ".join(fields))
+    selectors = {**catalog.selectors, **config.selectors}
+    print("selectors: " + ", ".join(f"{k}: {v}" + ("*" if k in config.selectors else "") for k, v in selectors.items()))
+    print(f"{changed} values set by {path}" if path else "defaults (no monitoring.yaml)", file=sys.stderr)
     return 0
 
 
@@ -361,7 +386,7 @@ def parser() -> argparse.ArgumentParser:
         ("check", cmd_check, "exit 1 if out/ is not what a fresh build gives"),
         ("lint", cmd_lint, "validate and list every finding (--prometheus URL: also against a live server)"),
         ("test", cmd_test, "promtool check rules + every alert's unit tests"),
-        ("params", cmd_params, "list every alert's settable parameters and their defaults"),
+        ("params", cmd_params, "list every alert's settable values in effect with --config; * marks those it changed"),
     ):
         if name == "lint":
             sp = sub.add_parser(name, help=text, description=LINT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
