@@ -76,11 +76,21 @@ def _docs_root(args) -> str:
     return os.path.dirname(os.path.abspath(args.out))
 
 
+def _runbook_warnings(compiled, docs_root: str) -> None:
+    from gen import runbooks
+
+    alerts = [r for rf in compiled.rule_files for g in rf.groups for r in g.rules if isinstance(r, AlertRule)]
+    where = {r.name: r.source for r in alerts}
+    for name, problem in runbooks.problems(docs_root, list(where)):
+        print(f"{where[name]}: warning: alert {name}: {problem} [runbook]", file=sys.stderr)
+
+
 def cmd_build(args) -> int:
     compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache,
                             promtool=True, check_relay=True)
     docs = render_docs(compiled)
     _print_warnings(compiled)
+    _runbook_warnings(compiled, _docs_root(args))
     outdir.replace_dir(args.out, files)
     outdir.replace_files(_docs_root(args), docs)
     rules = [r for rf in compiled.rule_files for g in rf.groups for r in g.rules]

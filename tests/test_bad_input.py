@@ -347,3 +347,23 @@ def test_modules_whose_manifest_names_collide(tmp_path, capsys):
     assert rc != 0, "two modules were written to one PrometheusRule manifest without an error"
     assert "app_a.py" in err and "app-a.py" in err, err
     assert_untouched(out, before)
+
+
+def test_a_new_alert_without_a_runbook_is_reported_by_the_build(tmp_path, capsys):
+    src = tmp_path / "rules_src"
+    text = module_src([GOOD_ALERT, {**GOOD_ALERT, "name": "NewAlert"}])
+    module = write_catalog(src, "demo", text)
+    runbooks = tmp_path / "docs" / "runbooks"  # beside the output folder, as the project keeps them
+    runbooks.mkdir(parents=True)
+    (runbooks / "GoodAlert.md").write_text("# GoodAlert\n## Meaning\n## Impact\n## Diagnosis\n## Mitigation\n")
+    config = tmp_path / "monitoring.yaml"
+    config.write_text("")
+    rc, _, err = build(capsys, src, config, tmp_path / "out")
+    assert rc == 0, err  # a warning: the build still writes out/
+    [line] = [l for l in err.splitlines() if "[runbook]" in l]
+    assert f":{alert_lines(text, 'NewAlert')[0]}: warning: alert NewAlert: no runbook: write " in line
+    assert "docs/runbooks/NewAlert.md starting with '# NewAlert'" in line and "'## Mitigation'" in line
+    assert os.path.realpath(module) in {p for p, _ in locations(line)}
+    (runbooks / "NewAlert.md").write_text("# NewAlert\n## Meaning\n")
+    rc, _, err = build(capsys, src, config, tmp_path / "out")
+    assert "NewAlert.md lacks '## Impact', '## Diagnosis', '## Mitigation' [runbook]" in err, err

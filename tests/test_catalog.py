@@ -46,7 +46,7 @@ Watchdog PrometheusRuleFailures PrometheusNotificationQueueRunningFull Alertmana
 PrometheusConfigReloadFailed AlertmanagerFailedReload
 """.split()
 
-RUNBOOK_SECTIONS = ("## Meaning", "## Impact", "## Diagnosis", "## Mitigation")
+from gen.runbooks import SECTIONS as RUNBOOK_SECTIONS  # noqa: E402
 
 
 def _alerts() -> list[Alert]:

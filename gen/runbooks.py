@@ -1,0 +1,37 @@
+"""Every alert's runbook: docs/runbooks/<Alert>.md beside the output folder, with the sections
+an on-call engineer reads in order. The build reports a missing or incomplete one (with the
+page's skeleton), so a new alert's author learns it at `make build`, not at `make test`."""
+
+from __future__ import annotations
+
+import os
+
+SECTIONS = ("## Meaning", "## Impact", "## Diagnosis", "## Mitigation")
+FOLDER = os.path.join("docs", "runbooks")
+
+
+def path_of(docs_root: str, alert: str) -> str:
+    return os.path.join(docs_root, FOLDER, f"{alert}.md")
+
+
+def problems(docs_root: str, alerts: list[str]) -> list[tuple[str, str]]:
+    """(alert, what is wrong) for every alert whose runbook is missing or lacks a section;
+    nothing when the project keeps no runbooks folder (its runbooks live elsewhere)."""
+    if not os.path.isdir(os.path.join(docs_root, FOLDER)):
+        return []
+    found = []
+    for alert in alerts:
+        path = path_of(docs_root, alert)
+        rel = os.path.relpath(path)
+        if not os.path.exists(path):
+            found.append((alert, f"no runbook: write {rel} starting with '# {alert}' and the sections "
+                                 f"{', '.join(repr(s) for s in SECTIONS)}"))
+            continue
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        if not text.startswith(f"# {alert}"):
+            found.append((alert, f"{rel} must start with '# {alert}'"))
+        missing = [s for s in SECTIONS if s not in text]
+        if missing:
+            found.append((alert, f"{rel} lacks {', '.join(repr(s) for s in missing)}"))
+    return found
