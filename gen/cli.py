@@ -200,7 +200,10 @@ def cmd_test(args) -> int:
         for gap in gaps:
             print(gap, file=sys.stderr)
         failed |= bool(gaps)
-        for test, run in testing.run_suite(testing.write_suite(suite, args.rules_src), suite, args.jobs):
+        settings = testing.Settings.of(compiled.config)  # the file's structure, tested beside the defaults
+        if settings is not None:
+            print(f"cases also run with {settings.source}'s settings (selectors, multi_cluster, namespace_scope)")
+        for test, run in testing.run_suite(testing.write_suite(suite, args.rules_src, settings=settings), suite, args.jobs):
             label = f"{test.title} ({len(test.cases)} cases)" if test.cases else test.title
             print(f"promtool test rules {label}: {'ok' if run.ok else 'FAILED'}")
             if not run.ok:

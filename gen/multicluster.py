@@ -9,6 +9,11 @@ expression text token by token (strings, label matchers and comments are left al
     sum(x) / on (node) y        -> sum by (cluster) (x) / on (cluster, node) y
     count(x) without (pod)      -> unchanged: `without` keeps cluster already
     topk(3, x)                  -> topk by (cluster) (3, x): the top 3 of each cluster
+    absent(x == 1)              -> group by (cluster) (up) unless on (cluster) (x == 1)
+
+absent() has no grouping: it fires only when no cluster has the series, and without saying
+which. It is anchored on an inventory series instead: every cluster that has scrape targets
+(`up`) and lacks the series gets its own alert, labelled with its cluster.
 
 promql-parser's AST is read-only, so the text is rewritten and the result re-parsed and
 checked by the `cluster-label` lint.
@@ -74,6 +79,7 @@ def keep_label(expr: str, label: str) -> str:
     """The expression with `label` kept by every aggregation and `on (...)` match."""
     tokens = _tokens(expr)
     inserts: dict[int, str] = {}  # token index -> text inserted after that token
+    replaced: dict[int, str] = {}  # token index -> text in its place
     brace_depth = 0
     i = 0
     while i < len(tokens):
@@ -85,7 +91,9 @@ def keep_label(expr: str, label: str) -> str:
         elif kind == "ident" and brace_depth == 0:
             j = _next(tokens, i)
             nxt = tokens[j][1] if j < len(tokens) else ""
-            if text in AGGREGATORS or text in _LABEL_PRESERVING:
+            if text == "absent" and nxt == "(":
+                replaced[i] = f"group by ({label}) (up) unless on ({label}) "
+            elif text in AGGREGATORS or text in _LABEL_PRESERVING:
                 if nxt in ("by", "without"):
                     k = _next(tokens, j)
                     if nxt == "by":
@@ -110,7 +118,7 @@ def keep_label(expr: str, label: str) -> str:
         i += 1
     out = []
     for idx, (_, text) in enumerate(tokens):
-        out.append(text)
+        out.append(replaced.get(idx, text))
         if idx in inserts:
             out.append(inserts[idx])
     return "".join(out)

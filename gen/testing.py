@@ -12,6 +12,13 @@ alerts, labels and values. An expression that joins, sums or counts such series 
 reducing them to the object first fails there (many-to-many errors, doubled sums, one alert
 per replica). A case states why it cannot hold that way in `single_replica`.
 
+With a monitoring.yaml that changes the expressions' structure (selectors, multi_cluster,
+namespace_scope; thresholds are left out, the cases are written for the defaults), each case
+also runs as "<case name> [<file> settings]" against rules compiled with those settings: its
+series under the team's selectors, with the cluster label (multi_cluster), and for namespaced
+alerts moved into a namespace inside the scope plus a copy outside it that must stay silent.
+So the expressions a team ships are tested, not only the defaults.
+
 Every case's `Fire(value=...)` is checked, whatever the alert's templates print: the test
 rule files (never the shipped ones) give each alert one more annotation, VALUE_ANNOTATION,
 rendering $value to four significant digits, and the expected alerts carry the case's value
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 
@@ -91,6 +99,102 @@ def case_group(alert: AlertRule, case: Case, selectors: dict[str, str]) -> dict:
 
 
 VARIANT = "replicated exporters"
+CLUSTER = "cluster-a"  # the cluster every series of the settings variant comes from
+OUTSIDE_SCOPE = "outside-the-scope"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The structural settings of a team's monitoring.yaml: what changes expressions' shape."""
+
+    source: str  # the file, for the variant's name
+    selectors: dict[str, str]
+    namespace_scope: str | None
+    cluster_label: str | None
+
+    @classmethod
+    def of(cls, config: Config) -> "Settings | None":
+        """None when the file changes no structure (the default suite covers it)."""
+        label = config.multi_cluster.label if config.multi_cluster.enabled else None
+        if not config.selectors and config.namespace_scope is None and label is None:
+            return None
+        return cls(os.path.basename(config.path or "monitoring.yaml"), dict(config.selectors), config.namespace_scope, label)
+
+    def config(self) -> Config:
+        from gen.config import MultiCluster
+
+        return Config(selectors=dict(self.selectors), namespace_scope=self.namespace_scope,
+                      multi_cluster=MultiCluster(self.cluster_label is not None, self.cluster_label or "cluster"))
+
+
+def _inside(scope: str, namespace: str) -> str | None:
+    """`namespace` if the scope matches it, else a name the scope matches (tried from its
+    alternatives with `.*`/`.+` filled in), else None."""
+    if re.fullmatch(scope, namespace):
+        return namespace
+    for alternative in scope.split("|"):
+        candidate = re.sub(r"\.[*+]", "x", alternative.strip("^$()"))
+        if re.fullmatch(r"[a-z0-9-]+", candidate) and re.fullmatch(scope, candidate):
+            return candidate
+    return None
+
+
+_NAMESPACE = re.compile(r'namespace="([^"]*)"')
+
+
+def _with_label(series: str, label: str, value: str) -> str:
+    if "{" in series:
+        return series.replace("{", f'{{{label}="{value}", ', 1).replace(", }", "}")
+    return f'{series}{{{label}="{value}"}}'
+
+
+def _equalities(selector: str) -> dict[str, str]:
+    return dict(re.findall(r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"]*)"', selector))
+
+
+def settings_case(alert: AlertRule, case: Case, settings: Settings, keeps_cluster: bool = True,
+                  defaults: dict[str, str] | None = None) -> Case | str:
+    """The case as a team with `settings` runs it, or the reason it cannot be derived.
+    `keeps_cluster`: the alert's result carries the cluster label (not so for vector(1));
+    `defaults`: the catalog's selectors, whose label values in expected alerts (job="...")
+    become the team's."""
+    series = dict(case.series)
+    fires = list(case.fires)
+    for name, team in settings.selectors.items():
+        if not any("${" + name + "}" in text for text in series):
+            continue  # the case writes that exporter's labels itself
+        old, new = _equalities((defaults or {}).get(name, "")), _equalities(team)
+        # an alert that keeps the selector's labels (job="...") carries the team's instead
+        fires = [dataclasses.replace(f, labels={**{k: v for k, v in f.labels.items() if k not in old}, **new})
+                 if old and all(f.labels.get(k) == v for k, v in old.items()) else f for f in fires]
+    if settings.namespace_scope is not None and alert.definition.namespaced:
+        scope = settings.namespace_scope
+        if re.fullmatch(scope, OUTSIDE_SCOPE):
+            return f"namespace_scope {scope!r} matches every name tried for a namespace outside it"
+        names = sorted({m for text in series for m in _NAMESPACE.findall(text)})
+        moved = {}
+        for name in names:
+            inside = _inside(scope, name)
+            if inside is None:
+                return f"no namespace name inside namespace_scope {scope!r} could be derived"
+            moved[name] = inside
+
+        def rename(text: str, to: dict[str, str]) -> str:
+            return _NAMESPACE.sub(lambda m: f'namespace="{to.get(m.group(1), m.group(1))}"', text)
+
+        inside_series = {rename(t, moved): v for t, v in series.items()}
+        outside = {rename(t, {n: OUTSIDE_SCOPE for n in names}): v for t, v in series.items() if _NAMESPACE.search(t)}
+        series = {**inside_series, **outside}
+        fires = [dataclasses.replace(
+            f, labels={k: moved.get(v, v) if k == "namespace" else v for k, v in f.labels.items()},
+            annotations=({k: _NAMESPACE.sub(lambda m: m.group(0), v) for k, v in f.annotations.items()}
+                         if f.annotations else f.annotations)) for f in fires]
+    if settings.cluster_label is not None:
+        label = settings.cluster_label
+        series = {_with_label(t, label, CLUSTER): v for t, v in series.items()}
+        if keeps_cluster:
+            fires = [dataclasses.replace(f, labels={**f.labels, label: CLUSTER}) for f in fires]
+    return dataclasses.replace(case, name=f"{case.name} [{settings.source} settings]", series=series, fires=fires)
 
 
 def replicated_group(alert: AlertRule, case: Case, selectors: dict[str, str], exporters: tuple[str, ...]) -> dict | None:
@@ -160,8 +264,11 @@ def _alert_rule_file(alert: AlertRule, compiled) -> dict:
     return groups_dict(RuleFile(alert.name, "", groups))
 
 
-def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str | None = HANDWRITTEN_DIR) -> list[TestFile]:
-    """Write each alert's rule file and test file into `dest`; list the test files by module."""
+def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str | None = HANDWRITTEN_DIR,
+                settings: Settings | None = None) -> list[TestFile]:
+    """Write each alert's rule file and test file into `dest`; list the test files by module.
+    With `settings`, each alert also gets a test file of its cases as a team with those
+    settings runs them, against rules compiled with them."""
     from gen.loader import load_catalog
 
     config = Config()
@@ -195,6 +302,8 @@ def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str 
         test = by_module.setdefault(rf.name, TestFile([], rf.name))
         test.paths.append(path)
         test.cases += [g["name"] for g in groups]
+    if settings is not None:
+        _write_settings_suite(dest, rules_src, settings, {**selectors, **settings.selectors}, by_module, selectors)
     tests = [by_module[m] for m in sorted(by_module)]
     if handwritten and os.path.isdir(handwritten):
         for name in sorted(os.listdir(handwritten)):
@@ -203,6 +312,37 @@ def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str 
                 shutil.copyfile(os.path.join(handwritten, name), target)
                 tests.append(TestFile([target], f"tests/promtool/{name}"))
     return tests
+
+
+def _write_settings_suite(dest: str, rules_src: str, settings: Settings, selectors: dict[str, str],
+                          by_module: dict[str, TestFile], defaults: dict[str, str]) -> None:
+    compiled = compile_rules(settings.config(), rules_src)
+    for rf, alert in alert_cases(compiled.rule_files):
+        groups = []
+        for case in alert.definition.cases:
+            labels = compiled.analyses[id(alert)].labels
+            keeps = settings.cluster_label is not None and labels is not None and labels.can_have(settings.cluster_label)
+            derived = settings_case(alert, case, settings, keeps, defaults)
+            if isinstance(derived, str):  # said in the test file's name list, never silently
+                raise DefinitionError(f"{case.source}: alert {alert.name}: test case {case.name!r}: "
+                                      f"cannot run with {settings.source}'s settings: {derived}")
+            groups.append(case_group(alert, derived, selectors))
+        if not groups:
+            continue
+        stem = f"{rf.name}.{alert.name}.settings"
+        rule_file = _alert_rule_file(alert, compiled)
+        with open(os.path.join(dest, f"{stem}.rules.yaml"), "wb") as fh:
+            fh.write(dump(rule_file))
+        path = os.path.join(dest, f"{stem}.test.yaml")
+        doc = {"rule_files": [f"{stem}.rules.yaml"], "evaluation_interval": "1m"}
+        if len(rule_file["groups"]) > 1:
+            doc["group_eval_order"] = [g["name"] for g in rule_file["groups"]]
+        doc["tests"] = groups
+        with open(path, "wb") as fh:
+            fh.write(dump(doc))
+        test = by_module.setdefault(rf.name, TestFile([], rf.name))
+        test.paths.append(path)
+        test.cases += [g["name"] for g in groups]
 
 
 def run_suite(tests: list[TestFile], dest: str, jobs: int | None = None):

@@ -31,6 +31,9 @@ from gen.multicluster import keep_label
         ('label_replace(x, "d", "sum(x)", "s", "(.*)")', 'label_replace(x, "d", "sum(x)", "s", "(.*)")'),
         ("x # sum(y)\n> 1", "x # sum(y)\n> 1"),
         ("rate(x[5m]) > 1", "rate(x[5m]) > 1"),
+        # absent() fires only when no cluster has the series: anchored on each cluster's targets
+        ('absent(up{job="a"} == 1)', 'group by (cluster) (up) unless on (cluster) (up{job="a"} == 1)'),
+        ("absent(sum(x))", "group by (cluster) (up) unless on (cluster) (sum by (cluster) (x))"),
     ],
 )
 def test_keep_label(expr, expected):

@@ -110,7 +110,7 @@ groups = [Group("demo", [Alert(
     description="{{{{ $labels.namespace }}}} has {{{{ $value }}}} pods.",
     cases=[
         Case("fires at 3 pods", series={{**{pods!r}, 'kube_pod_info{{${{ksm}}, namespace="shop", pod="web-9"}}': "1x10"}},
-             at="5m", fires=[Fire({{"namespace": "shop"}}, annotations={{"description": "shop has 3 pods."}})]),
+             at="5m", fires=[Fire({{"namespace": "shop"}}, value=3, annotations={{"description": "shop has 3 pods."}})]),
         Case("silent at 2 pods", series={pods!r}, at="5m", single_replica={single_replica!r}),
     ],
 )])]
@@ -204,3 +204,72 @@ def test_every_case_checks_its_value_even_when_no_template_prints_it(tmp_path, v
 def test_the_shipped_rules_carry_no_test_annotation():
     _, files = build()
     assert not [path for path, data in files.items() if testing.VALUE_ANNOTATION.encode() in data]
+
+
+def _scoped_catalog(folder, expr: str) -> None:
+    """A namespaced alert on kube_pod_status_ready, with a case in namespace shop."""
+    folder.mkdir()
+    (folder / "_selectors.py").write_text('SELECTORS = {"ksm": \'job="kube-state-metrics"\'}\n')
+    (folder / "demo.py").write_text(f'''"""A test catalog."""
+
+from gen.model import Alert, Case, Fire, Group
+
+groups = [Group("demo", [Alert(
+    "PodNotReady",
+    expr={expr!r},
+    severity="warning",
+    namespaced=True,
+    summary="Pod not ready.",
+    description="{{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} is not ready.",
+    cases=[
+        Case("fires for web-1",
+             series={{'kube_pod_status_ready{{${{ksm}}, namespace="shop", pod="web-1", condition="true"}}': "0x10"}},
+             at="5m", fires=[Fire({{"job": "kube-state-metrics", "namespace": "shop", "pod": "web-1"}}, value=0)]),
+        Case("silent for a ready pod",
+             series={{'kube_pod_status_ready{{${{ksm}}, namespace="shop", pod="web-1", condition="true"}}': "1x10"}},
+             at="5m"),
+    ],
+)])]
+''')
+
+
+def _settings(text: str, tmp_path):
+    from gen.config import parse_config
+    import yaml as _yaml
+
+    return testing.Settings.of(parse_config(_yaml.safe_load(text), str(tmp_path / "monitoring.yaml")))
+
+
+def test_cases_run_with_the_teams_structural_settings(tmp_path):
+    import yaml as _yaml
+
+    _scoped_catalog(tmp_path / "cat", 'max without (condition) (kube_pod_status_ready{${ksm}, condition="true"}) == 0')
+    settings = _settings('namespace_scope: "prod-.*"\nmulti_cluster: {enabled: true, label: k8s_cluster}\n'
+                         'selectors: {ksm: \'job="ksm-ha"\'}\n', tmp_path)
+    assert testing.Settings.of(Config()) is None  # the defaults need no second run
+    tests = testing.write_suite(str(tmp_path / "suite"), rules_src=str(tmp_path / "cat"), handwritten=None, settings=settings)
+    [test] = tests
+    settings_file = [p for p in test.paths if p.endswith(".settings.test.yaml")][0]
+    groups = {g["name"]: g for g in _yaml.safe_load(open(settings_file))["tests"]}
+    firing = groups["PodNotReady: fires for web-1 [monitoring.yaml settings]"]
+    assert sorted(s["series"] for s in firing["input_series"]) == [
+        'kube_pod_status_ready{k8s_cluster="cluster-a", job="ksm-ha", namespace="outside-the-scope", pod="web-1", condition="true"}',
+        'kube_pod_status_ready{k8s_cluster="cluster-a", job="ksm-ha", namespace="prod-x", pod="web-1", condition="true"}',
+    ]
+    [expected] = firing["alert_rule_test"][0]["exp_alerts"]
+    assert expected["exp_labels"] == {"alertname": "PodNotReady", "job": "ksm-ha", "k8s_cluster": "cluster-a",
+                                      "namespace": "prod-x", "pod": "web-1", "severity": "warning"}
+    ((_, run),) = testing.run_suite(tests, str(tmp_path / "suite"))
+    assert run.ok, run.output
+
+
+def test_an_expression_that_ignores_the_teams_scope_fails_its_settings_variant(tmp_path):
+    # the job written out instead of ${ksm}: the scope matcher never reaches the expression
+    _scoped_catalog(tmp_path / "cat", 'max without (condition) (kube_pod_status_ready{job="kube-state-metrics", condition="true"}) == 0')
+    settings = _settings('namespace_scope: "prod-.*"\n', tmp_path)
+    tests = testing.write_suite(str(tmp_path / "suite"), rules_src=str(tmp_path / "cat"), handwritten=None, settings=settings)
+    ((_, run),) = testing.run_suite(tests, str(tmp_path / "suite"))
+    assert not run.ok
+    failed = [line.strip() for line in run.output.splitlines() if line.strip().startswith("name: ")]
+    assert failed == ["name: PodNotReady: fires for web-1 [monitoring.yaml settings],"], run.output
+    assert 'namespace="outside-the-scope"' in run.output  # the copy outside the scope fired too
