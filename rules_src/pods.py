@@ -42,6 +42,13 @@ def _owner(pod: str, kind: str, name: str, samples: int = 20) -> dict:
     return {_ksm("kube_pod_owner", pod=pod, owner_kind=kind, owner_name=name, owner_is_controller="true"): f"1x{samples}"}
 
 
+def _ready(pod: str, ready: str, samples: int = 20) -> dict:
+    """kube_pod_status_ready of one pod: `ready` is the value of condition="true" (1 or 0)."""
+    other = "0" if ready == "1" else "1"
+    return {_ksm("kube_pod_status_ready", pod=pod, condition="true"): f"{ready}x{samples}",
+            _ksm("kube_pod_status_ready", pod=pod, condition="false"): f"{other}x{samples}"}
+
+
 def _info(pod: str, node: str, samples: int = 20) -> dict:
     """kube_pod_info of one pod; node "" while it is not scheduled (the label is then absent)."""
     return {_ksm("kube_pod_info", pod=pod, node=node, host_ip="10.0.0.12" if node else "", pod_ip="10.42.2.17" if node else "",
@@ -382,10 +389,20 @@ groups = [
             # topk keeps one owner per pod, so a pod listed with two owners cannot break the join.
             # The node comes from kube_pod_info as in pod_status_no_running (pods of a node that
             # went away turn Unknown; Alertmanager silences them while the node alert fires).
+            # Pending on purpose (scheduling gates: kube-state-metrics >= 2.10 reports the reason) does
+            # not count; Running without passing its readiness probe does.
             expr="""
                 (
                   sum by (namespace, pod) (
-                      max by (namespace, pod) (kube_pod_status_phase{${kube_state_metrics}, phase=~"Pending|Unknown"})
+                      (
+                          max by (namespace, pod) (kube_pod_status_phase{${kube_state_metrics}, phase=~"Pending|Unknown"}) == 1
+                        unless on (namespace, pod)
+                          max by (namespace, pod) (kube_pod_status_reason{${kube_state_metrics}, reason="SchedulingGated"}) == 1
+                      or
+                          max by (namespace, pod) (kube_pod_status_phase{${kube_state_metrics}, phase="Running"}) == 1
+                        and on (namespace, pod)
+                          max by (namespace, pod) (kube_pod_status_ready{${kube_state_metrics}, condition="true"}) == 0
+                      )
                     * on (namespace, pod) group_left (owner_kind)
                       topk by (namespace, pod) (1, max by (namespace, pod, owner_kind) (kube_pod_owner{${kube_state_metrics}, owner_kind!="Job"}))
                   ) > 0
@@ -397,7 +414,7 @@ groups = [
             severity="warning",
             namespaced=True,
             summary="Pod has been in a non-ready state for a long time.",
-            description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has stayed Pending or Unknown for a long time (15 minutes by default) and serves nothing.",
+            description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has stayed Pending or Unknown, or Running without passing its readiness probe, for a long time (15 minutes by default) and serves nothing.",
             cases=[
                 Case("fires for a Deployment's pod Pending for 15m",
                      series={**_phase("web-2", "Pending", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
@@ -413,6 +430,19 @@ groups = [
                      at="20m"),
                 Case("silent for a Running pod",
                      series={**_phase("web-2", "Running", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
+                     at="20m"),
+                Case("silent for a Running pod that passes its readiness probe",
+                     series={**_phase("web-2", "Running", 30), **_ready("web-2", "1", 30),
+                             **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "node-3", 30)},
+                     at="20m"),
+                Case("fires for a Running pod whose readiness probe keeps failing",
+                     series={**_phase("web-2", "Running", 30), **_ready("web-2", "0", 30),
+                             **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "node-3", 30)},
+                     at="20m", fires=[Fire({"namespace": "shop", "pod": "web-2", "node": "node-3"}, value=1)]),
+                Case("silent for a pod held Pending by scheduling gates",
+                     series={**_phase("batch-7", "Pending", 30), **_owner("batch-7", "ReplicaSet", "batch-5c4b", 30),
+                             **_info("batch-7", "", 30),
+                             _ksm("kube_pod_status_reason", pod="batch-7", reason="SchedulingGated"): "1x30"},
                      at="20m"),
             ],
         ),
