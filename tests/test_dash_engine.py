@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import os
 import textwrap
 from pathlib import Path
 
@@ -139,8 +140,8 @@ def test_query_faults_are_named():
         _p(3, 0, 16, targets=[{"refId": "C", "expr": "sum(rate(x[5m])"}]),
     ))
     assert len(errors) == 2
-    assert errors[0] == "dashboard d: panel 'p2' (id 2) target B: uses $pod, which the dashboard does not declare"
-    assert errors[1].startswith("dashboard d: panel 'p3' (id 3) target C: PromQL does not parse:")
+    assert errors[0] == (2, "dashboard d: panel 'p2' (id 2) target B: uses $pod, which the dashboard does not declare")
+    assert errors[1][0] == 3 and errors[1][1].startswith("dashboard d: panel 'p3' (id 3) target C: PromQL does not parse:")
 
 
 def test_label_replace_capture_groups_are_not_variables():
@@ -148,7 +149,7 @@ def test_label_replace_capture_groups_are_not_variables():
     expr = 'label_replace(x{namespace="$namespace"}, "replicaset", "$1", "owner_name", "(.+)")'
     assert check_queries(_dash(_p(1, 0, 0, targets=[{"refId": "A", "expr": expr}]))) == []
     errors = check_queries(_dash(_p(1, 0, 0, targets=[{"refId": "A", "expr": expr.replace('"$1"', '"$1$pod"')}])))
-    assert errors == ["dashboard d: panel 'p1' (id 1) target A: uses $pod, which the dashboard does not declare"]
+    assert errors == [(1, "dashboard d: panel 'p1' (id 1) target A: uses $pod, which the dashboard does not declare")]
 
 
 # --- the build ------------------------------------------------------------------------------
@@ -406,3 +407,13 @@ def test_plain_gives_what_grafanalibs_encoder_gives_without_the_nulls():
     assert _plain(Wrapper()) == {"inner": [1, None, "x"], "2": {"keep": 0.5}}
     with pytest.raises(TypeError, match="object is not JSON serializable|Object of type object"):
         _plain({"x": object()})
+
+
+def test_a_bad_query_names_the_line_of_its_panel_not_the_dashboard(tmp_path, capsys):
+    src = project(tmp_path, body='sum(rate(cpu_seconds_total{${app}}[5m])')
+    capsys.readouterr()
+    assert main(["build", "--rules-src", str(src), "--out", str(tmp_path / "out"), "--config", config(tmp_path, {})]) != 0
+    err = capsys.readouterr().err
+    module = tmp_path / "dashboards_src" / "demo.py"
+    line = next(n for n, text in enumerate(module.read_text().splitlines(), 1) if 'cell(ts("CPU %"' in text)
+    assert f"{os.path.relpath(module)}:{line}: dashboard demo-pod: panel 'CPU %' (id 2) target A: PromQL does not parse" in err, err

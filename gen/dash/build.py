@@ -13,7 +13,7 @@ from gen.config import Config
 from gen.dash import check
 from gen.dash.model import Dashboard
 from gen.dash import schema
-from gen.dash.render import Context, dashboard_url, render_dashboard
+from gen.dash.render import Context, dashboard_url, panel_sources, render_dashboard
 from gen.errors import ConfigError, DashboardError, DefinitionError
 from gen.model import Alert
 from gen.render.yamlfmt import dump
@@ -83,8 +83,10 @@ def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> tup
         except DefinitionError as exc:
             errors.append(str(exc))
             continue
-        found = check.check_structure(data) + check.check_queries(data) + [f"dashboard {d.uid}: {m}" for m in schema.validate(data)]
+        found = check.check_structure(data) + [f"dashboard {d.uid}: {m}" for m in schema.validate(data)]
         errors += [f"{d.source}: {e}" for e in found]
+        cells = panel_sources(d)  # a query's error names its panel's cell() line, not Dashboard(
+        errors += [f"{cells.get(pid, d.source)}: {e}" for pid, e in check.check_queries(data)]
         out.append(data)
         files.update(dashboard_files(data, config))
     if errors:

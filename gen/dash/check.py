@@ -126,21 +126,22 @@ def check_structure(data: dict) -> list[str]:
     return errors
 
 
-def check_queries(data: dict) -> list[str]:
+def check_queries(data: dict, sources: dict | None = None) -> list[tuple[int | None, str]]:
     """Every query parses with promql-parser once variables and macros are filled in, and uses
-    no variable the dashboard does not declare."""
+    no variable the dashboard does not declare. (panel id or None, message) pairs, so that the
+    caller can name the line where the panel's cell() was written."""
     declared = {v["name"]: "placeholder" for v in data.get("templating", {}).get("list", [])}
     errors = []
     for q in queries(data):
         try:
             text = fill(q.expr, declared, PARSE_MACROS)
         except KeyError as exc:
-            errors.append(f"{q.where}: uses ${exc.args[0]}, which the dashboard does not declare")
+            errors.append((q.panel_id, f"{q.where}: uses ${exc.args[0]}, which the dashboard does not declare"))
             continue
         try:
             promql_parser.parse(text)
         except ValueError as exc:
-            errors.append(f"{q.where}: PromQL does not parse: {exc}\n    {text}")
+            errors.append((q.panel_id, f"{q.where}: PromQL does not parse: {exc}\n    {text}"))
     return errors
 
 
