@@ -3,6 +3,12 @@
 Override any of them under `selectors:` in monitoring.yaml, e.g. when kube-state-metrics
 is scraped under another job name.
 
+Exporter versions the expressions target: kube-state-metrics v2 (the label sets of every
+case's series are those its v2.20.0 docs list: tests/exporter_labels.py; the scheduling-gate
+reason KubePodNotReady reads exists from v2.19), the kubelet and cAdvisor of Kubernetes 1.27
+and later (cAdvisor's `pod`/`container` labels; the API server's
+apiserver_request_sli_duration_seconds, named ..._slo_... before 1.27), node_exporter 1.x.
+
 REPLICATED: the exporters teams commonly run as several replicas, each scraped on its own
 (kube-state-metrics in HA, and two of them during every rolling update). `gen test` runs
 every case again with their series doubled (gen/testing.py), so each expression must reduce

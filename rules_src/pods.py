@@ -389,7 +389,7 @@ groups = [
             # topk keeps one owner per pod, so a pod listed with two owners cannot break the join.
             # The node comes from kube_pod_info as in pod_status_no_running (pods of a node that
             # went away turn Unknown; Alertmanager silences them while the node alert fires).
-            # Pending on purpose (scheduling gates: kube-state-metrics >= 2.10 reports the reason) does
+            # Pending on purpose (scheduling gates: kube-state-metrics 2.19 and later reports the reason) does
             # not count; Running without passing its readiness probe does.
             expr="""
                 (
