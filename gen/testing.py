@@ -185,10 +185,15 @@ def settings_case(alert: AlertRule, case: Case, settings: Settings, keeps_cluste
         inside_series = {rename(t, moved): v for t, v in series.items()}
         outside = {rename(t, {n: OUTSIDE_SCOPE for n in names}): v for t, v in series.items() if _NAMESPACE.search(t)}
         series = {**inside_series, **outside}
+        def in_scope(text: str) -> str:  # a namespace named in an annotation the case wrote out
+            for old, new in moved.items():
+                text = re.sub(rf"\b{re.escape(old)}\b", new, text)
+            return text
+
         fires = [dataclasses.replace(
             f, labels={k: moved.get(v, v) if k == "namespace" else v for k, v in f.labels.items()},
-            annotations=({k: _NAMESPACE.sub(lambda m: m.group(0), v) for k, v in f.annotations.items()}
-                         if f.annotations else f.annotations)) for f in fires]
+            annotations={k: in_scope(v) for k, v in f.annotations.items()} if f.annotations else f.annotations)
+            for f in fires]
     if settings.cluster_label is not None:
         label = settings.cluster_label
         series = {_with_label(t, label, CLUSTER): v for t, v in series.items()}
