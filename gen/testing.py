@@ -293,20 +293,8 @@ def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str 
         groups += [g for g in (replicated_group(alert, case, selectors, catalog.replicated) for case in cases) if g]
         if not groups:
             continue
-        stem = f"{rf.name}.{alert.name}"
-        rule_file = _alert_rule_file(alert, compiled)
-        with open(os.path.join(dest, f"{stem}.rules.yaml"), "wb") as fh:
-            fh.write(dump(rule_file))
-        path = os.path.join(dest, f"{stem}.test.yaml")
-        doc = {"rule_files": [f"{stem}.rules.yaml"], "evaluation_interval": "1m"}
-        if len(rule_file["groups"]) > 1:  # promtool would sort them by name: keep the catalog's order
-            doc["group_eval_order"] = [g["name"] for g in rule_file["groups"]]
-        doc["tests"] = groups
-        with open(path, "wb") as fh:
-            fh.write(dump(doc))
-        test = by_module.setdefault(rf.name, TestFile([], rf.name))
-        test.paths.append(path)
-        test.cases += [g["name"] for g in groups]
+        _write_alert_test(dest, f"{rf.name}.{alert.name}", _alert_rule_file(alert, compiled), groups,
+                          by_module.setdefault(rf.name, TestFile([], rf.name)))
     if settings is not None:
         _write_settings_suite(dest, rules_src, settings, {**selectors, **settings.selectors}, by_module, selectors)
     tests = [by_module[m] for m in sorted(by_module)]
@@ -317,6 +305,21 @@ def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str 
                 shutil.copyfile(os.path.join(handwritten, name), target)
                 tests.append(TestFile([target], f"tests/promtool/{name}"))
     return tests
+
+
+def _write_alert_test(dest: str, stem: str, rule_file: dict, groups: list[dict], test: TestFile) -> None:
+    """One alert's rule file and promtool test file, added to its module's TestFile."""
+    with open(os.path.join(dest, f"{stem}.rules.yaml"), "wb") as fh:
+        fh.write(dump(rule_file))
+    path = os.path.join(dest, f"{stem}.test.yaml")
+    doc = {"rule_files": [f"{stem}.rules.yaml"], "evaluation_interval": "1m"}
+    if len(rule_file["groups"]) > 1:  # promtool would sort them by name: keep the catalog's order
+        doc["group_eval_order"] = [g["name"] for g in rule_file["groups"]]
+    doc["tests"] = groups
+    with open(path, "wb") as fh:
+        fh.write(dump(doc))
+    test.paths.append(path)
+    test.cases += [g["name"] for g in groups]
 
 
 def _write_settings_suite(dest: str, rules_src: str, settings: Settings, selectors: dict[str, str],
@@ -334,20 +337,8 @@ def _write_settings_suite(dest: str, rules_src: str, settings: Settings, selecto
             groups.append(case_group(alert, derived, selectors))
         if not groups:
             continue
-        stem = f"{rf.name}.{alert.name}.settings"
-        rule_file = _alert_rule_file(alert, compiled)
-        with open(os.path.join(dest, f"{stem}.rules.yaml"), "wb") as fh:
-            fh.write(dump(rule_file))
-        path = os.path.join(dest, f"{stem}.test.yaml")
-        doc = {"rule_files": [f"{stem}.rules.yaml"], "evaluation_interval": "1m"}
-        if len(rule_file["groups"]) > 1:
-            doc["group_eval_order"] = [g["name"] for g in rule_file["groups"]]
-        doc["tests"] = groups
-        with open(path, "wb") as fh:
-            fh.write(dump(doc))
-        test = by_module.setdefault(rf.name, TestFile([], rf.name))
-        test.paths.append(path)
-        test.cases += [g["name"] for g in groups]
+        _write_alert_test(dest, f"{rf.name}.{alert.name}.settings", _alert_rule_file(alert, compiled), groups,
+                          by_module.setdefault(rf.name, TestFile([], rf.name)))
 
 
 def run_suite(tests: list[TestFile], dest: str, jobs: int | None = None):
