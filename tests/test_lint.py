@@ -403,10 +403,15 @@ def test_rate_range_ignores_other_range_functions(tmp_path):
 MULTI = {"multi_cluster": {"enabled": True}}
 
 
-def test_cluster_label_absent_cannot_name_the_cluster(tmp_path):
-    rules = 'Alert("Gone", expr="absent(up{${app}})", severity="info", summary="s", description="d"),'
+def test_cluster_label_a_result_without_labels_cannot_name_the_cluster(tmp_path):
+    rules = 'Alert("Always", expr="vector(1) > 0", severity="info", summary="s", description="d"),'
     found = of(lint(tmp_path, rules, parse_config(MULTI, "m.yaml")), "cluster-label")
-    assert [(f.what, "'cluster'" in f.message) for f in found] == [("alert Gone", True)]
+    assert [(f.what, "'cluster'" in f.message) for f in found] == [("alert Always", True)]
+
+
+def test_cluster_label_absent_names_its_cluster_once_anchored_on_the_targets(tmp_path):
+    rules = 'Alert("Gone", expr="absent(up{${app}})", severity="info", summary="s", description="d"),'
+    assert of(lint(tmp_path, rules, parse_config(MULTI, "m.yaml")), "cluster-label") == []
 
 
 def test_cluster_label_kept_through_aggregation(tmp_path):

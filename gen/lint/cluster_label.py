@@ -12,4 +12,4 @@ def cluster_label(ctx):
     for rule in ctx.rules():
         labels = ctx.analysis(rule).labels
         if labels is not None and not labels.can_have(mc.label):
-            yield rule, f"result cannot carry the {mc.label!r} label (e.g. absent()), so it cannot say which cluster"
+            yield rule, f"result cannot carry the {mc.label!r} label (e.g. vector(1)), so it cannot say which cluster"
