@@ -21,7 +21,7 @@ from gen.render.docs import DOCS_PATH, alerts_markdown
 from gen.render.kustomize import render_kustomization
 from gen.render.relay import CONFIG_FILE, RELAY_DIR, render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
-from gen.resolve import RecordingRule, RuleFile, resolve
+from gen.resolve import RecordingRule, RuleFile, effective_selectors, resolve
 from gen.routing import render as routing_render
 from gen.routing.resolve import Resolved, resolve_routing
 
@@ -109,7 +109,7 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
         dashboards = dash_build.enabled(all_dashboards, config)
         uids = {d.uid for d in all_dashboards}
     dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
-    selectors = {**catalog.selectors, **config.selectors}
+    selectors = effective_selectors(catalog, config)
     replicated = {name: selectors[name] for name in catalog.replicated}
     findings = run_checks(Context(rule_files, analyses, config, replicated))
     errors = [f for f in findings if f.level == ERROR]

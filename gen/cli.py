@@ -287,7 +287,7 @@ def cmd_params(args) -> int:
     from gen.config import load_config
     from gen.loader import load_catalog
     from gen.model import Alert
-    from gen.resolve import format_value, resolve
+    from gen.resolve import effective_selectors, format_value, resolve
 
     catalog = load_catalog(args.rules_src)
     path = _config_path(args.config)
@@ -319,7 +319,7 @@ def cmd_params(args) -> int:
                 fields = [shown("severity", now.labels.get("severity"), rule.severity), shown("for", now.for_, rule.for_)]
                 fields += [shown(k, now.params.get(k, v), v) for k, v in rule.params.items()]
                 print(f"{where}  " + "  ".join(fields))
-    selectors = {**catalog.selectors, **config.selectors}
+    selectors = effective_selectors(catalog, config)
     print("selectors: " + ", ".join(f"{k}: {v}" + ("*" if k in config.selectors else "") for k, v in selectors.items()))
     print(f"{changed} values set by {path}" if path else "defaults (no monitoring.yaml)", file=sys.stderr)
     return 0

@@ -184,6 +184,12 @@ def _check_selector(path: str, name: str, text: str) -> None:
                           f'job="kube-state-metrics", namespace=~"kube-system|monitoring": {exc}') from None
 
 
+def effective_selectors(catalog: Catalog, config: Config) -> dict[str, str]:
+    """Each exporter's selector as the expressions get it: the catalog's default unless the
+    config sets it (unknown names are refused by Resolver)."""
+    return {**catalog.selectors, **config.selectors}
+
+
 class Resolver:
     def __init__(self, catalog: Catalog, config: Config):
         self.catalog = catalog
@@ -196,7 +202,7 @@ class Resolver:
             )
         for name, text in sorted(config.selectors.items()):
             _check_selector(config.path, name, text)
-        self.selectors = {**catalog.selectors, **config.selectors}
+        self.selectors = effective_selectors(catalog, config)
 
     def check_names(self) -> None:
         """Every alert and group the config names must exist in the catalog."""

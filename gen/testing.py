@@ -39,7 +39,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from gen.build import DEFAULT_RULES_SRC, compile_rules
-from gen.config import Config
+from gen.config import Config, MultiCluster
 from gen.errors import DefinitionError
 from gen.expect import Unpredictable, render
 from gen.model import Case, replicated
@@ -121,8 +121,6 @@ class Settings:
         return cls(os.path.basename(config.path or "monitoring.yaml"), dict(config.selectors), config.namespace_scope, label)
 
     def config(self) -> Config:
-        from gen.config import MultiCluster
-
         return Config(selectors=dict(self.selectors), namespace_scope=self.namespace_scope,
                       multi_cluster=MultiCluster(self.cluster_label is not None, self.cluster_label or "cluster"))
 
@@ -327,9 +325,9 @@ def _write_settings_suite(dest: str, rules_src: str, settings: Settings, selecto
     compiled = compile_rules(settings.config(), rules_src)
     for rf, alert in alert_cases(compiled.rule_files):
         groups = []
+        labels = compiled.analyses[id(alert)].labels
+        keeps = settings.cluster_label is not None and labels is not None and labels.can_have(settings.cluster_label)
         for case in alert.definition.cases:
-            labels = compiled.analyses[id(alert)].labels
-            keeps = settings.cluster_label is not None and labels is not None and labels.can_have(settings.cluster_label)
             derived = settings_case(alert, case, settings, keeps, defaults)
             if isinstance(derived, str):  # said in the test file's name list, never silently
                 raise DefinitionError(f"{case.source}: alert {alert.name}: test case {case.name!r}: "
