@@ -5,7 +5,8 @@ area (its file name names the PrometheusRule) with a module-level `groups` list,
 `_selectors.py` whose `SELECTORS` dict gives each exporter's default label matchers (and
 whose `REPLICATED` names the exporters teams run as several replicas). A module
 defining `routing` (a gen.routing.model.Routing) and no `groups` is the Alertmanager routing
-(rules_src/routing.py), not an area.
+(rules_src/routing.py), not an area. Private modules and packages (`_fixtures/`, the series
+builders of the cases) are helpers the areas import relatively.
 """
 
 from __future__ import annotations
@@ -57,9 +58,29 @@ _LOADED: dict[str, tuple[tuple, Catalog]] = {}
 
 
 def _stamp(folder: str) -> tuple:
-    """What identifies a folder's contents cheaply: each .py file's name, size and mtime."""
-    return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)
-                        for e in os.scandir(folder) if e.name.endswith(".py")))
+    """What identifies a folder's contents cheaply: each .py file's path, size and mtime,
+    helper packages (`_fixtures/`) included."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in names:
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(root, name))
+                found.append((os.path.relpath(os.path.join(root, name), folder), st.st_size, st.st_mtime_ns))
+    return tuple(sorted(found))
+
+
+def _as_package(folder: str, prefix: str) -> str:
+    """Make `folder` an importable package, so its public modules can import its private
+    helpers relatively (`from ._fixtures.nodes import filesystem`). A reload drops what the
+    previous load imported, so an edited helper is read again."""
+    package = prefix + hashlib.sha1(folder.encode()).hexdigest()[:10]
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    pkg = types.ModuleType(package)
+    pkg.__path__ = [folder]
+    sys.modules[package] = pkg
+    return package
 
 
 def load_catalog(folder: str) -> Catalog:
@@ -81,7 +102,7 @@ def load_catalog(folder: str) -> Catalog:
 
 
 def _load_catalog(folder: str) -> Catalog:
-    package = "_catalog_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
+    package = _as_package(folder, "_catalog_")
     selectors: dict[str, str] = {}
     replicated: tuple[str, ...] = ()
     selectors_file = os.path.join(folder, "_selectors.py")
@@ -125,12 +146,7 @@ def load_dashboards(folder: str) -> list:
         return []
     import_grafanalib()  # before the modules import it: cheaper this way (see there)
     folder = os.path.abspath(folder)
-    package = "_dashboards_" + hashlib.sha1(folder.encode()).hexdigest()[:10]
-    # The folder as a package, so dashboards share helpers: `from ._kube import workload_pods`.
-    if package not in sys.modules:
-        pkg = types.ModuleType(package)
-        pkg.__path__ = [folder]
-        sys.modules[package] = pkg
+    package = _as_package(folder, "_dashboards_")  # dashboards share helpers: `from ._kube import workload_pods`
     found: list = []
     for entry in sorted(os.listdir(folder)):
         if not entry.endswith(".py") or entry.startswith("_"):

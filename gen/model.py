@@ -193,6 +193,19 @@ class Alert:
                 )
 
 
+def twins(*variants: dict, **shared) -> list[Alert]:
+    """Alerts that watch one condition at several levels (warning and critical, or space and
+    inodes): `shared` holds what they have in common, each variant what differs (its name,
+    severity, text, cases; its `params` are merged over the shared ones). Written once, the
+    twins cannot drift apart."""
+    alerts = []
+    for variant in variants:
+        fields = {**shared, **variant}
+        fields["params"] = {**shared.get("params", {}), **variant.get("params", {})}
+        alerts.append(Alert(**fields))
+    return alerts
+
+
 @dataclass
 class Record:
     """A recording rule template."""
