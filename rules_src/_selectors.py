@@ -6,7 +6,8 @@ is scraped under another job name.
 Exporter versions the expressions target: kube-state-metrics v2 (the label sets of every
 case's series are those its v2.20.0 docs list: tests/exporter_labels.py; the scheduling-gate
 reason KubePodNotReady reads exists from v2.19), the kubelet and cAdvisor of Kubernetes 1.27
-and later (cAdvisor's `pod`/`container` labels; the API server's
+and later (cAdvisor 0.47's cgroup series with the kubelet's `pod`/`container`/`id`/`image`/`name`
+labels, checked the same way; the API server's
 apiserver_request_sli_duration_seconds, named ..._slo_... before 1.27), node_exporter 1.x.
 
 REPLICATED: the exporters teams commonly run as several replicas, each scraped on its own

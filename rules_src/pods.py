@@ -10,62 +10,7 @@ KubePodEvicted).
 
 from gen.model import Alert, Case, Duration, Fire, Group, replicated
 
-_CPU_USAGE = 'container_cpu_usage_seconds_total{${cadvisor}, namespace="shop", pod="web-1", container="app"}'
-_CPU_LIMIT = 'kube_pod_container_resource_limits{${kube_state_metrics}, namespace="shop", pod="web-1", container="app", resource="cpu", unit="core"}'
-_MEM_USAGE = 'container_memory_working_set_bytes{${cadvisor}, namespace="shop", pod="web-1", container="app"}'
-_MEM_LIMIT = 'kube_pod_container_resource_limits{${kube_state_metrics}, namespace="shop", pod="web-1", container="app", resource="memory", unit="byte"}'
-_WEB_1 = {"namespace": "shop", "pod": "web-1"}
-
-_PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
-
-
-def _ksm(metric: str, **labels: str) -> str:
-    """A kube-state-metrics series in promtool notation (namespace "shop" unless given)."""
-    labels = {"namespace": "shop", **labels}
-    inner = ", ".join(f'{k}="{v}"' for k, v in labels.items())
-    return f"{metric}{{${{kube_state_metrics}}, {inner}}}"
-
-
-def _cadvisor(metric: str, **labels: str) -> str:
-    labels = {"namespace": "shop", **labels}
-    inner = ", ".join(f'{k}="{v}"' for k, v in labels.items())
-    return f"{metric}{{${{cadvisor}}, {inner}}}"
-
-
-def _phase(pod: str, current: str, samples: int = 20, ns: str = "shop") -> dict:
-    """kube_pod_status_phase of one pod: 1 for its current phase, 0 for the others."""
-    return {_ksm("kube_pod_status_phase", namespace=ns, pod=pod, phase=p): f"{1 if p == current else 0}x{samples}"
-            for p in _PHASES}
-
-
-def _owner(pod: str, kind: str, name: str, samples: int = 20) -> dict:
-    return {_ksm("kube_pod_owner", pod=pod, owner_kind=kind, owner_name=name, owner_is_controller="true"): f"1x{samples}"}
-
-
-def _ready(pod: str, ready: str, samples: int = 20) -> dict:
-    """kube_pod_status_ready of one pod: `ready` is the value of condition="true" (1 or 0)."""
-    other = "0" if ready == "1" else "1"
-    return {_ksm("kube_pod_status_ready", pod=pod, condition="true"): f"{ready}x{samples}",
-            _ksm("kube_pod_status_ready", pod=pod, condition="false"): f"{other}x{samples}"}
-
-
-def _info(pod: str, node: str, samples: int = 20) -> dict:
-    """kube_pod_info of one pod; node "" while it is not scheduled (the label is then absent)."""
-    return {_ksm("kube_pod_info", pod=pod, node=node, host_ip="10.0.0.12" if node else "", pod_ip="10.42.2.17" if node else "",
-                 created_by_kind="ReplicaSet", created_by_name="web-7d9f"): f"1x{samples}"}
-
-
-def _container(pod: str, container: str, samples: int = 20, container_id: str = "containerd://0a1b") -> dict:
-    return {_ksm("kube_pod_container_info", pod=pod, container=container, image="registry.local/web:1.4",
-                 container_id=container_id): f"1x{samples}"}
-
-
-def _resource(kind: str, pod: str, container: str, resource: str, value: float, samples: int = 20) -> dict:
-    """kube_pod_container_resource_requests or _limits (kind) of one container."""
-    unit = "core" if resource == "cpu" else "byte"
-    return {_ksm(f"kube_pod_container_resource_{kind}", pod=pod, container=container, resource=resource, unit=unit):
-            f"{value}x{samples}"}
-
+from ._fixtures.pods import GIB, WEB_1, cadvisor, container, info, ksm, limit, owner, phase, ready, resource
 
 # Containers of running pods, one series each: kube_pod_container_info carries container_id,
 # which changes on every restart, so it is aggregated away (the `for` timer survives restarts).
@@ -79,8 +24,6 @@ def _running_containers(indent: str) -> str:
     ]
     return lines[0] + "".join("\n" + indent + line for line in lines[1:])
 
-
-_GIB = 1024 ** 3
 
 groups = [
     Group("pod-resources", [
@@ -105,18 +48,17 @@ groups = [
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanize }}% of its CPU limit (threshold ${threshold}%); it will be throttled.",
             cases=[
                 Case("fires at 76.67% of the limit after 7m",
-                     series={_CPU_USAGE: "0+46x20", _CPU_LIMIT: "1x20"}, at="10m",
-                     fires=[Fire(_WEB_1, value=76.67)]),
+                     series={**cadvisor("container_cpu_usage_seconds_total", {"app": "0+46x20"}), **limit("web-1", "app", "cpu", "1x20")}, at="10m",
+                     fires=[Fire(WEB_1, value=76.67)]),
                 Case("silent just under the threshold (73.3%)",
-                     series={_CPU_USAGE: "0+44x20", _CPU_LIMIT: "1x20"}, at="10m"),
+                     series={**cadvisor("container_cpu_usage_seconds_total", {"app": "0+44x20"}), **limit("web-1", "app", "cpu", "1x20")}, at="10m"),
                 Case("two kube-state-metrics replicas: 76.67% of one limit, not of two",
-                     series=replicated({_CPU_USAGE: "0+46x20", _CPU_LIMIT: "1x20"}), at="10m",
-                     fires=[Fire(_WEB_1, value=76.67)]),
+                     series=replicated({**cadvisor("container_cpu_usage_seconds_total", {"app": "0+46x20"}), **limit("web-1", "app", "cpu", "1x20")}), at="10m",
+                     fires=[Fire(WEB_1, value=76.67)]),
                 Case("silent above the threshold for less than 7m",
-                     series={_CPU_USAGE: "0+46x20", _CPU_LIMIT: "1x20"}, at="6m"),
+                     series={**cadvisor("container_cpu_usage_seconds_total", {"app": "0+46x20"}), **limit("web-1", "app", "cpu", "1x20")}, at="6m"),
                 Case("silent for a container without a CPU limit",
-                     series={_CPU_USAGE: "0+60x20",
-                             'kube_pod_container_resource_limits{${kube_state_metrics}, namespace="shop", pod="web-1", container="sidecar", resource="cpu", unit="core"}': "1x20"},
+                     series={**cadvisor("container_cpu_usage_seconds_total", {"app": "0+60x20"}), **limit("web-1", "sidecar", "cpu", "1x20")},
                      at="10m"),
             ],
         ),
@@ -140,15 +82,15 @@ groups = [
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanize }}% of its memory limit (threshold ${threshold}%); at 100% it is OOM-killed.",
             cases=[
                 Case("fires at 80% of the limit after 5m",
-                     series={_MEM_USAGE: "800x10", _MEM_LIMIT: "1000x10"}, at="6m",
-                     fires=[Fire(_WEB_1, value=80)]),
+                     series={**cadvisor("container_memory_working_set_bytes", {"app": "800x10"}), **limit("web-1", "app", "memory", "1000x10")}, at="6m",
+                     fires=[Fire(WEB_1, value=80)]),
                 Case("silent just under the threshold (74.9%)",
-                     series={_MEM_USAGE: "749x10", _MEM_LIMIT: "1000x10"}, at="6m"),
+                     series={**cadvisor("container_memory_working_set_bytes", {"app": "749x10"}), **limit("web-1", "app", "memory", "1000x10")}, at="6m"),
                 Case("two kube-state-metrics replicas: 80% of one limit, not 40% of two",
-                     series=replicated({_MEM_USAGE: "800x10", _MEM_LIMIT: "1000x10"}), at="6m",
-                     fires=[Fire(_WEB_1, value=80)]),
+                     series=replicated({**cadvisor("container_memory_working_set_bytes", {"app": "800x10"}), **limit("web-1", "app", "memory", "1000x10")}), at="6m",
+                     fires=[Fire(WEB_1, value=80)]),
                 Case("silent above the threshold for less than 5m",
-                     series={_MEM_USAGE: "800x10", _MEM_LIMIT: "1000x10"}, at="4m"),
+                     series={**cadvisor("container_memory_working_set_bytes", {"app": "800x10"}), **limit("web-1", "app", "memory", "1000x10")}, at="4m"),
             ],
         ),
         Alert(
@@ -169,19 +111,20 @@ groups = [
             description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanize1024 }}B of memory (working set), more than ${threshold_gib} GiB.",
             cases=[
                 Case("fires at 4.5 GiB after 5m",
-                     series={_cadvisor("container_memory_working_set_bytes", pod="web-1", container="app"): f"{int(4.5 * _GIB)}x10"},
-                     at="6m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=4.5 * _GIB)]),
+                     series=cadvisor("container_memory_working_set_bytes", {"app": f"{int(4.5 * GIB)}x10"}),
+                     at="6m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=4.5 * GIB)]),
                 Case("fires just above the threshold (4 GiB + 1 MiB)",
-                     series={_cadvisor("container_memory_working_set_bytes", pod="web-1", container="app"): f"{4 * _GIB + 1024 ** 2}x10"},
-                     at="6m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=4 * _GIB + 1024 ** 2)]),
+                     series=cadvisor("container_memory_working_set_bytes", {"app": f"{4 * GIB + 1024 ** 2}x10"}),
+                     at="6m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=4 * GIB + 1024 ** 2)]),
                 Case("silent at exactly 4 GiB",
-                     series={_cadvisor("container_memory_working_set_bytes", pod="web-1", container="app"): f"{4 * _GIB}x10"},
+                     series=cadvisor("container_memory_working_set_bytes", {"app": f"{4 * GIB}x10"}),
                      at="6m"),
                 Case("silent above the threshold for less than 5m",
-                     series={_cadvisor("container_memory_working_set_bytes", pod="web-1", container="app"): f"{int(4.5 * _GIB)}x10"},
+                     series=cadvisor("container_memory_working_set_bytes", {"app": f"{int(4.5 * GIB)}x10"}),
                      at="4m"),
-                Case("silent for the pod-level cgroup (container=\"\")",
-                     series={_cadvisor("container_memory_working_set_bytes", pod="web-1", container=""): f"{5 * _GIB}x10"},
+                Case("silent for two containers of 2.5 GiB (the pod's own cgroup holds 5 GiB)",
+                     series=cadvisor("container_memory_working_set_bytes",
+                                     {"app": f"{int(2.5 * GIB)}x10", "sidecar": f"{int(2.5 * GIB)}x10"}),
                      at="6m"),
             ],
         ),
@@ -203,20 +146,20 @@ groups = [
             cases=[
                 # 600 CFS periods a minute (100ms periods); throttled in 180 of them: 30%.
                 Case("fires at 30% of periods throttled after 15m",
-                     series={_cadvisor("container_cpu_cfs_throttled_periods_total", pod="web-1", container="app"): "0+180x30",
-                             _cadvisor("container_cpu_cfs_periods_total", pod="web-1", container="app"): "0+600x30"},
+                     series={**cadvisor("container_cpu_cfs_throttled_periods_total", {"app": "0+180x30"}),
+                             **cadvisor("container_cpu_cfs_periods_total", {"app": "0+600x30"})},
                      at="20m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=0.30)]),
                 Case("fires just above the threshold (25.17%)",
-                     series={_cadvisor("container_cpu_cfs_throttled_periods_total", pod="web-1", container="app"): "0+151x30",
-                             _cadvisor("container_cpu_cfs_periods_total", pod="web-1", container="app"): "0+600x30"},
+                     series={**cadvisor("container_cpu_cfs_throttled_periods_total", {"app": "0+151x30"}),
+                             **cadvisor("container_cpu_cfs_periods_total", {"app": "0+600x30"})},
                      at="20m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=151 / 600)]),
                 Case("silent just below the threshold (24.83%)",
-                     series={_cadvisor("container_cpu_cfs_throttled_periods_total", pod="web-1", container="app"): "0+149x30",
-                             _cadvisor("container_cpu_cfs_periods_total", pod="web-1", container="app"): "0+600x30"},
+                     series={**cadvisor("container_cpu_cfs_throttled_periods_total", {"app": "0+149x30"}),
+                             **cadvisor("container_cpu_cfs_periods_total", {"app": "0+600x30"})},
                      at="20m"),
                 Case("silent when throttled for less than 15m",
-                     series={_cadvisor("container_cpu_cfs_throttled_periods_total", pod="web-1", container="app"): "0+180x30",
-                             _cadvisor("container_cpu_cfs_periods_total", pod="web-1", container="app"): "0+600x30"},
+                     series={**cadvisor("container_cpu_cfs_throttled_periods_total", {"app": "0+180x30"}),
+                             **cadvisor("container_cpu_cfs_periods_total", {"app": "0+600x30"})},
                      at="12m"),
             ],
         ),
@@ -238,24 +181,24 @@ groups = [
             description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} was killed for exceeding its memory limit (OOMKilled); it restarted {{ $value | humanize }} times in the last ${window}.",
             cases=[
                 Case("fires after a restart whose reason was OOMKilled",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
-                             _ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "_x4 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
+                             ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "_x4 1x20"},
                      at="12m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=1)]),
                 Case("fires at once, on the first evaluation after the kill",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
-                             _ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "_x4 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
+                             ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "_x4 1x20"},
                      at="5m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=1)]),
                 Case("resolves once the window holds no restart",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
-                             _ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "_x4 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
+                             ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "_x4 1x20"},
                      at="16m"),
                 Case("silent after a restart for another reason",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
-                             _ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="Error"): "_x4 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
+                             ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="Error"): "_x4 1x20"},
                      at="12m"),
                 Case("silent for an old OOM kill without a recent restart",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "3x20",
-                             _ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "3x20",
+                             ksm("kube_pod_container_status_last_terminated_reason", pod="web-1", container="app", reason="OOMKilled"): "1x20"},
                      at="12m"),
             ],
         ),
@@ -319,29 +262,29 @@ groups = [
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} is in phase {{ $labels.phase }} instead of Running.",
             cases=[
                 Case("fires for a pod Pending for 5m (not scheduled: no node)",
-                     series={**_phase("web-2", "Pending"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "")},
+                     series={**phase("web-2", "Pending"), **owner("web-2", "ReplicaSet", "web-7d9f"), **info("web-2", "")},
                      at="7m", fires=[Fire({"namespace": "shop", "pod": "web-2", "phase": "Pending"}, value=1)]),
                 Case("fires for a pod Unknown on a lost node, naming the node",
-                     series={**_phase("web-2", "Unknown"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "node-2")},
+                     series={**phase("web-2", "Unknown"), **owner("web-2", "ReplicaSet", "web-7d9f"), **info("web-2", "node-2")},
                      at="7m", fires=[Fire({"namespace": "shop", "pod": "web-2", "phase": "Unknown", "node": "node-2"}, value=1)]),
                 Case("silent for a Running pod",
-                     series={**_phase("web-2", "Running"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "node-2")},
+                     series={**phase("web-2", "Running"), **owner("web-2", "ReplicaSet", "web-7d9f"), **info("web-2", "node-2")},
                      at="7m"),
                 Case("silent when Pending for less than 5m",
-                     series={**_phase("web-2", "Pending"), **_owner("web-2", "ReplicaSet", "web-7d9f"), **_info("web-2", "node-2")},
+                     series={**phase("web-2", "Pending"), **owner("web-2", "ReplicaSet", "web-7d9f"), **info("web-2", "node-2")},
                      at="4m"),
                 Case("silent for a completed pod of a Job",
-                     series={**_phase("backup-28391-x2k", "Succeeded"), **_owner("backup-28391-x2k", "Job", "backup-28391"), **_info("backup-28391-x2k", "node-2")},
+                     series={**phase("backup-28391-x2k", "Succeeded"), **owner("backup-28391-x2k", "Job", "backup-28391"), **info("backup-28391-x2k", "node-2")},
                      at="7m"),
                 Case("fires for a completed pod no Job owns",
-                     series={**_phase("debug", "Succeeded"), **_owner("debug", "<none>", "<none>"), **_info("debug", "node-2")},
+                     series={**phase("debug", "Succeeded"), **owner("debug", "<none>", "<none>"), **info("debug", "node-2")},
                      at="7m", fires=[Fire({"namespace": "shop", "pod": "debug", "phase": "Succeeded", "node": "node-2"}, value=1)]),
                 Case("fires for a failed pod of a Job",
-                     series={**_phase("backup-28391-x2k", "Failed"), **_owner("backup-28391-x2k", "Job", "backup-28391"), **_info("backup-28391-x2k", "node-2")},
+                     series={**phase("backup-28391-x2k", "Failed"), **owner("backup-28391-x2k", "Job", "backup-28391"), **info("backup-28391-x2k", "node-2")},
                      at="7m", fires=[Fire({"namespace": "shop", "pod": "backup-28391-x2k", "phase": "Failed", "node": "node-2"}, value=1)]),
                 Case("silent for an evicted pod (KubePodEvicted reports it)",
-                     series={**_phase("web-3", "Failed"), **_owner("web-3", "ReplicaSet", "web-7d9f"), **_info("web-3", "node-2"),
-                             _ksm("kube_pod_status_reason", pod="web-3", reason="Evicted"): "1x20"},
+                     series={**phase("web-3", "Failed"), **owner("web-3", "ReplicaSet", "web-7d9f"), **info("web-3", "node-2"),
+                             ksm("kube_pod_status_reason", pod="web-3", reason="Evicted"): "1x20"},
                      at="7m"),
             ],
         ),
@@ -366,20 +309,20 @@ groups = [
             description="Containers of pod {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value | humanize }} times in the last ${window}.",
             cases=[
                 Case("fires 5m after a restart",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20"},
                      at="12m", fires=[Fire({"namespace": "shop", "pod": "web-1"}, value=1)]),
                 Case("counts the restarts of every container of the pod",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
-                             _ksm("kube_pod_container_status_restarts_total", pod="web-1", container="sidecar"): "0x6 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20",
+                             ksm("kube_pod_container_status_restarts_total", pod="web-1", container="sidecar"): "0x6 1x20"},
                      at="12m", fires=[Fire({"namespace": "shop", "pod": "web-1"}, value=2)]),
                 Case("silent less than 5m after the restart",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20"},
                      at="8m"),
                 Case("resolves once the window no longer holds the restart",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "0x4 1x20"},
                      at="16m"),
                 Case("silent without new restarts (old restarts only)",
-                     series={_ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "3x20"},
+                     series={ksm("kube_pod_container_status_restarts_total", pod="web-1", container="app"): "3x20"},
                      at="12m"),
             ],
         ),
@@ -417,32 +360,32 @@ groups = [
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has stayed Pending or Unknown, or Running without passing its readiness probe, for a long time (15 minutes by default) and serves nothing.",
             cases=[
                 Case("fires for a Deployment's pod Pending for 15m",
-                     series={**_phase("web-2", "Pending", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
+                     series={**phase("web-2", "Pending", 30), **owner("web-2", "ReplicaSet", "web-7d9f", 30), **info("web-2", "", 30)},
                      at="20m", fires=[Fire({"namespace": "shop", "pod": "web-2"}, value=1)]),
                 Case("fires for a bare pod in phase Unknown, naming its node",
-                     series={**_phase("debug", "Unknown", 30), **_owner("debug", "<none>", "<none>", 30), **_info("debug", "node-3", 30)},
+                     series={**phase("debug", "Unknown", 30), **owner("debug", "<none>", "<none>", 30), **info("debug", "node-3", 30)},
                      at="20m", fires=[Fire({"namespace": "shop", "pod": "debug", "node": "node-3"}, value=1)]),
                 Case("silent when Pending for less than 15m",
-                     series={**_phase("web-2", "Pending", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
+                     series={**phase("web-2", "Pending", 30), **owner("web-2", "ReplicaSet", "web-7d9f", 30), **info("web-2", "", 30)},
                      at="14m"),
                 Case("silent for a Job's pod",
-                     series={**_phase("backup-28391-x2k", "Pending", 30), **_owner("backup-28391-x2k", "Job", "backup-28391", 30), **_info("backup-28391-x2k", "node-3", 30)},
+                     series={**phase("backup-28391-x2k", "Pending", 30), **owner("backup-28391-x2k", "Job", "backup-28391", 30), **info("backup-28391-x2k", "node-3", 30)},
                      at="20m"),
                 Case("silent for a Running pod",
-                     series={**_phase("web-2", "Running", 30), **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "", 30)},
+                     series={**phase("web-2", "Running", 30), **owner("web-2", "ReplicaSet", "web-7d9f", 30), **info("web-2", "", 30)},
                      at="20m"),
                 Case("silent for a Running pod that passes its readiness probe",
-                     series={**_phase("web-2", "Running", 30), **_ready("web-2", "1", 30),
-                             **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "node-3", 30)},
+                     series={**phase("web-2", "Running", 30), **ready("web-2", "1", 30),
+                             **owner("web-2", "ReplicaSet", "web-7d9f", 30), **info("web-2", "node-3", 30)},
                      at="20m"),
                 Case("fires for a Running pod whose readiness probe keeps failing",
-                     series={**_phase("web-2", "Running", 30), **_ready("web-2", "0", 30),
-                             **_owner("web-2", "ReplicaSet", "web-7d9f", 30), **_info("web-2", "node-3", 30)},
+                     series={**phase("web-2", "Running", 30), **ready("web-2", "0", 30),
+                             **owner("web-2", "ReplicaSet", "web-7d9f", 30), **info("web-2", "node-3", 30)},
                      at="20m", fires=[Fire({"namespace": "shop", "pod": "web-2", "node": "node-3"}, value=1)]),
                 Case("silent for a pod held Pending by scheduling gates",
-                     series={**_phase("batch-7", "Pending", 30), **_owner("batch-7", "ReplicaSet", "batch-5c4b", 30),
-                             **_info("batch-7", "", 30),
-                             _ksm("kube_pod_status_reason", pod="batch-7", reason="SchedulingGated"): "1x30"},
+                     series={**phase("batch-7", "Pending", 30), **owner("batch-7", "ReplicaSet", "batch-5c4b", 30),
+                             **info("batch-7", "", 30),
+                             ksm("kube_pod_status_reason", pod="batch-7", reason="SchedulingGated"): "1x30"},
                      at="20m"),
             ],
         ),
@@ -460,17 +403,17 @@ groups = [
             description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} has been waiting in state {{ $labels.reason }} for a long time (an hour by default).",
             cases=[
                 Case("fires after an hour in ImagePullBackOff",
-                     series={_ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="ImagePullBackOff"): "1x20"},
+                     series={ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="ImagePullBackOff"): "1x20"},
                      at="70m", interval="5m",
                      fires=[Fire({"namespace": "shop", "pod": "web-2", "container": "app", "reason": "ImagePullBackOff"}, value=1)]),
                 Case("silent after 55m of waiting",
-                     series={_ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="ImagePullBackOff"): "1x20"},
+                     series={ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="ImagePullBackOff"): "1x20"},
                      at="55m", interval="5m"),
                 Case("silent for CrashLoopBackOff (KubePodCrashLooping reports it)",
-                     series={_ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="CrashLoopBackOff"): "1x20"},
+                     series={ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="CrashLoopBackOff"): "1x20"},
                      at="70m", interval="5m"),
                 Case("silent when the container stopped waiting",
-                     series={_ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="ContainerCreating"): "1x5 0x15"},
+                     series={ksm("kube_pod_container_status_waiting_reason", pod="web-2", container="app", reason="ContainerCreating"): "1x5 0x15"},
                      at="70m", interval="5m"),
             ],
         ),
@@ -490,14 +433,14 @@ groups = [
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} was evicted from node {{ $labels.node }}; the alert lasts until the evicted pod object is deleted.",
             cases=[
                 Case("fires for an evicted pod, naming its node",
-                     series={_ksm("kube_pod_status_reason", pod="web-3", reason="Evicted"): "0 0 1x10",
-                             _ksm("kube_pod_info", pod="web-3", node="node-2", host_ip="10.0.0.12", pod_ip="10.42.2.17",
+                     series={ksm("kube_pod_status_reason", pod="web-3", reason="Evicted"): "0 0 1x10",
+                             ksm("kube_pod_info", pod="web-3", node="node-2", host_ip="10.0.0.12", pod_ip="10.42.2.17",
                                   uid="6f1c", created_by_kind="ReplicaSet", created_by_name="web-7d9f"): "1x12"},
                      at="3m", fires=[Fire({"namespace": "shop", "pod": "web-3", "node": "node-2"}, value=1)]),
                 Case("silent for a pod not evicted",
-                     series={_ksm("kube_pod_status_reason", pod="web-3", reason="Evicted"): "0x12",
-                             _ksm("kube_pod_status_reason", pod="web-3", reason="NodeLost"): "0x12",
-                             _ksm("kube_pod_info", pod="web-3", node="node-2", host_ip="10.0.0.12", pod_ip="10.42.2.17",
+                     series={ksm("kube_pod_status_reason", pod="web-3", reason="Evicted"): "0x12",
+                             ksm("kube_pod_status_reason", pod="web-3", reason="NodeLost"): "0x12",
+                             ksm("kube_pod_info", pod="web-3", node="node-2", host_ip="10.0.0.12", pod_ip="10.42.2.17",
                                   uid="6f1c", created_by_kind="ReplicaSet", created_by_name="web-7d9f"): "1x12"},
                      at="3m"),
             ],
@@ -530,35 +473,35 @@ groups = [
             description="Container {{ $labels.container }} of running pod {{ $labels.namespace }}/{{ $labels.pod }} declares no {{ $labels.resource }} request: the scheduler counts it as free, and an HPA on {{ $labels.resource }} utilization cannot work.",
             cases=[
                 Case("fires after 1h for a container without a CPU request",
-                     series={**_phase("web-1", "Running"), **_container("web-1", "app"),
-                             **_resource("requests", "web-1", "app", "memory", 536870912)},
+                     series={**phase("web-1", "Running"), **container("web-1", "app"),
+                             **resource("requests", "web-1", "app", "memory", 536870912)},
                      at="70m", interval="5m",
                      fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app", "resource": "cpu"}, value=1)]),
                 Case("fires once per missing request for a container without any",
-                     series={**_phase("web-1", "Running"), **_container("web-1", "app")},
+                     series={**phase("web-1", "Running"), **container("web-1", "app")},
                      at="70m", interval="5m",
                      fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app", "resource": "cpu"}, value=1),
                             Fire({"namespace": "shop", "pod": "web-1", "container": "app", "resource": "memory"}, value=1)]),
                 Case("keeps firing across a container restart (container_id changes)",
-                     series={**_phase("web-1", "Running"),
+                     series={**phase("web-1", "Running"),
                              # the old container's series ends at 45m, the new one starts then
-                             _ksm("kube_pod_container_info", pod="web-1", container="app", image="registry.local/web:1.4",
+                             ksm("kube_pod_container_info", pod="web-1", container="app", image="registry.local/web:1.4",
                                   container_id="containerd://0a1b"): "1x8 stale",
-                             _ksm("kube_pod_container_info", pod="web-1", container="app", image="registry.local/web:1.4",
+                             ksm("kube_pod_container_info", pod="web-1", container="app", image="registry.local/web:1.4",
                                   container_id="containerd://9f8e"): "_x8 1x12",
-                             **_resource("requests", "web-1", "app", "memory", 536870912)},
+                             **resource("requests", "web-1", "app", "memory", 536870912)},
                      at="70m", interval="5m",
                      fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app", "resource": "cpu"}, value=1)]),
                 Case("silent for a container with both requests",
-                     series={**_phase("web-1", "Running"), **_container("web-1", "app"),
-                             **_resource("requests", "web-1", "app", "cpu", 0.25),
-                             **_resource("requests", "web-1", "app", "memory", 536870912)},
+                     series={**phase("web-1", "Running"), **container("web-1", "app"),
+                             **resource("requests", "web-1", "app", "cpu", 0.25),
+                             **resource("requests", "web-1", "app", "memory", 536870912)},
                      at="70m", interval="5m"),
                 Case("silent after only 55m",
-                     series={**_phase("web-1", "Running"), **_container("web-1", "app")},
+                     series={**phase("web-1", "Running"), **container("web-1", "app")},
                      at="55m", interval="5m"),
                 Case("silent for a pod that is not running",
-                     series={**_phase("web-2", "Pending"), **_container("web-2", "app")},
+                     series={**phase("web-2", "Pending"), **container("web-2", "app")},
                      at="70m", interval="5m"),
             ],
         ),
@@ -577,19 +520,19 @@ groups = [
             description="Container {{ $labels.container }} of running pod {{ $labels.namespace }}/{{ $labels.pod }} has no memory limit: a leak can take its node's memory and get other pods evicted.",
             cases=[
                 Case("fires after 1h for a container without a memory limit",
-                     series={**_phase("web-1", "Running"), **_container("web-1", "app"),
-                             **_resource("limits", "web-1", "app", "cpu", 1)},
+                     series={**phase("web-1", "Running"), **container("web-1", "app"),
+                             **resource("limits", "web-1", "app", "cpu", 1)},
                      at="70m", interval="5m",
                      fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app"}, value=1)]),
                 Case("silent for a container with a memory limit (and no CPU limit)",
-                     series={**_phase("web-1", "Running"), **_container("web-1", "app"),
-                             **_resource("limits", "web-1", "app", "memory", 1073741824)},
+                     series={**phase("web-1", "Running"), **container("web-1", "app"),
+                             **resource("limits", "web-1", "app", "memory", 1073741824)},
                      at="70m", interval="5m"),
                 Case("silent after only 55m",
-                     series={**_phase("web-1", "Running"), **_container("web-1", "app")},
+                     series={**phase("web-1", "Running"), **container("web-1", "app")},
                      at="55m", interval="5m"),
                 Case("silent for a completed pod",
-                     series={**_phase("web-2", "Succeeded"), **_container("web-2", "app")},
+                     series={**phase("web-2", "Succeeded"), **container("web-2", "app")},
                      at="70m", interval="5m"),
             ],
         ),

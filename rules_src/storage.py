@@ -7,29 +7,7 @@ so KubePersistentVolumeErrors is not narrowed by a namespace scope.
 
 from gen.model import Alert, Case, Fire, Group
 
-_PVC = 'instance="node-1", namespace="db", persistentvolumeclaim="data-pg-0"'
-_PVC_LABELS = {"job": "kubelet", "metrics_path": "/metrics", "instance": "node-1",
-               "namespace": "db", "persistentvolumeclaim": "data-pg-0"}
-
-
-_CAPACITY = 100_000_000_000
-
-
-def _volume(available: str, used: str | None = None) -> dict:
-    """kubelet volume stats of PVC db/data-pg-0 (100 GB): available bytes in promtool's
-    `<value>x<n>` steps, used bytes the rest of the capacity unless given."""
-    if used is None:
-        used = " ".join(f"{_CAPACITY - int(v)}x{n}" for v, n in (step.split("x") for step in available.split()))
-    return {
-        f"kubelet_volume_stats_available_bytes{{${{kubelet}}, {_PVC}}}": available,
-        f"kubelet_volume_stats_used_bytes{{${{kubelet}}, {_PVC}}}": used,
-        f"kubelet_volume_stats_capacity_bytes{{${{kubelet}}, {_PVC}}}": f"{_CAPACITY}x10",
-    }
-
-
-def _pv_phase(pv: str, phase: str, values: str) -> dict:
-    return {f'kube_persistentvolume_status_phase{{${{kube_state_metrics}}, persistentvolume="{pv}", phase="{phase}"}}': values}
-
+from ._fixtures.storage import PVC_LABELS, claim, pv_phase, volume
 
 groups = [
     Group("persistent-volumes", [
@@ -62,26 +40,26 @@ groups = [
             description="The volume of PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has only {{ $value | humanizePercentage }} of its capacity free (threshold ${threshold}%); writes fail when it is full.",
             cases=[
                 Case("fires at 2% free after 1m",
-                     series=_volume("2000000000x10"), at="5m",
-                     fires=[Fire(_PVC_LABELS, value=0.02)]),
+                     series=volume("2000000000x10"), at="5m",
+                     fires=[Fire(PVC_LABELS, value=0.02)]),
                 Case("fires just under the threshold (2.9% free)",
-                     series=_volume("2900000000x10"), at="5m",
-                     fires=[Fire(_PVC_LABELS, value=0.029)]),
+                     series=volume("2900000000x10"), at="5m",
+                     fires=[Fire(PVC_LABELS, value=0.029)]),
                 Case("silent at exactly 3% free",
-                     series=_volume("3000000000x10"), at="5m"),
+                     series=volume("3000000000x10"), at="5m"),
                 Case("silent when under 3% for less than 1m",
-                     series=_volume("5000000000x3 2000000000x6"), at="4m"),
+                     series=volume("5000000000x3 2000000000x6"), at="4m"),
                 Case("silent for a ReadOnlyMany volume",
-                     series={**_volume("1000000000x10"),
-                             'kube_persistentvolumeclaim_access_mode{${kube_state_metrics}, namespace="db", persistentvolumeclaim="data-pg-0", access_mode="ReadOnlyMany"}': "1x10"},
+                     series={**volume("1000000000x10"),
+                             **claim("kube_persistentvolumeclaim_access_mode", "1x10", access_mode="ReadOnlyMany")},
                      at="5m"),
                 Case("silent for a block-mode volume (0 available, 0 used)",
-                     series=_volume("0x10", used="0x10"), at="5m"),
+                     series=volume("0x10", used="0x10"), at="5m"),
                 Case("fires for a filesystem volume that is completely full (0 available)",
-                     series=_volume("0x10"), at="5m", fires=[Fire(_PVC_LABELS, value=0)]),
+                     series=volume("0x10"), at="5m", fires=[Fire(PVC_LABELS, value=0)]),
                 Case("silent for a PVC labelled excluded_from_alerts=true",
-                     series={**_volume("1000000000x10"),
-                             'kube_persistentvolumeclaim_labels{${kube_state_metrics}, namespace="db", persistentvolumeclaim="data-pg-0", label_excluded_from_alerts="true"}': "1x10"},
+                     series={**volume("1000000000x10"),
+                             **claim("kube_persistentvolumeclaim_labels", "1x10", label_excluded_from_alerts="true")},
                      at="5m"),
             ],
         ),
@@ -98,16 +76,16 @@ groups = [
             description="PersistentVolume {{ $labels.persistentvolume }} is in phase {{ $labels.phase }}.",
             cases=[
                 Case("fires for a Failed volume after 5m",
-                     series={**_pv_phase("pvc-3f2a", "Failed", "1x10"), **_pv_phase("pvc-3f2a", "Bound", "0x10")},
+                     series={**pv_phase("pvc-3f2a", "Failed", "1x10"), **pv_phase("pvc-3f2a", "Bound", "0x10")},
                      at="7m", fires=[Fire({"job": "kube-state-metrics", "persistentvolume": "pvc-3f2a", "phase": "Failed"}, value=1)]),
                 Case("fires for a Pending volume after 5m",
-                     series={**_pv_phase("pv-nfs-07", "Pending", "1x10"), **_pv_phase("pv-nfs-07", "Available", "0x10")},
+                     series={**pv_phase("pv-nfs-07", "Pending", "1x10"), **pv_phase("pv-nfs-07", "Available", "0x10")},
                      at="7m", fires=[Fire({"job": "kube-state-metrics", "persistentvolume": "pv-nfs-07", "phase": "Pending"}, value=1)]),
                 Case("silent for a Bound volume",
-                     series={**_pv_phase("pvc-3f2a", "Failed", "0x10"), **_pv_phase("pvc-3f2a", "Bound", "1x10")},
+                     series={**pv_phase("pvc-3f2a", "Failed", "0x10"), **pv_phase("pvc-3f2a", "Bound", "1x10")},
                      at="7m"),
                 Case("silent when Failed for less than 5m",
-                     series={**_pv_phase("pvc-3f2a", "Failed", "0 0 0 1x10"), **_pv_phase("pvc-3f2a", "Bound", "1 1 1 0x10")},
+                     series={**pv_phase("pvc-3f2a", "Failed", "0 0 0 1x10"), **pv_phase("pvc-3f2a", "Bound", "1 1 1 0x10")},
                      at="6m"),
             ],
         ),

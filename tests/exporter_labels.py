@@ -1,8 +1,21 @@
-"""kube-state-metrics' documented labels of every metric the catalog's cases use.
+"""The labels the exporters emit on every metric the catalog's cases use.
 
-Facts from kube-state-metrics v2.20.0, docs/metrics/**/*.md (the "Labels/tags" column; the
-kube_state_metrics_* self-metrics from its README). tests/test_exporter_shapes.py holds the
-cases to them; `label_<NAME>` stands for a Kubernetes label allowed by --metric-labels-allowlist.
+kube-state-metrics: from v2.20.0, docs/metrics/**/*.md (the "Labels/tags" column; the
+kube_state_metrics_* self-metrics from its README); `label_<NAME>` stands for a Kubernetes
+label allowed by --metric-labels-allowlist.
+
+cAdvisor as the kubelet serves it (/metrics/cadvisor, Kubernetes 1.27, cAdvisor 0.47): the
+kubelet names every cgroup's series with container, id, image, name, namespace and pod
+(pkg/kubelet/server/server.go, containerPrometheusLabelsFunc; all six always present, empty
+for the pod's own cgroup and system cgroups), and cAdvisor adds the labels of a metric's
+kind (metrics/prometheus.go `extraLabels`: cpu on container_cpu_usage_seconds_total, "total"
+unless per-CPU metrics are enabled). cAdvisor's docs/storage/prometheus.md lists the metrics.
+
+The kubelet's own metrics (Kubernetes 1.27): the Kubernetes metrics reference
+(kubernetes.io/docs/reference/instrumentation/metrics/): kubelet_volume_stats_* carry
+namespace and persistentvolumeclaim, kubelet_node_name node; histograms their `le`.
+
+tests/test_exporter_shapes.py holds the cases to these tables.
 """
 
 KUBE_STATE_METRICS = {
@@ -56,3 +69,27 @@ KUBE_STATE_METRICS = {
     'kube_statefulset_status_replicas_updated': ('namespace', 'statefulset'),
     'kube_statefulset_status_update_revision': ('namespace', 'revision', 'statefulset'),
 }
+
+# Every series the kubelet serves for a cgroup carries all of these (empty where they do not apply).
+CADVISOR_LABELS = ("container", "id", "image", "name", "namespace", "pod")
+CADVISOR = {
+    "container_cpu_cfs_periods_total": (),
+    "container_cpu_cfs_throttled_periods_total": (),
+    "container_cpu_usage_seconds_total": ("cpu",),
+    "container_memory_working_set_bytes": (),
+}
+
+KUBELET = {
+    "kubelet_node_name": ("node",),
+    "kubelet_pleg_relist_duration_seconds_bucket": ("le",),
+    "kubelet_pod_start_sli_duration_seconds_bucket": ("le",),
+    "kubelet_running_pods": (),
+    "up": (),  # the scrape's own series
+    "kubelet_volume_stats_available_bytes": ("namespace", "persistentvolumeclaim"),
+    "kubelet_volume_stats_capacity_bytes": ("namespace", "persistentvolumeclaim"),
+    "kubelet_volume_stats_used_bytes": ("namespace", "persistentvolumeclaim"),
+}
+
+# What scraping the kubelet adds (kube-prometheus' kubelet ServiceMonitor: the target's job and
+# instance, metrics_path from __metrics_path__; the operator's endpoint, service and node).
+KUBELET_SCRAPE_LABELS = ("endpoint", "instance", "job", "metrics_path", "node", "service")
