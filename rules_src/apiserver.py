@@ -21,17 +21,12 @@ selector, so CoreDNS and other add-ons are left out.
 
 from gen.model import Alert, Case, Duration, Fire, Group, Record
 
+from ._fixtures.apiserver import (
+    API_UP, API_UP_2, CERT_LE, KUBELET, KUBELET_LABELS, METRICS_API,
+    api_requests, buckets, build_info, cert_buckets, client_requests, requests,
+)
+
 _LATENCY_P99 = "cluster_quantile:apiserver_request_sli_duration_seconds:histogram_quantile"
-
-
-def _buckets(verb: str, resource: str, per_minute: dict[str, float]) -> dict:
-    """Latency histogram of one verb/resource; each cumulative bucket grows by `count` a minute."""
-    return {
-        f'apiserver_request_sli_duration_seconds_bucket{{job="apiserver", instance="10.0.0.1:6443", '
-        f'verb="{verb}", resource="{resource}", le="{le}"}}': f"0+{count}x30"
-        for le, count in per_minute.items()
-    }
-
 
 # Components whose series a cross-component alert reads, one selector each.
 _COMPONENTS = ("apiserver", "kubelet", "kube_scheduler", "kube_controller_manager", "kube_proxy")
@@ -108,66 +103,6 @@ def _burn_alert_expr(long: str, short: str) -> str:
     """
 
 
-def _requests(verb: str = "LIST", resource: str = "pods", scope: str = "cluster", ok: float = 0, errors: float = 0,
-              sli: dict[str, float] | None = None, n: int = 40, errors_values: str | None = None) -> dict:
-    """API server request counters of one verb/resource/scope, growing by the given counts a minute.
-
-    `sli` maps le buckets to per-minute counts of apiserver_request_sli_duration_seconds; its
-    _count is ok + errors. `errors_values` replaces the 5xx series' values outright.
-    """
-    labels = f'job="apiserver", instance="10.0.0.1:6443", verb="{verb}", resource="{resource}", scope="{scope}"'
-    series = {f'apiserver_request_total{{{labels}, code="200"}}': f"0+{ok}x{n}"}
-    if errors or errors_values:
-        series[f'apiserver_request_total{{{labels}, code="500"}}'] = errors_values or f"0+{errors}x{n}"
-    if sli is not None:
-        series[f'apiserver_request_sli_duration_seconds_count{{{labels}}}'] = f"0+{ok + errors}x{n}"
-        for le, count in sli.items():
-            series[f'apiserver_request_sli_duration_seconds_bucket{{{labels}, le="{le}"}}'] = f"0+{count}x{n}"
-    return series
-
-
-# ---------------------------------------------------------------------------------------
-# Test fixtures of the other alerts.
-
-_API_UP = 'up{job="apiserver", instance="10.0.0.1:6443"}'
-_API_UP_2 = 'up{job="apiserver", instance="10.0.0.2:6443"}'
-_KUBELET = 'job="kubelet", metrics_path="/metrics", instance="10.0.0.5:10250"'
-_KUBELET_LABELS = {"job": "kubelet", "instance": "10.0.0.5:10250"}
-_METRICS_API = "v1beta1.metrics.k8s.io"
-
-
-def _client_requests(labels: str, ok: float, errors: float) -> dict:
-    return {
-        f'rest_client_requests_total{{{labels}, code="200", method="GET", host="10.0.0.1:6443"}}': f"0+{ok}x30",
-        f'rest_client_requests_total{{{labels}, code="503", method="GET", host="10.0.0.1:6443"}}': f"0+{errors}x30",
-    }
-
-
-def _api_requests(resource: str, verb: str, ok: float, errors: float, subresource: str = "") -> dict:
-    labels = f'job="apiserver", instance="10.0.0.1:6443", resource="{resource}", verb="{verb}"'
-    if subresource:
-        labels += f', subresource="{subresource}"'
-    return {
-        f'apiserver_request_total{{{labels}, code="200"}}': f"0+{ok}x30",
-        f'apiserver_request_total{{{labels}, code="503"}}': f"0+{errors}x30",
-    }
-
-
-def _cert_buckets(per_minute: dict[str, float]) -> dict:
-    """Client certificate expiration histogram; each cumulative bucket grows by `count` a minute."""
-    return {
-        f'apiserver_client_certificate_expiration_seconds_bucket{{job="apiserver", instance="10.0.0.1:6443", le="{le}"}}': f"0+{count}x20"
-        for le, count in per_minute.items()
-    }
-
-
-_CERT_LE = ("345600", "604800", "2592000", "7776000", "+Inf")
-
-
-def _build_info(job_labels: str, version: str) -> dict:
-    return {f'kubernetes_build_info{{{job_labels}, git_version="{version}"}}': "1x30"}
-
-
 _API_DESCRIPTION = "{{ $value | humanizePercentage }} of {{ $labels.verb }} requests for {{ $labels.resource }}{{ if $labels.subresource }}/{{ $labels.subresource }}{{ end }} fail with a 5xx error."
 
 
@@ -199,14 +134,14 @@ groups = [
             cases=[
                 # 100 requests a minute, 2 slower than 1s: p99 lies in (1, 2.5].
                 Case("fires when p99 LIST pods latency exceeds 1s for 5m",
-                     series=_buckets("LIST", "pods", {"0.5": 95, "1": 98, "2.5": 100, "+Inf": 100}), at="10m",
+                     series=buckets("LIST", "pods", {"0.5": 95, "1": 98, "2.5": 100, "+Inf": 100}), at="10m",
                      fires=[Fire({"verb": "LIST", "resource": "pods", "quantile": "0.99"}, value=1 + 1.5 * (99 - 98) / 2)]),
                 Case("silent just under the threshold (p99 at 1s)",
-                     series=_buckets("LIST", "pods", {"0.5": 98, "1": 99, "2.5": 100, "+Inf": 100}), at="10m"),
+                     series=buckets("LIST", "pods", {"0.5": 98, "1": 99, "2.5": 100, "+Inf": 100}), at="10m"),
                 Case("silent when slow for less than 5m",
-                     series=_buckets("LIST", "pods", {"0.5": 95, "1": 98, "2.5": 100, "+Inf": 100}), at="4m"),
+                     series=buckets("LIST", "pods", {"0.5": 95, "1": 98, "2.5": 100, "+Inf": 100}), at="4m"),
                 Case("silent for slow WATCH requests (long-running by design)",
-                     series=_buckets("WATCH", "pods", {"0.5": 0, "1": 0, "2.5": 0, "+Inf": 100}), at="10m"),
+                     series=buckets("WATCH", "pods", {"0.5": 0, "1": 0, "2.5": 0, "+Inf": 100}), at="10m"),
             ],
         ),
     ]),
@@ -226,32 +161,32 @@ groups = [
             description="{{ $value | humanizePercentage }} of API server {{ $labels.verb }} requests failed (5xx) or were too slow over the last hour and are still failing: ${burn_rate} times the rate the ${availability_slo_percent}% availability SLO allows.",
             cases=[
                 Case("fires at 20% failing reads for 2m",
-                     series=_requests(ok=800, errors=200), at="10m",
+                     series=requests(ok=800, errors=200), at="10m",
                      fires=[Fire({"verb": "read"}, value=0.2)]),
                 Case("fires just above the threshold (15% failing reads)",
-                     series=_requests(ok=850, errors=150), at="10m",
+                     series=requests(ok=850, errors=150), at="10m",
                      fires=[Fire({"verb": "read"}, value=0.15)]),
                 Case("silent just under the threshold (14% failing reads)",
-                     series=_requests(ok=860, errors=140), at="10m"),
+                     series=requests(ok=860, errors=140), at="10m"),
                 Case("silent when burning for less than 2m",
-                     series=_requests(ok=800, errors=200), at="2m"),
+                     series=requests(ok=800, errors=200), at="2m"),
                 Case("silent once a burst has stopped: 1h still over, 5m back to 0",
-                     series=_requests(ok=700, errors_values="0+300x20 6000x20"), at="40m"),
+                     series=requests(ok=700, errors_values="0+300x20 6000x20"), at="40m"),
                 Case("fires when writes fail",
-                     series=_requests(verb="POST", resource="configmaps", scope="namespace", ok=75, errors=25), at="10m",
+                     series=requests(verb="POST", resource="configmaps", scope="namespace", ok=75, errors=25), at="10m",
                      fires=[Fire({"verb": "write"}, value=0.25)]),
                 Case("silent for failing WATCH requests (no SLO)",
-                     series=_requests(verb="WATCH", ok=800, errors=200), at="10m"),
+                     series=requests(verb="WATCH", ok=800, errors=200), at="10m"),
                 # 2000 reads a minute, each scope against its own objective, 400 too slow (20%).
                 # Namespace LISTs between 1s and 5s, and cluster LISTs between 5s and 30s, are fine.
                 Case("fires when reads are too slow for their scope",
-                     series={**_requests(verb="GET", scope="resource", ok=1000, sli={"1": 800, "5": 1000, "30": 1000}),
-                             **_requests(verb="LIST", scope="namespace", ok=500, sli={"1": 100, "5": 400, "30": 500}),
-                             **_requests(verb="LIST", scope="cluster", ok=500, sli={"1": 0, "5": 100, "30": 400})},
+                     series={**requests(verb="GET", scope="resource", ok=1000, sli={"1": 800, "5": 1000, "30": 1000}),
+                             **requests(verb="LIST", scope="namespace", ok=500, sli={"1": 100, "5": 400, "30": 500}),
+                             **requests(verb="LIST", scope="cluster", ok=500, sli={"1": 0, "5": 100, "30": 400})},
                      at="10m", fires=[Fire({"verb": "read"}, value=0.2)]),
                 Case("silent when reads are slow but within their scope's objective",
-                     series={**_requests(verb="LIST", scope="namespace", ok=500, sli={"1": 100, "5": 500, "30": 500}),
-                             **_requests(verb="LIST", scope="cluster", ok=500, sli={"1": 0, "5": 0, "30": 500})},
+                     series={**requests(verb="LIST", scope="namespace", ok=500, sli={"1": 100, "5": 500, "30": 500}),
+                             **requests(verb="LIST", scope="cluster", ok=500, sli={"1": 0, "5": 0, "30": 500})},
                      at="10m"),
                 Case("silent for slow log streaming (long-running subresource)",
                      series={'apiserver_request_total{job="apiserver", verb="GET", resource="pods", subresource="log", scope="resource", code="200"}': "0+100x20",
@@ -272,15 +207,15 @@ groups = [
             description="{{ $value | humanizePercentage }} of API server {{ $labels.verb }} requests failed (5xx) or were too slow over the last 6 hours and the last 30 minutes: ${burn_rate} times the rate the ${availability_slo_percent}% availability SLO allows.",
             cases=[
                 Case("fires at 6.5% failing reads for 15m",
-                     series=_requests(ok=935, errors=65), at="20m",
+                     series=requests(ok=935, errors=65), at="20m",
                      fires=[Fire({"verb": "read"}, value=0.065)]),
                 Case("silent just under the threshold (5.5% failing reads)",
-                     series=_requests(ok=945, errors=55), at="20m"),
+                     series=requests(ok=945, errors=55), at="20m"),
                 Case("silent when burning for less than 15m",
-                     series=_requests(ok=935, errors=65), at="15m"),
+                     series=requests(ok=935, errors=65), at="15m"),
                 # 20 minutes at 30%, then none: the 30m window still holds the burst.
                 Case("still fires 20m after a burst has stopped",
-                     series=_requests(ok=700, errors_values="0+300x20 6000x20"), at="40m",
+                     series=requests(ok=700, errors_values="0+300x20 6000x20"), at="40m",
                      fires=[Fire({"verb": "read"}, value=6000 / 34000)]),
             ],
         ),
@@ -296,13 +231,13 @@ groups = [
             description="Prometheus scrapes no API server target successfully: every API server is down, or unreachable from Prometheus. kubectl, controllers and kubelets cannot reach it either if it is really down.",
             cases=[
                 Case("fires when the API server is down for 15m",
-                     series={_API_UP: "0x30"}, at="20m", fires=[Fire({}, value=1)]),
+                     series={API_UP: "0x30"}, at="20m", fires=[Fire({}, value=1)]),
                 Case("fires when there is no API server target at all",
-                     series={f"up{{{_KUBELET}}}": "1x30"}, at="20m", fires=[Fire({}, value=1)]),
+                     series={f"up{{{KUBELET}}}": "1x30"}, at="20m", fires=[Fire({}, value=1)]),
                 Case("silent while one of two API servers is up",
-                     series={_API_UP: "0x30", _API_UP_2: "1x30"}, at="20m"),
+                     series={API_UP: "0x30", API_UP_2: "1x30"}, at="20m"),
                 Case("silent when down for less than 15m",
-                     series={_API_UP: "1x10 0x20"}, at="20m"),
+                     series={API_UP: "1x10 0x20"}, at="20m"),
             ],
         ),
         Alert(
@@ -321,17 +256,17 @@ groups = [
             description=_API_DESCRIPTION,
             cases=[
                 Case("fires at 10% failing LIST pods for 10m",
-                     series=_api_requests("pods", "LIST", ok=90, errors=10), at="15m",
+                     series=api_requests("pods", "LIST", ok=90, errors=10), at="15m",
                      fires=[Fire({"resource": "pods", "verb": "LIST"}, value=0.1,
                                  annotations={"description": "10% of LIST requests for pods fail with a 5xx error."})]),
                 Case("fires just above the threshold (5.1%), naming the subresource",
-                     series=_api_requests("pods", "GET", ok=949, errors=51, subresource="log"), at="15m",
+                     series=api_requests("pods", "GET", ok=949, errors=51, subresource="log"), at="15m",
                      fires=[Fire({"resource": "pods", "subresource": "log", "verb": "GET"}, value=0.051,
                                  annotations={"description": "5.1% of GET requests for pods/log fail with a 5xx error."})]),
                 Case("silent just under the threshold (4.9%)",
-                     series=_api_requests("pods", "LIST", ok=951, errors=49), at="15m"),
+                     series=api_requests("pods", "LIST", ok=951, errors=49), at="15m"),
                 Case("silent when failing for less than 10m",
-                     series=_api_requests("pods", "LIST", ok=90, errors=10), at="9m"),
+                     series=api_requests("pods", "LIST", ok=90, errors=10), at="9m"),
             ],
         ),
     ]),
@@ -349,13 +284,13 @@ groups = [
             description="APIService {{ $labels.name }} was marked unavailable {{ $value | humanize }} times in the last ${window}.",
             cases=[
                 Case("fires when marked unavailable 3 times in 5m",
-                     series={f'aggregator_unavailable_apiservice_total{{job="apiserver", instance="10.0.0.1:6443", name="{_METRICS_API}", reason="MissingEndpoints"}}': "0x10 3x10"},
-                     at="13m", fires=[Fire({"name": _METRICS_API}, value=3)]),
+                     series={f'aggregator_unavailable_apiservice_total{{job="apiserver", instance="10.0.0.1:6443", name="{METRICS_API}", reason="MissingEndpoints"}}': "0x10 3x10"},
+                     at="13m", fires=[Fire({"name": METRICS_API}, value=3)]),
                 Case("silent at the threshold (2 times in 5m)",
-                     series={f'aggregator_unavailable_apiservice_total{{job="apiserver", instance="10.0.0.1:6443", name="{_METRICS_API}", reason="MissingEndpoints"}}': "0x10 2x10"},
+                     series={f'aggregator_unavailable_apiservice_total{{job="apiserver", instance="10.0.0.1:6443", name="{METRICS_API}", reason="MissingEndpoints"}}': "0x10 2x10"},
                      at="13m"),
                 Case("silent once the errors are older than 5m",
-                     series={f'aggregator_unavailable_apiservice_total{{job="apiserver", instance="10.0.0.1:6443", name="{_METRICS_API}", reason="MissingEndpoints"}}': "0x10 3x10"},
+                     series={f'aggregator_unavailable_apiservice_total{{job="apiserver", instance="10.0.0.1:6443", name="{METRICS_API}", reason="MissingEndpoints"}}': "0x10 3x10"},
                      at="20m"),
             ],
         ),
@@ -373,17 +308,17 @@ groups = [
             description="APIService {{ $labels.name }} was unavailable {{ $value | humanizePercentage }} of the last ${window}; requests to its API group fail.",
             cases=[
                 Case("fires when unavailable for 5m",
-                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{_METRICS_API}"}}': "0x5 1x20"},
-                     at="20m", fires=[Fire({"name": _METRICS_API}, value=1)]),
+                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{METRICS_API}"}}': "0x5 1x20"},
+                     at="20m", fires=[Fire({"name": METRICS_API}, value=1)]),
                 # Unavailable one scrape in five: every 5m window holds at least one.
                 Case("fires when flapping every 5 minutes",
-                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{_METRICS_API}"}}': "0 1 0 0 0 " * 5},
-                     at="20m", fires=[Fire({"name": _METRICS_API}, value=1 / 6)]),
+                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{METRICS_API}"}}': "0 1 0 0 0 " * 5},
+                     at="20m", fires=[Fire({"name": METRICS_API}, value=1 / 6)]),
                 Case("silent while available",
-                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{_METRICS_API}"}}': "0x25"},
+                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{METRICS_API}"}}': "0x25"},
                      at="20m"),
                 Case("silent when unavailable for less than 5m",
-                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{_METRICS_API}"}}': "0x16 1x10"},
+                     series={f'aggregator_unavailable_apiservice{{job="apiserver", instance="10.0.0.1:6443", name="{METRICS_API}"}}': "0x16 1x10"},
                      at="20m"),
             ],
         ),
@@ -409,17 +344,17 @@ groups = [
             description="{{ $value | humanizePercentage }} of the API requests of {{ $labels.job }} on {{ $labels.instance }} fail with a 5xx error.",
             cases=[
                 Case("fires at 2% failing kubelet requests for 15m",
-                     series=_client_requests(_KUBELET, ok=98, errors=2), at="20m",
-                     fires=[Fire(_KUBELET_LABELS, value=0.02)]),
+                     series=client_requests(KUBELET, ok=98, errors=2), at="20m",
+                     fires=[Fire(KUBELET_LABELS, value=0.02)]),
                 Case("fires just above the threshold (1.1%)",
-                     series=_client_requests(_KUBELET, ok=989, errors=11), at="20m",
-                     fires=[Fire(_KUBELET_LABELS, value=0.011)]),
+                     series=client_requests(KUBELET, ok=989, errors=11), at="20m",
+                     fires=[Fire(KUBELET_LABELS, value=0.011)]),
                 Case("silent just under the threshold (0.9%)",
-                     series=_client_requests(_KUBELET, ok=991, errors=9), at="20m"),
+                     series=client_requests(KUBELET, ok=991, errors=9), at="20m"),
                 Case("silent when failing for less than 15m",
-                     series=_client_requests(_KUBELET, ok=98, errors=2), at="14m"),
+                     series=client_requests(KUBELET, ok=98, errors=2), at="14m"),
                 Case("silent for clients outside the Kubernetes components",
-                     series=_client_requests('job="some-operator", instance="10.0.3.7:8080"', ok=50, errors=50), at="20m"),
+                     series=client_requests('job="some-operator", instance="10.0.3.7:8080"', ok=50, errors=50), at="20m"),
             ],
         ),
         Alert(
@@ -439,14 +374,14 @@ groups = [
                 # 100 requests a minute, 2 with a certificate expiring in 4-7 days: rank 1 of 100
                 # lies half-way through the (345600, 604800] bucket.
                 Case("fires when 2% of requests use a certificate expiring within 7 days",
-                     series=_cert_buckets(dict(zip(_CERT_LE, (0, 2, 100, 100, 100)))), at="10m",
+                     series=cert_buckets(dict(zip(CERT_LE, (0, 2, 100, 100, 100)))), at="10m",
                      fires=[Fire({"job": "apiserver"}, value=345600 + (604800 - 345600) / 2)]),
                 Case("silent at the threshold (1% of requests, quantile at 7 days)",
-                     series=_cert_buckets(dict(zip(_CERT_LE, (0, 1, 100, 100, 100)))), at="10m"),
+                     series=cert_buckets(dict(zip(CERT_LE, (0, 1, 100, 100, 100)))), at="10m"),
                 Case("silent when every certificate is valid for over 30 days",
-                     series=_cert_buckets(dict(zip(_CERT_LE, (0, 0, 0, 100, 100)))), at="10m"),
+                     series=cert_buckets(dict(zip(CERT_LE, (0, 0, 0, 100, 100)))), at="10m"),
                 Case("silent when no request uses a client certificate",
-                     series=_cert_buckets(dict(zip(_CERT_LE, (0, 0, 0, 0, 0)))), at="10m"),
+                     series=cert_buckets(dict(zip(CERT_LE, (0, 0, 0, 0, 0)))), at="10m"),
             ],
         ),
         Alert(
@@ -469,21 +404,21 @@ groups = [
             description="{{ $value | humanize }} different minor versions of Kubernetes components are running (more than ${max_versions}).",
             cases=[
                 Case("fires when the kubelet lags the API server by a minor version",
-                     series={**_build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.29.2"),
-                             **_build_info(_KUBELET, "v1.28.5")},
+                     series={**build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.29.2"),
+                             **build_info(KUBELET, "v1.28.5")},
                      at="20m", fires=[Fire({}, value=2)]),
                 Case("silent when only patch versions and build suffixes differ",
-                     series={**_build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.28.3"),
-                             **_build_info(_KUBELET, "v1.28.7+k3s1"),
-                             **_build_info('job="kube-proxy", instance="10.0.0.5:10249"', "v1.28.12-eks-1a2b3c")},
+                     series={**build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.28.3"),
+                             **build_info(KUBELET, "v1.28.7+k3s1"),
+                             **build_info('job="kube-proxy", instance="10.0.0.5:10249"', "v1.28.12-eks-1a2b3c")},
                      at="20m"),
                 Case("silent for kube-dns and other add-ons",
-                     series={**_build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.28.3"),
-                             **_build_info('job="kube-dns", instance="10.244.0.3:10054"', "v1.14.13")},
+                     series={**build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.28.3"),
+                             **build_info('job="kube-dns", instance="10.244.0.3:10054"', "v1.14.13")},
                      at="20m"),
                 Case("silent when mismatched for less than 15m",
-                     series={**_build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.29.2"),
-                             f'kubernetes_build_info{{{_KUBELET}, git_version="v1.28.5"}}': "_x10 1x20"},
+                     series={**build_info('job="apiserver", instance="10.0.0.1:6443"', "v1.29.2"),
+                             f'kubernetes_build_info{{{KUBELET}, git_version="v1.28.5"}}': "_x10 1x20"},
                      at="20m"),
             ],
         ),

@@ -18,79 +18,12 @@ parameter, and these changes:
 - etcdExcessiveDatabaseGrowth is named etcdDatabaseSizePredictedToExceedQuota.
 """
 
-from gen.model import Alert, Case, Duration, Fire, Group
+from gen.model import Alert, Case, Duration, Fire, Group, twins
 
-_M = 'instance="10.0.0.1:2379"'
-_M2 = 'instance="10.0.0.2:2379"'
-_M3 = 'instance="10.0.0.3:2379"'
-_MEMBER = {"job": "etcd", "instance": "10.0.0.1:2379"}
-
-
-def _fsync_buckets(per_minute: dict[str, float]) -> dict:
-    """WAL fsync histogram buckets of member 1; each bucket's cumulative count grows by `count` a minute."""
-    series = {}
-    for le, count in per_minute.items():
-        series[f'etcd_disk_wal_fsync_duration_seconds_bucket{{job="etcd", {_M}, le="{le}"}}'] = f"0+{count}x30"
-    return series
-
-
-def _histogram(metric: str, per_minute: dict[str, float], labels: str = f'job="etcd", {_M}') -> dict:
-    """Histogram buckets of one series; each bucket's cumulative count grows by `count` a minute."""
-    return {f'{metric}_bucket{{{labels}, le="{le}"}}': f"0+{count}x30" for le, count in per_minute.items()}
-
-
-def _commit_buckets(per_minute: dict[str, float]) -> dict:
-    return _histogram("etcd_disk_backend_commit_duration_seconds", per_minute)
-
-
-_GRPC_RANGE = 'job="etcd", instance="10.0.0.1:2379", grpc_service="etcdserverpb.KV", grpc_method="Range", grpc_type="unary"'
-_GRPC_RANGE_LABELS = {"job": "etcd", "instance": "10.0.0.1:2379", "grpc_service": "etcdserverpb.KV", "grpc_method": "Range"}
-
-
-def _grpc_handled(per_minute: dict[str, float], labels: str = _GRPC_RANGE) -> dict:
-    """grpc_server_handled_total of one method, by code; each grows by `count` a minute."""
-    return {f'grpc_server_handled_total{{{labels}, grpc_code="{code}"}}': f"0+{count}x30" for code, count in per_minute.items()}
-
-
-def _grpc_latency(per_minute: dict[str, float], labels: str = _GRPC_RANGE) -> dict:
-    return _histogram("grpc_server_handling_seconds", per_minute, labels)
-
-
-# Raft member IDs (the To label of peer metrics) of members 2 and 3.
-_ID2 = "2d6a3b5e4f1c7a09"
-_ID3 = "8e9e05c52164694d"
-
-
-def _peer_failures(per_minute_each: float, to: str = _ID3) -> dict:
-    """Send failures of members 1 and 2 to member `to`, each `per_minute_each` a minute."""
-    return {
-        f'etcd_network_peer_sent_failures_total{{job="etcd", {m}, To="{to}"}}': f"0+{per_minute_each}x30"
-        for m in (_M, _M2)
-    }
-
-
-_ALL_UP = {f'up{{job="etcd", {m}}}': "1x30" for m in (_M, _M2, _M3)}
-
-
-def _rtt_buckets(per_minute: dict[str, float]) -> dict:
-    return _histogram("etcd_network_peer_round_trip_time_seconds", per_minute, f'job="etcd", {_M}, To="{_ID2}"')
-
-
-_GiB = 1024**3
-_MiB = 1024**2
-_QUOTA_2G = f'etcd_server_quota_backend_bytes{{job="etcd", {_M}}}'
-_DB_SIZE = f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {_M}}}'
-_DB_IN_USE = f'etcd_mvcc_db_total_size_in_use_in_bytes{{job="etcd", {_M}}}'
-
-
-def _db(size: int, in_use: int, n: int = 30) -> dict:
-    return {_DB_SIZE: f"{size}x{n}", _DB_IN_USE: f"{in_use}x{n}"}
-
-
-def _db_growth(start: int, per_step: int, n: int = 70) -> dict:
-    """Database of member 1 growing by `per_step` bytes every step (5m), under a 2 GiB quota."""
-    return {_DB_SIZE: f"{start}+{per_step}x{n}", _QUOTA_2G: f"{2 * _GiB}x{n}"}
-
+from ._fixtures.etcd import (
+    ALL_UP, DB_IN_USE, DB_SIZE, GRPC_RANGE, GRPC_RANGE_LABELS, ID2, M, M2, M3, MEMBER, GiB, MiB,
+    commit_buckets, db, db_growth, fsync_buckets, grpc_handled, grpc_latency, peer_failures, rtt_buckets,
+)
 
 groups = [
     Group("etcd", [
@@ -104,12 +37,12 @@ groups = [
             description="etcd member {{ $labels.instance }} (job {{ $labels.job }}) has no leader: it serves no writes.",
             cases=[
                 Case("fires after 1m without a leader",
-                     series={f'etcd_server_has_leader{{job="etcd", {_M}}}': "1 0x10"}, at="3m",
-                     fires=[Fire(_MEMBER, value=0)]),
+                     series={f'etcd_server_has_leader{{job="etcd", {M}}}': "1 0x10"}, at="3m",
+                     fires=[Fire(MEMBER, value=0)]),
                 Case("silent with a leader",
-                     series={f'etcd_server_has_leader{{job="etcd", {_M}}}': "1x10"}, at="3m"),
+                     series={f'etcd_server_has_leader{{job="etcd", {M}}}': "1x10"}, at="3m"),
                 Case("silent when the leader was lost under 1m ago",
-                     series={f'etcd_server_has_leader{{job="etcd", {_M}}}': "1 1 0x10"}, at="2m"),
+                     series={f'etcd_server_has_leader{{job="etcd", {M}}}': "1 1 0x10"}, at="2m"),
             ],
         ),
         Alert(
@@ -127,13 +60,13 @@ groups = [
             description="etcd cluster {{ $labels.job }}: only {{ $value | humanize }} members are up, fewer than a quorum.",
             cases=[
                 Case("fires with 1 of 3 members up",
-                     series={f'up{{job="etcd", {_M}}}': "1x10", f'up{{job="etcd", {_M2}}}': "0x10", f'up{{job="etcd", {_M3}}}': "0x10"},
+                     series={f'up{{job="etcd", {M}}}': "1x10", f'up{{job="etcd", {M2}}}': "0x10", f'up{{job="etcd", {M3}}}': "0x10"},
                      at="5m", fires=[Fire({"job": "etcd"}, value=1)]),
                 Case("silent with 2 of 3 members up (quorum holds)",
-                     series={f'up{{job="etcd", {_M}}}': "1x10", f'up{{job="etcd", {_M2}}}': "1x10", f'up{{job="etcd", {_M3}}}': "0x10"},
+                     series={f'up{{job="etcd", {M}}}': "1x10", f'up{{job="etcd", {M2}}}': "1x10", f'up{{job="etcd", {M3}}}': "0x10"},
                      at="5m"),
                 Case("silent when quorum was lost under 3m ago",
-                     series={f'up{{job="etcd", {_M}}}': "1x10", f'up{{job="etcd", {_M2}}}': "1 1 1 0x10", f'up{{job="etcd", {_M3}}}': "0x10"},
+                     series={f'up{{job="etcd", {M}}}': "1x10", f'up{{job="etcd", {M2}}}': "1 1 1 0x10", f'up{{job="etcd", {M3}}}': "0x10"},
                      at="4m"),
             ],
         ),
@@ -157,25 +90,25 @@ groups = [
             description="etcd cluster {{ $labels.job }}: {{ $value | humanize }} members are down or unreachable by their peers; one more failure may cost the quorum.",
             cases=[
                 Case("fires when one of three members is down for 10m",
-                     series={f'up{{job="etcd", {_M}}}': "1x30", f'up{{job="etcd", {_M2}}}': "1x30", f'up{{job="etcd", {_M3}}}': "1 1 0x28"},
+                     series={f'up{{job="etcd", {M}}}': "1x30", f'up{{job="etcd", {M2}}}': "1x30", f'up{{job="etcd", {M3}}}': "1 1 0x28"},
                      at="15m", fires=[Fire({"job": "etcd"}, value=1)]),
                 Case("silent when a member has been down for less than 10m",
-                     series={f'up{{job="etcd", {_M}}}': "1x30", f'up{{job="etcd", {_M2}}}': "1x30", f'up{{job="etcd", {_M3}}}': "1x7 0x22"},
+                     series={f'up{{job="etcd", {M}}}': "1x30", f'up{{job="etcd", {M2}}}': "1x30", f'up{{job="etcd", {M3}}}': "1x7 0x22"},
                      at="15m"),
                 Case("silent when all members are up and peers talk",
-                     series={**_ALL_UP, **_peer_failures(0)}, at="15m"),
+                     series={**ALL_UP, **peer_failures(0)}, at="15m"),
                 # 2 senders x 0.33/min = 0.011/s to member 3, which Prometheus still scrapes.
                 Case("fires just above the peer failure threshold (0.011/s)",
-                     series={**_ALL_UP, **_peer_failures(0.33)}, at="15m",
+                     series={**ALL_UP, **peer_failures(0.33)}, at="15m",
                      fires=[Fire({"job": "etcd"}, value=1)]),
                 Case("silent just under the peer failure threshold (0.0097/s)",
-                     series={**_ALL_UP, **_peer_failures(0.29)}, at="15m"),
+                     series={**ALL_UP, **peer_failures(0.29)}, at="15m"),
                 Case("counts two members the peers cannot reach",
-                     series={**_ALL_UP, **_peer_failures(6), **_peer_failures(6, to=_ID2)}, at="15m",
+                     series={**ALL_UP, **peer_failures(6), **peer_failures(6, to=ID2)}, at="15m",
                      fires=[Fire({"job": "etcd"}, value=2)]),
                 Case("counts a member once when it is down and its peers fail to reach it",
-                     series={f'up{{job="etcd", {_M}}}': "1x30", f'up{{job="etcd", {_M2}}}': "1x30", f'up{{job="etcd", {_M3}}}': "0x30",
-                             **_peer_failures(6)},
+                     series={f'up{{job="etcd", {M}}}': "1x30", f'up{{job="etcd", {M2}}}': "1x30", f'up{{job="etcd", {M3}}}': "0x30",
+                             **peer_failures(6)},
                      at="15m", fires=[Fire({"job": "etcd"}, value=1)]),
             ],
         ),
@@ -196,18 +129,18 @@ groups = [
             cases=[
                 # One election a minute from 10m to 13m on every member: 4 in the window from 13m to 24m.
                 Case("fires after 4 elections in 15m, for 5m",
-                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3 4x20" for m in (_M, _M2, _M3)},
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3 4x20" for m in (M, M2, M3)},
                      at="20m", fires=[Fire({"job": "etcd"}, value=4)]),
                 Case("silent after 3 elections in 15m",
-                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3x20" for m in (_M, _M2, _M3)},
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3x20" for m in (M, M2, M3)},
                      at="20m"),
                 Case("silent when the elections went on for less than 5m",
-                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3 4x20" for m in (_M, _M2, _M3)},
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {m}}}': "0x9 1 2 3 4x20" for m in (M, M2, M3)},
                      at="16m"),
                 Case("silent when the member that saw most elections restarts",
-                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {_M}}}': "100x9 1x20",
-                             f'etcd_server_leader_changes_seen_total{{job="etcd", {_M2}}}': "50x30",
-                             f'etcd_server_leader_changes_seen_total{{job="etcd", {_M3}}}': "50x30"},
+                     series={f'etcd_server_leader_changes_seen_total{{job="etcd", {M}}}': "100x9 1x20",
+                             f'etcd_server_leader_changes_seen_total{{job="etcd", {M2}}}': "50x30",
+                             f'etcd_server_leader_changes_seen_total{{job="etcd", {M3}}}': "50x30"},
                      at="20m"),
             ],
         ),
@@ -233,16 +166,16 @@ groups = [
             description="etcd member {{ $labels.instance }}: {{ $value | humanize }}% of {{ $labels.grpc_service }}/{{ $labels.grpc_method }} requests failed in the last ${rate_window}.",
             cases=[
                 Case("fires at 6% Unavailable Range requests for 5m",
-                     series=_grpc_handled({"OK": 94, "Unavailable": 6}), at="12m",
-                     fires=[Fire(_GRPC_RANGE_LABELS, value=6)]),
+                     series=grpc_handled({"OK": 94, "Unavailable": 6}), at="12m",
+                     fires=[Fire(GRPC_RANGE_LABELS, value=6)]),
                 Case("silent just under the threshold (4.9%)",
-                     series=_grpc_handled({"OK": 95.1, "Unavailable": 4.9}), at="12m"),
+                     series=grpc_handled({"OK": 95.1, "Unavailable": 4.9}), at="12m"),
                 Case("silent when failing for less than 5m",
-                     series={f'grpc_server_handled_total{{{_GRPC_RANGE}, grpc_code="OK"}}': "0+94x30",
-                             f'grpc_server_handled_total{{{_GRPC_RANGE}, grpc_code="Unavailable"}}': "0x8 0+6x20"},
+                     series={f'grpc_server_handled_total{{{GRPC_RANGE}, grpc_code="OK"}}': "0+94x30",
+                             f'grpc_server_handled_total{{{GRPC_RANGE}, grpc_code="Unavailable"}}': "0x8 0+6x20"},
                      at="12m"),
                 Case("silent for expected codes (NotFound, Canceled)",
-                     series=_grpc_handled({"OK": 50, "NotFound": 30, "Canceled": 20}), at="12m"),
+                     series=grpc_handled({"OK": 50, "NotFound": 30, "Canceled": 20}), at="12m"),
             ],
         ),
         Alert(
@@ -266,19 +199,19 @@ groups = [
             cases=[
                 # 100 requests a minute, 2 over 0.1s: p99 = 0.1 + 0.15 * 1/2.
                 Case("fires when p99 Range latency is 0.175s for 10m",
-                     series=_grpc_latency({"0.05": 90, "0.1": 98, "0.25": 100, "+Inf": 100}), at="20m",
-                     fires=[Fire(_GRPC_RANGE_LABELS, value=0.1 + 0.15 * (99 - 98) / (100 - 98))]),
+                     series=grpc_latency({"0.05": 90, "0.1": 98, "0.25": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire(GRPC_RANGE_LABELS, value=0.1 + 0.15 * (99 - 98) / (100 - 98))]),
                 # p99 = 0.1 + 0.15 * 0.3/1.3 = 0.135s
                 Case("silent just under the threshold (p99 0.135s)",
-                     series=_grpc_latency({"0.05": 90, "0.1": 98.7, "0.25": 100, "+Inf": 100}), at="20m"),
+                     series=grpc_latency({"0.05": 90, "0.1": 98.7, "0.25": 100, "+Inf": 100}), at="20m"),
                 Case("silent when slow for less than 10m",
-                     series=_grpc_latency({"0.05": 90, "0.1": 98, "0.25": 100, "+Inf": 100}), at="9m"),
+                     series=grpc_latency({"0.05": 90, "0.1": 98, "0.25": 100, "+Inf": 100}), at="9m"),
                 Case("silent for slow Defragment calls",
-                     series=_grpc_latency({"0.05": 0, "0.1": 0, "0.25": 0, "+Inf": 1},
+                     series=grpc_latency({"0.05": 0, "0.1": 0, "0.25": 0, "+Inf": 1},
                                           labels='job="etcd", instance="10.0.0.1:2379", grpc_service="etcdserverpb.Maintenance", grpc_method="Defragment", grpc_type="unary"'),
                      at="20m"),
                 Case("silent for long-lived Watch streams",
-                     series=_grpc_latency({"0.05": 0, "0.1": 0, "0.25": 0, "+Inf": 10},
+                     series=grpc_latency({"0.05": 0, "0.1": 0, "0.25": 0, "+Inf": 10},
                                           labels='job="etcd", instance="10.0.0.1:2379", grpc_service="etcdserverpb.Watch", grpc_method="Watch", grpc_type="bidi_stream"'),
                      at="20m"),
             ],
@@ -298,13 +231,13 @@ groups = [
             cases=[
                 # 100 round trips a minute, 2 over 0.1024s: p99 = 0.1024 + 0.1024 * 1/2 = 0.1536s.
                 Case("fires just above the threshold (p99 0.154s) for 10m",
-                     series=_rtt_buckets({"0.0512": 90, "0.1024": 98, "0.2048": 100, "+Inf": 100}), at="20m",
-                     fires=[Fire({"job": "etcd", "instance": "10.0.0.1:2379", "To": _ID2}, value=0.1024 + 0.1024 * (99 - 98) / (100 - 98))]),
+                     series=rtt_buckets({"0.0512": 90, "0.1024": 98, "0.2048": 100, "+Inf": 100}), at="20m",
+                     fires=[Fire({"job": "etcd", "instance": "10.0.0.1:2379", "To": ID2}, value=0.1024 + 0.1024 * (99 - 98) / (100 - 98))]),
                 # p99 = 0.1024 + 0.1024 * 0.5/1.5 = 0.137s
                 Case("silent just under the threshold (p99 0.137s)",
-                     series=_rtt_buckets({"0.0512": 90, "0.1024": 98.5, "0.2048": 100, "+Inf": 100}), at="20m"),
+                     series=rtt_buckets({"0.0512": 90, "0.1024": 98.5, "0.2048": 100, "+Inf": 100}), at="20m"),
                 Case("silent when slow for less than 10m",
-                     series=_rtt_buckets({"0.0512": 90, "0.1024": 98, "0.2048": 100, "+Inf": 100}), at="9m"),
+                     series=rtt_buckets({"0.0512": 90, "0.1024": 98, "0.2048": 100, "+Inf": 100}), at="9m"),
             ],
         ),
         Alert(
@@ -321,116 +254,112 @@ groups = [
             cases=[
                 # 5m samples: 6 failures at 65m stay in the 1h window until 120m.
                 Case("fires after 6 failed proposals, for 15m",
-                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 6x20"},
-                     at="90m", interval="5m", fires=[Fire(_MEMBER, value=6)]),
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {M}}}': "0x12 6x20"},
+                     at="90m", interval="5m", fires=[Fire(MEMBER, value=6)]),
                 Case("silent at 5 failed proposals (the threshold)",
-                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 5x20"},
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {M}}}': "0x12 5x20"},
                      at="90m", interval="5m"),
                 Case("silent when over the threshold for less than 15m",
-                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 6x20"},
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {M}}}': "0x12 6x20"},
                      at="75m", interval="5m"),
                 Case("silent once the failures left the window",
-                     series={f'etcd_server_proposals_failed_total{{job="etcd", {_M}}}': "0x12 6x20"},
+                     series={f'etcd_server_proposals_failed_total{{job="etcd", {M}}}': "0x12 6x20"},
                      at="130m", interval="5m"),
             ],
         ),
-        Alert(
-            "etcdHighFsyncDurations",
+        # Warning and critical twins of one condition. Each twin sets its own threshold_seconds:
+        # the shared params name it (None) only so that it stays the first of the knobs.
+        *twins(
+            {
+                "name": "etcdHighFsyncDurations",
+                "severity": "warning",
+                "params": {"threshold_seconds": 0.5},
+                "summary": "etcd WAL fsync is slow (p99 over ${threshold_seconds}s).",
+                "description": "etcd member {{ $labels.instance }}: 99th percentile WAL fsync takes {{ $value | humanizeDuration }}; slow disks cause leader elections. Move etcd to SSDs.",
+                "cases": [
+                    # 100 fsyncs a minute; 2 take over 0.512s, 2 over 1.024s: p99 falls in (0.512, 1.024].
+                    Case("fires when p99 fsync exceeds 0.5s for 10m",
+                         series=fsync_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="20m",
+                         fires=[Fire(MEMBER, value=0.512 + (1.024 - 0.512) * (99 - 98) / (100 - 98))]),
+                    Case("silent when p99 fsync is under 0.5s",
+                         series=fsync_buckets({"0.256": 98, "0.512": 100, "1.024": 100, "+Inf": 100}), at="20m"),
+                    Case("silent when fsync was slow for less than 10m",
+                         series=fsync_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="9m"),
+                ],
+            },
+            {
+                "name": "etcdHighFsyncDurationsCritical",
+                "severity": "critical",
+                "params": {"threshold_seconds": 1},
+                "summary": "etcd WAL fsync is very slow (p99 over ${threshold_seconds}s).",
+                "description": "etcd member {{ $labels.instance }}: 99th percentile WAL fsync takes {{ $value | humanizeDuration }}; heartbeats miss their deadline and the cluster keeps electing leaders. Move etcd to SSDs.",
+                "cases": [
+                    # 100 fsyncs a minute, 1 over 1.024s: p99 = 1.024s.
+                    Case("fires just above the threshold (p99 1.024s) for 10m",
+                         series=fsync_buckets({"0.512": 98, "1.024": 99, "2.048": 100, "+Inf": 100}), at="20m",
+                         fires=[Fire(MEMBER, value=1.024)]),
+                    # p99 = 0.512 + 0.512 * 1/1.1 = 0.977s
+                    Case("silent just under the threshold (p99 0.977s)",
+                         series=fsync_buckets({"0.512": 98, "1.024": 99.1, "2.048": 100, "+Inf": 100}), at="20m"),
+                    Case("silent when very slow for less than 10m",
+                         series=fsync_buckets({"0.512": 95, "1.024": 98, "2.048": 100, "+Inf": 100}), at="9m"),
+                ],
+            },
             expr="""
                 histogram_quantile(0.99, rate(etcd_disk_wal_fsync_duration_seconds_bucket{${etcd}}[${rate_window}]))
                 > ${threshold_seconds}
             """,
-            params={"threshold_seconds": 0.5, "rate_window": Duration("5m")},
+            params={"threshold_seconds": None, "rate_window": Duration("5m")},
             for_="10m",
-            severity="warning",
             dashboard="k8s-etcd",
-            summary="etcd WAL fsync is slow (p99 over ${threshold_seconds}s).",
-            description="etcd member {{ $labels.instance }}: 99th percentile WAL fsync takes {{ $value | humanizeDuration }}; slow disks cause leader elections. Move etcd to SSDs.",
-            cases=[
-                # 100 fsyncs a minute; 2 take over 0.512s, 2 over 1.024s: p99 falls in (0.512, 1.024].
-                Case("fires when p99 fsync exceeds 0.5s for 10m",
-                     series=_fsync_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="20m",
-                     fires=[Fire(_MEMBER, value=0.512 + (1.024 - 0.512) * (99 - 98) / (100 - 98))]),
-                Case("silent when p99 fsync is under 0.5s",
-                     series=_fsync_buckets({"0.256": 98, "0.512": 100, "1.024": 100, "+Inf": 100}), at="20m"),
-                Case("silent when fsync was slow for less than 10m",
-                     series=_fsync_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="9m"),
-            ],
         ),
-        Alert(
-            "etcdHighFsyncDurationsCritical",
-            expr="""
-                histogram_quantile(0.99, rate(etcd_disk_wal_fsync_duration_seconds_bucket{${etcd}}[${rate_window}]))
-                > ${threshold_seconds}
-            """,
-            params={"threshold_seconds": 1, "rate_window": Duration("5m")},
-            for_="10m",
-            severity="critical",
-            dashboard="k8s-etcd",
-            summary="etcd WAL fsync is very slow (p99 over ${threshold_seconds}s).",
-            description="etcd member {{ $labels.instance }}: 99th percentile WAL fsync takes {{ $value | humanizeDuration }}; heartbeats miss their deadline and the cluster keeps electing leaders. Move etcd to SSDs.",
-            cases=[
-                # 100 fsyncs a minute, 1 over 1.024s: p99 = 1.024s.
-                Case("fires just above the threshold (p99 1.024s) for 10m",
-                     series=_fsync_buckets({"0.512": 98, "1.024": 99, "2.048": 100, "+Inf": 100}), at="20m",
-                     fires=[Fire(_MEMBER, value=1.024)]),
-                # p99 = 0.512 + 0.512 * 1/1.1 = 0.977s
-                Case("silent just under the threshold (p99 0.977s)",
-                     series=_fsync_buckets({"0.512": 98, "1.024": 99.1, "2.048": 100, "+Inf": 100}), at="20m"),
-                Case("silent when very slow for less than 10m",
-                     series=_fsync_buckets({"0.512": 95, "1.024": 98, "2.048": 100, "+Inf": 100}), at="9m"),
-            ],
-        ),
-        Alert(
-            "etcdHighCommitDurations",
-            expr="""
-                histogram_quantile(0.99, rate(etcd_disk_backend_commit_duration_seconds_bucket{${etcd}}[${rate_window}]))
-                > ${threshold_seconds}
-            """,
-            params={"threshold_seconds": 0.25, "rate_window": Duration("5m")},
-            for_="10m",
-            severity="warning",
-            dashboard="k8s-etcd",
-            summary="etcd backend commits are slow (p99 over ${threshold_seconds}s).",
-            description="etcd member {{ $labels.instance }}: 99th percentile backend (bbolt) commit takes {{ $value | humanizeDuration }}; the disk is too slow for etcd.",
-            cases=[
-                # 100 commits a minute, 1 over 0.256s: p99 = 0.256s.
-                Case("fires just above the threshold (p99 0.256s) for 10m",
-                     series=_commit_buckets({"0.128": 98, "0.256": 99, "0.512": 100, "+Inf": 100}), at="20m",
-                     fires=[Fire(_MEMBER, value=0.256)]),
-                # p99 = 0.128 + 0.128 * 1/1.1 = 0.244s
-                Case("silent just under the threshold (p99 0.244s)",
-                     series=_commit_buckets({"0.128": 98, "0.256": 99.1, "0.512": 100, "+Inf": 100}), at="20m"),
-                Case("silent when slow for less than 10m",
-                     series=_commit_buckets({"0.128": 98, "0.256": 99, "0.512": 100, "+Inf": 100}), at="9m"),
-            ],
-        ),
-        Alert(
-            "etcdHighCommitDurationsCritical",
+        *twins(
+            {
+                "name": "etcdHighCommitDurations",
+                "severity": "warning",
+                "params": {"threshold_seconds": 0.25},
+                "summary": "etcd backend commits are slow (p99 over ${threshold_seconds}s).",
+                "description": "etcd member {{ $labels.instance }}: 99th percentile backend (bbolt) commit takes {{ $value | humanizeDuration }}; the disk is too slow for etcd.",
+                "cases": [
+                    # 100 commits a minute, 1 over 0.256s: p99 = 0.256s.
+                    Case("fires just above the threshold (p99 0.256s) for 10m",
+                         series=commit_buckets({"0.128": 98, "0.256": 99, "0.512": 100, "+Inf": 100}), at="20m",
+                         fires=[Fire(MEMBER, value=0.256)]),
+                    # p99 = 0.128 + 0.128 * 1/1.1 = 0.244s
+                    Case("silent just under the threshold (p99 0.244s)",
+                         series=commit_buckets({"0.128": 98, "0.256": 99.1, "0.512": 100, "+Inf": 100}), at="20m"),
+                    Case("silent when slow for less than 10m",
+                         series=commit_buckets({"0.128": 98, "0.256": 99, "0.512": 100, "+Inf": 100}), at="9m"),
+                ],
+            },
+            {
+                "name": "etcdHighCommitDurationsCritical",
+                "severity": "critical",
+                "params": {"threshold_seconds": 0.5},
+                "summary": "etcd backend commits are very slow (p99 over ${threshold_seconds}s).",
+                "description": "etcd member {{ $labels.instance }}: 99th percentile backend (bbolt) commit takes {{ $value | humanizeDuration }}; writes stall and the member falls behind.",
+                "cases": [
+                    # 100 commits a minute, 2 over 0.512s: p99 = 0.512 + 0.512 * 1/2 = 0.768s.
+                    Case("fires when p99 commit takes 0.768s for 10m",
+                         series=commit_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="20m",
+                         fires=[Fire(MEMBER, value=0.512 + 0.512 * (99 - 98) / (100 - 98))]),
+                    Case("fires just above the threshold (p99 0.512s)",
+                         series=commit_buckets({"0.256": 98, "0.512": 99, "1.024": 100, "+Inf": 100}), at="20m",
+                         fires=[Fire(MEMBER, value=0.512)]),
+                    # p99 = 0.256 + 0.256 * 1/1.1 = 0.489s
+                    Case("silent just under the threshold (p99 0.489s)",
+                         series=commit_buckets({"0.256": 98, "0.512": 99.1, "1.024": 100, "+Inf": 100}), at="20m"),
+                    Case("silent when very slow for less than 10m",
+                         series=commit_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="9m"),
+                ],
+            },
             expr="""
                 histogram_quantile(0.99, rate(etcd_disk_backend_commit_duration_seconds_bucket{${etcd}}[${rate_window}]))
                 > ${threshold_seconds}
             """,
-            params={"threshold_seconds": 0.5, "rate_window": Duration("5m")},
+            params={"threshold_seconds": None, "rate_window": Duration("5m")},
             for_="10m",
-            severity="critical",
             dashboard="k8s-etcd",
-            summary="etcd backend commits are very slow (p99 over ${threshold_seconds}s).",
-            description="etcd member {{ $labels.instance }}: 99th percentile backend (bbolt) commit takes {{ $value | humanizeDuration }}; writes stall and the member falls behind.",
-            cases=[
-                # 100 commits a minute, 2 over 0.512s: p99 = 0.512 + 0.512 * 1/2 = 0.768s.
-                Case("fires when p99 commit takes 0.768s for 10m",
-                     series=_commit_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="20m",
-                     fires=[Fire(_MEMBER, value=0.512 + 0.512 * (99 - 98) / (100 - 98))]),
-                Case("fires just above the threshold (p99 0.512s)",
-                     series=_commit_buckets({"0.256": 98, "0.512": 99, "1.024": 100, "+Inf": 100}), at="20m",
-                     fires=[Fire(_MEMBER, value=0.512)]),
-                # p99 = 0.256 + 0.256 * 1/1.1 = 0.489s
-                Case("silent just under the threshold (p99 0.489s)",
-                     series=_commit_buckets({"0.256": 98, "0.512": 99.1, "1.024": 100, "+Inf": 100}), at="20m"),
-                Case("silent when very slow for less than 10m",
-                     series=_commit_buckets({"0.256": 95, "0.512": 98, "1.024": 100, "+Inf": 100}), at="9m"),
-            ],
         ),
         Alert(
             "etcdDatabaseQuotaLowSpace",
@@ -449,16 +378,16 @@ groups = [
             description="etcd member {{ $labels.instance }}: database uses {{ $value | humanize }}% of its quota; at 100% etcd raises NOSPACE and refuses writes. Compact and defragment, or raise --quota-backend-bytes.",
             cases=[
                 Case("fires at 97% of a 2 GiB quota",
-                     series={f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {_M}}}': f"{int(2 * 1024**3 * 0.97)}x20",
-                             f'etcd_server_quota_backend_bytes{{job="etcd", {_M}}}': f"{2 * 1024**3}x20"},
-                     at="15m", fires=[Fire(_MEMBER, value=int(2 * 1024**3 * 0.97) / (2 * 1024**3) * 100)]),
+                     series={f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {M}}}': f"{int(2 * 1024**3 * 0.97)}x20",
+                             f'etcd_server_quota_backend_bytes{{job="etcd", {M}}}': f"{2 * 1024**3}x20"},
+                     at="15m", fires=[Fire(MEMBER, value=int(2 * 1024**3 * 0.97) / (2 * 1024**3) * 100)]),
                 Case("silent at 94% of the quota",
-                     series={f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {_M}}}': f"{int(2 * 1024**3 * 0.94)}x20",
-                             f'etcd_server_quota_backend_bytes{{job="etcd", {_M}}}': f"{2 * 1024**3}x20"},
+                     series={f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {M}}}': f"{int(2 * 1024**3 * 0.94)}x20",
+                             f'etcd_server_quota_backend_bytes{{job="etcd", {M}}}': f"{2 * 1024**3}x20"},
                      at="15m"),
                 Case("silent when over the threshold for less than 10m",
-                     series={f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {_M}}}': f"{int(2 * 1024**3 * 0.5)}x5 {int(2 * 1024**3 * 0.97)}x20",
-                             f'etcd_server_quota_backend_bytes{{job="etcd", {_M}}}': f"{2 * 1024**3}x20"},
+                     series={f'etcd_mvcc_db_total_size_in_bytes{{job="etcd", {M}}}': f"{int(2 * 1024**3 * 0.5)}x5 {int(2 * 1024**3 * 0.97)}x20",
+                             f'etcd_server_quota_backend_bytes{{job="etcd", {M}}}': f"{2 * 1024**3}x20"},
                      at="12m"),
             ],
         ),
@@ -478,15 +407,15 @@ groups = [
                 # 5m samples from 1 GiB: +10 MiB a step reaches 1024 + 108 * 10 = 2104 MiB 4h after 5h;
                 # the prediction crosses 2 GiB at step 55 (4h35m).
                 Case("fires when growing 120 MiB/h towards a 2 GiB quota",
-                     series=_db_growth(_GiB, 10 * _MiB), at="5h", interval="5m",
-                     fires=[Fire(_MEMBER, value=(1024 + 108 * 10) * _MiB)]),
+                     series=db_growth(GiB, 10 * MiB), at="5h", interval="5m",
+                     fires=[Fire(MEMBER, value=(1024 + 108 * 10) * MiB)]),
                 # +9 MiB a step: 1024 + 108 * 9 = 1996 MiB in 4h.
                 Case("silent when the prediction stays just under the quota",
-                     series=_db_growth(_GiB, 9 * _MiB), at="5h", interval="5m"),
+                     series=db_growth(GiB, 9 * MiB), at="5h", interval="5m"),
                 Case("silent when predicted over the quota for less than 10m",
-                     series=_db_growth(_GiB, 10 * _MiB), at="280m", interval="5m"),
+                     series=db_growth(GiB, 10 * MiB), at="280m", interval="5m"),
                 Case("silent when big but stable",
-                     series=_db_growth(int(1.9 * _GiB), 0), at="5h", interval="5m"),
+                     series=db_growth(int(1.9 * GiB), 0), at="5h", interval="5m"),
             ],
         ),
         Alert(
@@ -510,17 +439,17 @@ groups = [
             description="etcd member {{ $labels.instance }}: only {{ $value | humanizePercentage }} of the database file is in use; the rest counts against the quota until `etcdctl defrag` reclaims it.",
             cases=[
                 Case("fires at 40% in use of a 1 GiB database",
-                     series=_db(_GiB, int(0.4 * _GiB)), at="15m",
-                     fires=[Fire(_MEMBER, value=int(0.4 * _GiB) / _GiB)]),
+                     series=db(GiB, int(0.4 * GiB)), at="15m",
+                     fires=[Fire(MEMBER, value=int(0.4 * GiB) / GiB)]),
                 Case("fires just under the ratio (49% in use)",
-                     series=_db(_GiB, int(0.49 * _GiB)), at="15m",
-                     fires=[Fire(_MEMBER, value=int(0.49 * _GiB) / _GiB)]),
+                     series=db(GiB, int(0.49 * GiB)), at="15m",
+                     fires=[Fire(MEMBER, value=int(0.49 * GiB) / GiB)]),
                 Case("silent just over the ratio (51% in use)",
-                     series=_db(_GiB, int(0.51 * _GiB)), at="15m"),
+                     series=db(GiB, int(0.51 * GiB)), at="15m"),
                 Case("silent for a database under 100 MiB",
-                     series=_db(90 * _MiB, 10 * _MiB), at="15m"),
+                     series=db(90 * MiB, 10 * MiB), at="15m"),
                 Case("silent when fragmented for less than 10m",
-                     series={_DB_SIZE: f"{_GiB}x30", _DB_IN_USE: f"{int(0.8 * _GiB)}x8 {int(0.4 * _GiB)}x20"}, at="15m"),
+                     series={DB_SIZE: f"{GiB}x30", DB_IN_USE: f"{int(0.8 * GiB)}x8 {int(0.4 * GiB)}x20"}, at="15m"),
             ],
         ),
     ]),
