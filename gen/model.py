@@ -196,12 +196,13 @@ class Alert:
 def twins(*variants: dict, **shared) -> list[Alert]:
     """Alerts that watch one condition at several levels (warning and critical, or space and
     inodes): `shared` holds what they have in common, each variant what differs (its name,
-    severity, text, cases; its `params` are merged over the shared ones). Written once, the
-    twins cannot drift apart."""
+    severity, text, cases; its `params` come first, then the shared ones it does not set).
+    Written once, the twins cannot drift apart."""
     alerts = []
     for variant in variants:
         fields = {**shared, **variant}
-        fields["params"] = {**shared.get("params", {}), **variant.get("params", {})}
+        own = variant.get("params", {})
+        fields["params"] = {**own, **{k: v for k, v in shared.get("params", {}).items() if k not in own}}
         alerts.append(Alert(**fields))
     return alerts
 

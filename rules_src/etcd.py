@@ -267,8 +267,7 @@ groups = [
                      at="130m", interval="5m"),
             ],
         ),
-        # Warning and critical twins of one condition. Each twin sets its own threshold_seconds:
-        # the shared params name it (None) only so that it stays the first of the knobs.
+        # Warning and critical twins of one condition, each with its own threshold_seconds.
         *twins(
             {
                 "name": "etcdHighFsyncDurations",
@@ -309,7 +308,7 @@ groups = [
                 histogram_quantile(0.99, rate(etcd_disk_wal_fsync_duration_seconds_bucket{${etcd}}[${rate_window}]))
                 > ${threshold_seconds}
             """,
-            params={"threshold_seconds": None, "rate_window": Duration("5m")},
+            params={"rate_window": Duration("5m")},
             for_="10m",
             dashboard="k8s-etcd",
         ),
@@ -357,7 +356,7 @@ groups = [
                 histogram_quantile(0.99, rate(etcd_disk_backend_commit_duration_seconds_bucket{${etcd}}[${rate_window}]))
                 > ${threshold_seconds}
             """,
-            params={"threshold_seconds": None, "rate_window": Duration("5m")},
+            params={"rate_window": Duration("5m")},
             for_="10m",
             dashboard="k8s-etcd",
         ),

@@ -19,8 +19,9 @@ def test_twins_share_what_is_common_and_merge_params():
         {"name": "DiskSlowCritical", "severity": "critical", "params": {"threshold": 1}, "for_": "5m"},
         expr="latency > ${threshold}", for_="10m", params={"window": Duration("5m"), "threshold": 9},
     )
-    assert (low.name, low.severity, low.for_, low.params) == ("DiskSlow", "warning", "10m", {"window": Duration("5m"), "threshold": 0.5})
-    assert (high.name, high.severity, high.for_, high.params) == ("DiskSlowCritical", "critical", "5m", {"window": Duration("5m"), "threshold": 1})
+    assert (low.name, low.severity, low.for_, low.params) == ("DiskSlow", "warning", "10m", {"threshold": 0.5, "window": Duration("5m")})
+    assert (high.name, high.severity, high.for_, high.params) == ("DiskSlowCritical", "critical", "5m", {"threshold": 1, "window": Duration("5m")})
+    assert list(low.params) == ["threshold", "window"]  # a variant's own knobs first, as gen params lists them
     assert low.expr == high.expr == "latency > ${threshold}"
     assert os.path.basename(low.source.file) == "test_catalog_layout.py"  # the caller's line, not gen's
 
