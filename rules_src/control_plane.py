@@ -8,23 +8,7 @@ returns one series without labels, so their descriptions name the job selector, 
 
 from gen.model import Alert, Case, Duration, Fire, Group
 
-_KSM_LABELS = {"job": "kube-state-metrics"}
-
-
-def _targets(job: str, namespace: str, service: str, port: int, up: int, down: int, values_down: str = "0x20") -> dict:
-    """`up` series of one job: `up` targets at 1, `down` targets at `values_down`."""
-    labels = f'job="{job}", namespace="{namespace}", service="{service}"'
-    series = {f'up{{{labels}, instance="10.0.1.{i}:{port}"}}': "1x20" for i in range(up)}
-    series.update({f'up{{{labels}, instance="10.0.2.{i}:{port}"}}': values_down for i in range(down)})
-    return series
-
-
-def _ksm_ops(metric: str, errors_per_minute: float, total_per_minute: float) -> dict:
-    """kube-state-metrics list/watch counters for pods: errors and successes growing each minute."""
-    return {
-        f'{metric}{{${{kube_state_metrics}}, instance="10.0.3.5:8080", resource="*v1.Pod", result="error"}}': f"0+{errors_per_minute}x30",
-        f'{metric}{{${{kube_state_metrics}}, instance="10.0.3.5:8080", resource="*v1.Pod", result="success"}}': f"0+{total_per_minute - errors_per_minute}x30",
-    }
+from ._fixtures.control_plane import KSM_LABELS, ksm_ops, targets
 
 
 def _down_alert(name: str, selector: str, component: str, port: int) -> Alert:
@@ -57,6 +41,40 @@ def _down_alert(name: str, selector: str, component: str, port: int) -> Alert:
     )
 
 
+
+def _ksm_errors_alert(name: str, verb: str, severity: str, summary: str, consequence: str) -> Alert:
+    """kube-state-metrics failing its `verb` (list or watch) requests to the API server."""
+    metric = f"kube_state_metrics_{verb}_total"
+    return Alert(
+        name,
+        # kube-state-metrics' own requests, per replica: summed over the replicas on purpose
+        lint_skip=("replicated-exporter",),
+        expr=f"""
+            (
+              sum by (job) (rate({metric}{{${{kube_state_metrics}}, result="error"}}[${{rate_window}}]))
+            /
+              sum by (job) (rate({metric}{{${{kube_state_metrics}}}}[${{rate_window}}]))
+            ) > ${{threshold}}
+        """,
+        params={"threshold": 0.01, "rate_window": Duration("5m")},
+        for_="15m",
+        severity=severity,
+        summary=summary,
+        description=(
+            "kube-state-metrics (job {{ $labels.job }}): {{ $value | humanizePercentage }} of its "
+            f"{verb} requests fail (threshold ratio ${{threshold}}); {consequence}"
+        ),
+        cases=[
+            Case(f"fires at 1.1% {verb} errors (just over the threshold) after 15m",
+                 series=ksm_ops(metric, 1.1, 100), at="20m",
+                 fires=[Fire(KSM_LABELS, value=0.011)]),
+            Case("silent just under the threshold (0.9%)",
+                 series=ksm_ops(metric, 0.9, 100), at="20m"),
+            Case("silent when failing for less than 15m",
+                 series=ksm_ops(metric, 5, 100), at="10m"),
+        ],
+    )
+
 groups = [
     Group("control-plane-components", [
         _down_alert("KubeSchedulerDown", "kube_scheduler", "kube-scheduler", 10259),
@@ -80,70 +98,28 @@ groups = [
             description="{{ $value | humanize }}% of the {{ $labels.job }} targets of service {{ $labels.namespace }}/{{ $labels.service }} are down (threshold ${threshold}%); their metrics and the alerts built on them are missing.",
             cases=[
                 Case("fires at 1 of 9 targets down (11.1%) after 10m",
-                     series=_targets("node-exporter", "monitoring", "node-exporter", 9100, up=8, down=1), at="15m",
+                     series=targets("node-exporter", "monitoring", "node-exporter", 9100, up=8, down=1), at="15m",
                      fires=[Fire({"job": "node-exporter", "namespace": "monitoring", "service": "node-exporter"}, value=100 / 9)]),
                 Case("silent at 1 of 10 targets down (10%, the threshold)",
-                     series=_targets("node-exporter", "monitoring", "node-exporter", 9100, up=9, down=1), at="15m"),
+                     series=targets("node-exporter", "monitoring", "node-exporter", 9100, up=9, down=1), at="15m"),
                 Case("silent when down for less than 10m",
-                     series=_targets("node-exporter", "monitoring", "node-exporter", 9100, up=8, down=1, values_down="1x8 0x20"),
+                     series=targets("node-exporter", "monitoring", "node-exporter", 9100, up=8, down=1, values_down="1x8 0x20"),
                      at="15m"),
                 Case("silent with every target up",
-                     series=_targets("node-exporter", "monitoring", "node-exporter", 9100, up=3, down=0), at="15m"),
+                     series=targets("node-exporter", "monitoring", "node-exporter", 9100, up=3, down=0), at="15m"),
             ],
         ),
     ]),
     Group("kube-state-metrics-health", [
-        Alert(
-            "KubeStateMetricsListErrors",
-            # kube-state-metrics' own requests, per replica: summed over the replicas on purpose
-            lint_skip=("replicated-exporter",),
-            expr="""
-                (
-                  sum by (job) (rate(kube_state_metrics_list_total{${kube_state_metrics}, result="error"}[${rate_window}]))
-                /
-                  sum by (job) (rate(kube_state_metrics_list_total{${kube_state_metrics}}[${rate_window}]))
-                ) > ${threshold}
-            """,
-            params={"threshold": 0.01, "rate_window": Duration("5m")},
-            for_="15m",
-            severity="critical",
+        _ksm_errors_alert(
+            "KubeStateMetricsListErrors", "list", "critical",
             summary="kube-state-metrics fails to list objects from the API server.",
-            description="kube-state-metrics (job {{ $labels.job }}): {{ $value | humanizePercentage }} of its list requests fail (threshold ratio ${threshold}); the kube_* metrics it exposes are missing or stale, so every alert built on them may be blind or wrong.",
-            cases=[
-                Case("fires at 1.1% list errors (just over the threshold) after 15m",
-                     series=_ksm_ops("kube_state_metrics_list_total", 1.1, 100), at="20m",
-                     fires=[Fire(_KSM_LABELS, value=0.011)]),
-                Case("silent just under the threshold (0.9%)",
-                     series=_ksm_ops("kube_state_metrics_list_total", 0.9, 100), at="20m"),
-                Case("silent when failing for less than 15m",
-                     series=_ksm_ops("kube_state_metrics_list_total", 5, 100), at="10m"),
-            ],
+            consequence="the kube_* metrics it exposes are missing or stale, so every alert built on them may be blind or wrong.",
         ),
-        Alert(
-            "KubeStateMetricsWatchErrors",
-            # kube-state-metrics' own requests, per replica: summed over the replicas on purpose
-            lint_skip=("replicated-exporter",),
-            expr="""
-                (
-                  sum by (job) (rate(kube_state_metrics_watch_total{${kube_state_metrics}, result="error"}[${rate_window}]))
-                /
-                  sum by (job) (rate(kube_state_metrics_watch_total{${kube_state_metrics}}[${rate_window}]))
-                ) > ${threshold}
-            """,
-            params={"threshold": 0.01, "rate_window": Duration("5m")},
-            for_="15m",
-            severity="warning",
+        _ksm_errors_alert(
+            "KubeStateMetricsWatchErrors", "watch", "warning",
             summary="kube-state-metrics fails to watch objects in the API server.",
-            description="kube-state-metrics (job {{ $labels.job }}): {{ $value | humanizePercentage }} of its watch requests fail (threshold ratio ${threshold}); it falls back to relisting, so kube_* metrics lag behind the cluster.",
-            cases=[
-                Case("fires at 1.1% watch errors (just over the threshold) after 15m",
-                     series=_ksm_ops("kube_state_metrics_watch_total", 1.1, 100), at="20m",
-                     fires=[Fire(_KSM_LABELS, value=0.011)]),
-                Case("silent just under the threshold (0.9%)",
-                     series=_ksm_ops("kube_state_metrics_watch_total", 0.9, 100), at="20m"),
-                Case("silent when failing for less than 15m",
-                     series=_ksm_ops("kube_state_metrics_watch_total", 5, 100), at="10m"),
-            ],
+            consequence="it falls back to relisting, so kube_* metrics lag behind the cluster.",
         ),
     ]),
 ]

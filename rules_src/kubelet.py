@@ -8,45 +8,15 @@ name, so alerts about a node join kubelet_node_name (value 1, labels instance an
 
 from gen.model import Alert, Case, Duration, Fire, Group, Record
 
+from ._fixtures.kubelet import (
+    KUBELET_1, KUBELET_2, NODE_1, READY, READY_LABELS, UNREACHABLE, UNREACHABLE_LABELS, buckets, flapping, pods,
+)
+
 # The node dashboard by node name only: these series' `instance` is the kubelet's or
 # kube-state-metrics' address, not node-exporter's, which that dashboard's `instance` means.
 _NODE_VARS = {"node": "{{ $labels.node }}"}
 
 _PLEG_P99 = "node_quantile:kubelet_pleg_relist_duration_seconds:histogram_quantile"
-
-_KUBELET_1 = 'instance="10.0.0.11:10250"'
-_KUBELET_2 = 'instance="10.0.0.12:10250"'
-_NODE_NAME_1 = {f'kubelet_node_name{{${{kubelet}}, {_KUBELET_1}, node="node-1"}}': "1x40"}
-_NODE_1 = {"instance": "10.0.0.11:10250", "node": "node-1"}
-_KSM = "kube-state-metrics"
-
-_READY = 'kube_node_status_condition{${kube_state_metrics}, node="node-1", condition="Ready", status="true"}'
-_READY_LABELS = {"job": _KSM, "node": "node-1", "condition": "Ready", "status": "true"}
-_UNREACHABLE = 'kube_node_spec_taint{${kube_state_metrics}, node="node-1", key="node.kubernetes.io/unreachable", effect="NoSchedule"}'
-_UNREACHABLE_LABELS = {"job": _KSM, "node": "node-1", "key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}
-
-
-def _flapping(period: int, samples: int) -> str:
-    """Ready 1/0 alternating every `period` samples (promtool `vxN` repeats N more times)."""
-    blocks = -(-samples // period)
-    return " ".join(f"{i % 2 ^ 1}x{period - 1}" for i in range(blocks))
-
-
-def _pods(running: int, capacity: int, node_capacity_series: str = 'node="node-1"') -> dict:
-    return {
-        f"kubelet_running_pods{{${{kubelet}}, {_KUBELET_1}}}": f"{running}x20",
-        **_NODE_NAME_1,
-        f'kube_node_status_capacity{{${{kube_state_metrics}}, {node_capacity_series}, resource="pods", unit="integer"}}': f"{capacity}x20",
-    }
-
-
-def _buckets(metric: str, per_minute: dict[str, float]) -> dict:
-    """A kubelet histogram of node-1; each cumulative bucket grows by `count` a minute."""
-    series = {
-        f'{metric}_bucket{{${{kubelet}}, {_KUBELET_1}, le="{le}"}}': f"0+{count}x30"
-        for le, count in per_minute.items()
-    }
-    return {**series, **_NODE_NAME_1}
 
 
 groups = [
@@ -66,12 +36,12 @@ groups = [
             description="Node {{ $labels.node }} is not Ready (its Ready condition is False or Unknown): no new pods start there, and its pods are evicted once their not-ready toleration runs out.",
             cases=[
                 Case("fires after 15m not Ready",
-                     series={_READY: "0x30"}, at="20m",
-                     fires=[Fire(_READY_LABELS, value=0)]),
+                     series={READY: "0x30"}, at="20m",
+                     fires=[Fire(READY_LABELS, value=0)]),
                 Case("silent while Ready",
-                     series={_READY: "1x30"}, at="20m"),
+                     series={READY: "1x30"}, at="20m"),
                 Case("silent when not Ready for less than 15m",
-                     series={_READY: "1x5 0x30"}, at="15m"),
+                     series={READY: "1x5 0x30"}, at="15m"),
             ],
         ),
         Alert(
@@ -95,12 +65,12 @@ groups = [
             description="Node {{ $labels.node }} carries the {{ $labels.key }} taint: the node controller lost contact with its kubelet. Its pods will be evicted and rescheduled elsewhere.",
             cases=[
                 Case("fires after 2m with the unreachable taint",
-                     series={_UNREACHABLE: "1x10"}, at="5m",
-                     fires=[Fire(_UNREACHABLE_LABELS, value=1)]),
+                     series={UNREACHABLE: "1x10"}, at="5m",
+                     fires=[Fire(UNREACHABLE_LABELS, value=1)]),
                 Case("silent when tainted for less than 2m",
-                     series={_UNREACHABLE: "_x3 1x10"}, at="4m"),
+                     series={UNREACHABLE: "_x3 1x10"}, at="4m"),
                 Case("silent while the cluster autoscaler deletes the node",
-                     series={_UNREACHABLE: "1x10",
+                     series={UNREACHABLE: "1x10",
                              'kube_node_spec_taint{${kube_state_metrics}, node="node-1", key="ToBeDeletedByClusterAutoscaler", value="1700000000", effect="NoSchedule"}': "1x10"},
                      at="5m"),
                 Case("silent for other taints",
@@ -124,15 +94,15 @@ groups = [
             cases=[
                 # Flipping every 5 samples: any 15m window holds exactly 3 changes.
                 Case("fires at 3 changes in 15m (just over the threshold), sustained 15m",
-                     series={_READY: _flapping(5, 45)}, at="35m",
+                     series={READY: flapping(5, 45)}, at="35m",
                      fires=[Fire({"node": "node-1"}, value=3)]),
                 # Flipping every 8 samples: at most 2 changes in any 15m window.
                 Case("silent at 2 changes in 15m (the threshold)",
-                     series={_READY: _flapping(8, 48)}, at="35m"),
+                     series={READY: flapping(8, 48)}, at="35m"),
                 Case("silent when flapping for less than 15m",
-                     series={_READY: _flapping(5, 45)}, at="28m"),
+                     series={READY: flapping(5, 45)}, at="28m"),
                 Case("silent for a steadily Ready node",
-                     series={_READY: "1x45"}, at="35m"),
+                     series={READY: "1x45"}, at="35m"),
             ],
         ),
     ]),
@@ -159,14 +129,14 @@ groups = [
             description="Kubelet on node {{ $labels.node }} runs {{ $value | humanizePercentage }} of the pods its node can hold (threshold ratio ${threshold}); further pods will not be scheduled there.",
             cases=[
                 Case("fires at 105 of 110 pods (95.5%) after 15m",
-                     series=_pods(105, 110), at="20m",
+                     series=pods(105, 110), at="20m",
                      fires=[Fire({"node": "node-1"}, value=105 / 110)]),
                 Case("silent just under the threshold (104 of 110, 94.5%)",
-                     series=_pods(104, 110), at="20m"),
+                     series=pods(104, 110), at="20m"),
                 Case("silent above the threshold for less than 15m",
-                     series=_pods(105, 110), at="10m"),
+                     series=pods(105, 110), at="10m"),
                 Case("silent for a virtual node with a capacity of 1 pod",
-                     series=_pods(1, 1), at="20m"),
+                     series=pods(1, 1), at="20m"),
             ],
         ),
         Record(
@@ -196,12 +166,12 @@ groups = [
             cases=[
                 # 100 relists a minute, 2 slower than 10s: p99 falls in the +Inf bucket, read as 10s.
                 Case("fires when p99 relist reaches 10s for 5m",
-                     series=_buckets("kubelet_pleg_relist_duration_seconds", {"5": 97, "10": 98, "+Inf": 100}), at="10m",
-                     fires=[Fire({**_NODE_1, "quantile": "0.99"}, value=10)]),
+                     series=buckets("kubelet_pleg_relist_duration_seconds", {"5": 97, "10": 98, "+Inf": 100}), at="10m",
+                     fires=[Fire({**NODE_1, "quantile": "0.99"}, value=10)]),
                 Case("silent just under the threshold (p99 9.75s)",
-                     series=_buckets("kubelet_pleg_relist_duration_seconds", {"5": 80, "10": 100, "+Inf": 100}), at="10m"),
+                     series=buckets("kubelet_pleg_relist_duration_seconds", {"5": 80, "10": 100, "+Inf": 100}), at="10m"),
                 Case("silent when slow for less than 5m",
-                     series=_buckets("kubelet_pleg_relist_duration_seconds", {"5": 97, "10": 98, "+Inf": 100}), at="4m"),
+                     series=buckets("kubelet_pleg_relist_duration_seconds", {"5": 97, "10": 98, "+Inf": 100}), at="4m"),
             ],
         ),
         Alert(
@@ -227,13 +197,13 @@ groups = [
             cases=[
                 # 100 pod starts a minute, 2 slower than 60s: p99 lies in (60, 120].
                 Case("fires when p99 start-up exceeds 60s for 15m",
-                     series=_buckets("kubelet_pod_start_sli_duration_seconds", {"30": 95, "45": 97, "60": 98, "120": 100, "+Inf": 100}),
-                     at="20m", fires=[Fire(_NODE_1, value=60 + 60 * (99 - 98) / (100 - 98))]),
+                     series=buckets("kubelet_pod_start_sli_duration_seconds", {"30": 95, "45": 97, "60": 98, "120": 100, "+Inf": 100}),
+                     at="20m", fires=[Fire(NODE_1, value=60 + 60 * (99 - 98) / (100 - 98))]),
                 Case("silent just under the threshold (p99 55s)",
-                     series=_buckets("kubelet_pod_start_sli_duration_seconds", {"30": 95, "45": 97, "60": 100, "120": 100, "+Inf": 100}),
+                     series=buckets("kubelet_pod_start_sli_duration_seconds", {"30": 95, "45": 97, "60": 100, "120": 100, "+Inf": 100}),
                      at="20m"),
                 Case("silent when slow for less than 15m",
-                     series=_buckets("kubelet_pod_start_sli_duration_seconds", {"30": 95, "45": 97, "60": 98, "120": 100, "+Inf": 100}),
+                     series=buckets("kubelet_pod_start_sli_duration_seconds", {"30": 95, "45": 97, "60": 98, "120": 100, "+Inf": 100}),
                      at="10m"),
             ],
         ),
@@ -250,16 +220,16 @@ groups = [
             description="Prometheus has not scraped any kubelet (up{${kubelet}}) successfully: every kubelet is down or gone from target discovery. Node, pod and volume metrics from kubelets are missing, and the alerts built on them are blind.",
             cases=[
                 Case("fires when the only kubelet target is down",
-                     series={f"up{{${{kubelet}}, {_KUBELET_1}}}": "0x20"}, at="16m",
+                     series={f"up{{${{kubelet}}, {KUBELET_1}}}": "0x20"}, at="16m",
                      fires=[Fire({}, value=1)]),
                 Case("fires when no kubelet target exists at all",
                      series={'up{job="node-exporter", instance="10.0.0.11:9100"}': "1x20"}, at="16m",
                      fires=[Fire({}, value=1)]),
                 Case("silent when one of two kubelets is up",
-                     series={f"up{{${{kubelet}}, {_KUBELET_1}}}": "0x20", f"up{{${{kubelet}}, {_KUBELET_2}}}": "1x20"},
+                     series={f"up{{${{kubelet}}, {KUBELET_1}}}": "0x20", f"up{{${{kubelet}}, {KUBELET_2}}}": "1x20"},
                      at="16m"),
                 Case("silent when down for less than 15m",
-                     series={f"up{{${{kubelet}}, {_KUBELET_1}}}": "1x5 0x20"}, at="16m"),
+                     series={f"up{{${{kubelet}}, {KUBELET_1}}}": "1x5 0x20"}, at="16m"),
             ],
         ),
     ]),

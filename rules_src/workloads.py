@@ -9,7 +9,11 @@ node loses every replica at once, and the node is overloaded while others idle).
 
 from gen.model import Alert, Case, Duration, Fire, Group
 
-_KSM_JOB = {"job": "kube-state-metrics"}
+from ._fixtures.workloads import (
+    CRON_LABELS, DEPLOY, DEPLOY_LABELS, DS, DS_LABELS, HPA_LABELS, JOB, JOB_LABELS, STS, STS_LABELS,
+    cron, deploy_replicas, ds_ready, ds_scheduled, generation, hpa, job, ksm, replica_layout, sts_replicas,
+    sts_rollout,
+)
 
 
 def _workload_vars(kind: str) -> dict:
@@ -18,130 +22,30 @@ def _workload_vars(kind: str) -> dict:
     return {"namespace": "{{ $labels.namespace }}", "workload_type": kind, "workload": "{{ $labels." + kind + " }}"}
 
 
-def _ksm(metric: str, **labels: str) -> str:
-    """A kube-state-metrics series in promtool notation."""
-    inner = ", ".join(f'{k}="{v}"' for k, v in labels.items())
-    return f"{metric}{{${{kube_state_metrics}}, {inner}}}"
+def _generation_mismatch(name: str, kind: str, cases: list[Case]) -> Alert:
+    """A `kind` (Deployment, StatefulSet) whose controller has not observed its latest spec."""
+    label = kind.lower()  # as kube-state-metrics names the kind in metrics and labels
+    return Alert(
+        name,
+        dashboard="k8s-workload", dashboard_vars=_workload_vars(label),
+        expr=f"""
+            max without (instance) (
+              kube_{label}_status_observed_generation{{${{kube_state_metrics}}}}
+                !=
+              kube_{label}_metadata_generation{{${{kube_state_metrics}}}}
+            )
+        """,
+        for_="15m",
+        severity="warning",
+        namespaced=True,
+        summary=f"{kind} spec change not picked up by its controller.",
+        description=(
+            kind + " {{ $labels.namespace }}/{{ $labels." + label + " }}: the " + kind + " controller last observed "
+            'generation {{ printf "%.0f" $value }}, older than the current spec; the latest change is not being rolled out.'
+        ),
+        cases=cases,
+    )
 
-
-# --- Deployments -------------------------------------------------------------------------
-
-_DEPLOY = {"namespace": "shop", "deployment": "web"}
-_DEPLOY_LABELS = {**_KSM_JOB, **_DEPLOY}
-
-
-def _deploy_gen(observed: str, metadata: str) -> dict:
-    return {
-        _ksm("kube_deployment_status_observed_generation", **_DEPLOY): observed,
-        _ksm("kube_deployment_metadata_generation", **_DEPLOY): metadata,
-    }
-
-
-def _deploy_replicas(spec: str, available: str, updated: str) -> dict:
-    return {
-        _ksm("kube_deployment_spec_replicas", **_DEPLOY): spec,
-        _ksm("kube_deployment_status_replicas_available", **_DEPLOY): available,
-        _ksm("kube_deployment_status_replicas_updated", **_DEPLOY): updated,
-    }
-
-
-# --- StatefulSets ------------------------------------------------------------------------
-
-_STS = {"namespace": "shop", "statefulset": "db"}
-_STS_LABELS = {**_KSM_JOB, **_STS}
-
-
-def _sts_gen(observed: str, metadata: str) -> dict:
-    return {
-        _ksm("kube_statefulset_status_observed_generation", **_STS): observed,
-        _ksm("kube_statefulset_metadata_generation", **_STS): metadata,
-    }
-
-
-def _sts_replicas(spec: str, ready: str, updated: str, created: str | None = None) -> dict:
-    """spec replicas, ready ones, updated ones, and those the controller created (default: all)."""
-    return {
-        _ksm("kube_statefulset_replicas", **_STS): spec,
-        _ksm("kube_statefulset_status_replicas", **_STS): created or spec,
-        _ksm("kube_statefulset_status_replicas_ready", **_STS): ready,
-        _ksm("kube_statefulset_status_replicas_updated", **_STS): updated,
-    }
-
-
-def _sts_rollout(replicas: str, updated: str, current_rev: str, update_rev: str) -> dict:
-    return {
-        _ksm("kube_statefulset_replicas", **_STS): replicas,
-        _ksm("kube_statefulset_status_replicas_updated", **_STS): updated,
-        _ksm("kube_statefulset_status_current_revision", **_STS, revision=current_rev): "1x30",
-        _ksm("kube_statefulset_status_update_revision", **_STS, revision=update_rev): "1x30",
-    }
-
-
-# --- DaemonSets --------------------------------------------------------------------------
-
-_DS = {"namespace": "monitoring", "daemonset": "node-exporter"}
-_DS_LABELS = {**_KSM_JOB, **_DS}
-
-
-def _ds_ready(desired: str, ready: str, updated: str) -> dict:
-    return {
-        _ksm("kube_daemonset_status_desired_number_scheduled", **_DS): desired,
-        _ksm("kube_daemonset_status_number_ready", **_DS): ready,
-        _ksm("kube_daemonset_status_updated_number_scheduled", **_DS): updated,
-    }
-
-
-def _ds_scheduled(desired: str, current: str) -> dict:
-    return {
-        _ksm("kube_daemonset_status_desired_number_scheduled", **_DS): desired,
-        _ksm("kube_daemonset_status_current_number_scheduled", **_DS): current,
-    }
-
-
-# --- CronJobs and Jobs -------------------------------------------------------------------
-
-_CRON = {"namespace": "shop", "cronjob": "nightly-report"}
-_CRON_LABELS = {**_KSM_JOB, **_CRON}
-
-
-def _cron(next_schedule: str, suspend: str = "0x30") -> dict:
-    return {
-        _ksm("kube_cronjob_next_schedule_time", **_CRON): next_schedule,
-        _ksm("kube_cronjob_spec_suspend", **_CRON): suspend,
-    }
-
-
-_JOB = {"namespace": "shop", "job_name": "nightly-report-28990000"}
-_JOB_LABELS = {**_KSM_JOB, **_JOB}
-
-
-def _job(completions: str, succeeded: str, failed: str | None = None) -> dict:
-    series = {
-        _ksm("kube_job_spec_completions", **_JOB): completions,
-        _ksm("kube_job_status_succeeded", **_JOB): succeeded,
-    }
-    if failed is not None:
-        series[_ksm("kube_job_failed", **_JOB, condition="true")] = failed
-        series[_ksm("kube_job_failed", **_JOB, condition="false")] = "0x30"
-    return series
-
-
-# --- HorizontalPodAutoscalers ------------------------------------------------------------
-
-_HPA = {"namespace": "shop", "horizontalpodautoscaler": "web"}
-_HPA_LABELS = {**_KSM_JOB, **_HPA}
-
-
-def _hpa(desired: str, current: str, min_: str, max_: str) -> dict:
-    return {
-        _ksm("kube_horizontalpodautoscaler_status_desired_replicas", **_HPA): desired,
-        _ksm("kube_horizontalpodautoscaler_status_current_replicas", **_HPA): current,
-        _ksm("kube_horizontalpodautoscaler_spec_min_replicas", **_HPA): min_,
-        _ksm("kube_horizontalpodautoscaler_spec_max_replicas", **_HPA): max_,
-    }
-
-
-# --- Replica layout ----------------------------------------------------------------------
 
 # Deployments and StatefulSets with 0 < spec replicas < min_replicas, labelled by workload.
 _SINGLE_REPLICA = """
@@ -204,65 +108,20 @@ _SAME_NODE = """
 """
 
 
-def _replica_layout(replicas: dict[str, int], pods: list[tuple[str, str, str, str, bool]]) -> dict:
-    """Series for workloads and their pods.
-
-    `replicas` maps "deployment/web" or "statefulset/db" to spec replicas; each pod is
-    (pod, owner kind as kube_pod_owner has it, owner name, node, ready). ReplicaSets are
-    named <deployment>-<hash> and owned by their Deployment.
-    """
-    ns = {"namespace": "shop"}
-    series = {}
-    for ref, count in replicas.items():
-        kind, name = ref.split("/")
-        if kind == "deployment":
-            series[_ksm("kube_deployment_spec_replicas", **ns, deployment=name)] = f"{count}x20"
-        else:
-            series[_ksm("kube_statefulset_replicas", **ns, statefulset=name)] = f"{count}x20"
-    for pod, owner_kind, owner_name, node, ready in pods:
-        if owner_kind == "ReplicaSet":
-            deployment = owner_name.rsplit("-", 1)[0]
-            series[_ksm("kube_replicaset_owner", **ns, replicaset=owner_name, owner_kind="Deployment",
-                        owner_name=deployment, owner_is_controller="true")] = "1x20"
-        series[_ksm("kube_pod_owner", **ns, pod=pod, uid=f"uid-{pod}", owner_kind=owner_kind,
-                    owner_name=owner_name, owner_is_controller="true")] = "1x20"
-        series[_ksm("kube_pod_info", **ns, pod=pod, uid=f"uid-{pod}", node=node, host_ip="10.0.1.1",
-                    pod_ip="10.244.1.7", created_by_kind=owner_kind, created_by_name=owner_name)] = "1x20"
-        series[_ksm("kube_pod_status_ready", **ns, pod=pod, uid=f"uid-{pod}", condition="true")] = "1x20" if ready else "0x20"
-        series[_ksm("kube_pod_status_ready", **ns, pod=pod, uid=f"uid-{pod}", condition="false")] = "0x20" if ready else "1x20"
-    return series
-
-
 groups = [
     Group("workloads-deployments", [
-        Alert(
-            "KubeDeploymentGenerationMismatch",
-            dashboard="k8s-workload", dashboard_vars=_workload_vars("deployment"),
-            expr="""
-                max without (instance) (
-                  kube_deployment_status_observed_generation{${kube_state_metrics}}
-                    !=
-                  kube_deployment_metadata_generation{${kube_state_metrics}}
-                )
-            """,
-            for_="15m",
-            severity="warning",
-            namespaced=True,
-            summary="Deployment spec change not picked up by its controller.",
-            description=(
-                "Deployment {{ $labels.namespace }}/{{ $labels.deployment }}: the Deployment controller last observed "
-                'generation {{ printf "%.0f" $value }}, older than the current spec; the latest change is not being rolled out.'
-            ),
+        _generation_mismatch(
+            "KubeDeploymentGenerationMismatch", "Deployment",
             cases=[
                 Case("fires when the observed generation lags for 15m",
-                     series=_deploy_gen("2x30", "3x30"), at="20m",
-                     fires=[Fire(_DEPLOY_LABELS, value=2)]),
+                     series=generation("deployment", "2x30", "3x30"), at="20m",
+                     fires=[Fire(DEPLOY_LABELS, value=2)]),
                 Case("silent when the generations match",
-                     series=_deploy_gen("3x30", "3x30"), at="20m"),
+                     series=generation("deployment", "3x30", "3x30"), at="20m"),
                 Case("silent when lagging for less than 15m",
-                     series=_deploy_gen("2x30", "3x30"), at="10m"),
+                     series=generation("deployment", "2x30", "3x30"), at="10m"),
                 Case("silent once the controller caught up",
-                     series=_deploy_gen("2x10 3x20", "3x30"), at="20m"),
+                     series=generation("deployment", "2x10 3x20", "3x30"), at="20m"),
             ],
         ),
         Alert(
@@ -291,14 +150,14 @@ groups = [
             ),
             cases=[
                 Case("fires with 2 of 3 replicas available for 15m",
-                     series=_deploy_replicas("3x30", "2x30", "3x30"), at="20m",
-                     fires=[Fire(_DEPLOY_LABELS, value=2)]),
+                     series=deploy_replicas("3x30", "2x30", "3x30"), at="20m",
+                     fires=[Fire(DEPLOY_LABELS, value=2)]),
                 Case("silent with all replicas available",
-                     series=_deploy_replicas("3x30", "3x30", "3x30"), at="20m"),
+                     series=deploy_replicas("3x30", "3x30", "3x30"), at="20m"),
                 Case("silent when short of replicas for less than 15m",
-                     series=_deploy_replicas("3x30", "2x30", "3x30"), at="10m"),
+                     series=deploy_replicas("3x30", "2x30", "3x30"), at="10m"),
                 Case("silent while a rollout is still replacing pods",
-                     series=_deploy_replicas("30x30", "29x30", "0+1x30"), at="20m"),
+                     series=deploy_replicas("30x30", "29x30", "0+1x30"), at="20m"),
             ],
         ),
     ]),
@@ -329,46 +188,30 @@ groups = [
             ),
             cases=[
                 Case("fires with 2 of 3 replicas ready for 15m",
-                     series=_sts_replicas("3x30", "2x30", "3x30"), at="20m",
-                     fires=[Fire(_STS_LABELS, value=2)]),
+                     series=sts_replicas("3x30", "2x30", "3x30"), at="20m",
+                     fires=[Fire(STS_LABELS, value=2)]),
                 Case("silent with all replicas ready",
-                     series=_sts_replicas("3x30", "3x30", "3x30"), at="20m"),
+                     series=sts_replicas("3x30", "3x30", "3x30"), at="20m"),
                 Case("fires when its pods are refused: 0 of 3 created, none ready",
                      # status.replicas counts created pods only: 0 ready of 0 created looked fine
-                     series=_sts_replicas("3x30", "0x30", "0x30", created="0x30"), at="20m",
-                     fires=[Fire(_STS_LABELS, value=0)]),
+                     series=sts_replicas("3x30", "0x30", "0x30", created="0x30"), at="20m",
+                     fires=[Fire(STS_LABELS, value=0)]),
                 Case("silent when short of ready replicas for less than 15m",
-                     series=_sts_replicas("3x30", "2x30", "3x30"), at="10m"),
+                     series=sts_replicas("3x30", "2x30", "3x30"), at="10m"),
                 Case("silent while a rollout is still replacing pods",
-                     series=_sts_replicas("40x30", "39x30", "0+1x30"), at="20m"),
+                     series=sts_replicas("40x30", "39x30", "0+1x30"), at="20m"),
             ],
         ),
-        Alert(
-            "KubeStatefulSetGenerationMismatch",
-            dashboard="k8s-workload", dashboard_vars=_workload_vars("statefulset"),
-            expr="""
-                max without (instance) (
-                  kube_statefulset_status_observed_generation{${kube_state_metrics}}
-                    !=
-                  kube_statefulset_metadata_generation{${kube_state_metrics}}
-                )
-            """,
-            for_="15m",
-            severity="warning",
-            namespaced=True,
-            summary="StatefulSet spec change not picked up by its controller.",
-            description=(
-                "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }}: the StatefulSet controller last observed "
-                'generation {{ printf "%.0f" $value }}, older than the current spec; the latest change is not being rolled out.'
-            ),
+        _generation_mismatch(
+            "KubeStatefulSetGenerationMismatch", "StatefulSet",
             cases=[
                 Case("fires when the observed generation lags for 15m",
-                     series=_sts_gen("4x30", "5x30"), at="20m",
-                     fires=[Fire(_STS_LABELS, value=4)]),
+                     series=generation("statefulset", "4x30", "5x30"), at="20m",
+                     fires=[Fire(STS_LABELS, value=4)]),
                 Case("silent when the generations match",
-                     series=_sts_gen("5x30", "5x30"), at="20m"),
+                     series=generation("statefulset", "5x30", "5x30"), at="20m"),
                 Case("silent when lagging for less than 15m",
-                     series=_sts_gen("4x30", "5x30"), at="10m"),
+                     series=generation("statefulset", "4x30", "5x30"), at="10m"),
             ],
         ),
         Alert(
@@ -404,16 +247,16 @@ groups = [
             ),
             cases=[
                 Case("fires when 1 of 3 replicas is updated and the rollout stalls",
-                     series=_sts_rollout("3x30", "1x30", "db-7d9f6c", "db-5c4b8a"), at="20m",
-                     fires=[Fire(_STS_LABELS, value=1)]),
+                     series=sts_rollout("3x30", "1x30", "db-7d9f6c", "db-5c4b8a"), at="20m",
+                     fires=[Fire(STS_LABELS, value=1)]),
                 Case("silent when no update is pending (a scale-up short of pods)",
-                     series=_sts_rollout("3x30", "2x30", "db-5c4b8a", "db-5c4b8a"), at="20m"),
+                     series=sts_rollout("3x30", "2x30", "db-5c4b8a", "db-5c4b8a"), at="20m"),
                 Case("silent when every replica is updated",
-                     series=_sts_rollout("3x30", "3x30", "db-7d9f6c", "db-5c4b8a"), at="20m"),
+                     series=sts_rollout("3x30", "3x30", "db-7d9f6c", "db-5c4b8a"), at="20m"),
                 Case("silent when stalled for less than 15m",
-                     series=_sts_rollout("3x30", "1x30", "db-7d9f6c", "db-5c4b8a"), at="10m"),
+                     series=sts_rollout("3x30", "1x30", "db-7d9f6c", "db-5c4b8a"), at="10m"),
                 Case("silent while the rollout progresses",
-                     series=_sts_rollout("40x30", "0+1x30", "db-7d9f6c", "db-5c4b8a"), at="20m"),
+                     series=sts_rollout("40x30", "0+1x30", "db-7d9f6c", "db-5c4b8a"), at="20m"),
             ],
         ),
     ]),
@@ -459,19 +302,19 @@ groups = [
             ),
             cases=[
                 Case("fires with 99 of 100 pods ready for 15m",
-                     series=_ds_ready("100x30", "99x30", "100x30"), at="20m",
-                     fires=[Fire(_DS_LABELS, value=0.99)]),
+                     series=ds_ready("100x30", "99x30", "100x30"), at="20m",
+                     fires=[Fire(DS_LABELS, value=0.99)]),
                 Case("silent with every pod ready",
-                     series=_ds_ready("100x30", "100x30", "100x30"), at="20m"),
+                     series=ds_ready("100x30", "100x30", "100x30"), at="20m"),
                 Case("silent when short of ready pods for less than 15m",
-                     series=_ds_ready("100x30", "99x30", "100x30"), at="10m"),
+                     series=ds_ready("100x30", "99x30", "100x30"), at="10m"),
                 Case("silent while a rollout progresses",
-                     series=_ds_ready("100x30", "99x30", "0+1x30"), at="20m"),
+                     series=ds_ready("100x30", "99x30", "0+1x30"), at="20m"),
                 Case("fires when a rollout stops with every old pod still ready (40 of 100 updated)",
-                     series=_ds_ready("100x30", "100x30", "40x30"), at="20m",
-                     fires=[Fire(_DS_LABELS, value=1)]),
+                     series=ds_ready("100x30", "100x30", "40x30"), at="20m",
+                     fires=[Fire(DS_LABELS, value=1)]),
                 Case("silent when no node should run it",
-                     series=_ds_ready("0x30", "0x30", "0x30"), at="20m"),
+                     series=ds_ready("0x30", "0x30", "0x30"), at="20m"),
             ],
         ),
         Alert(
@@ -496,12 +339,12 @@ groups = [
             ),
             cases=[
                 Case("fires with 1 of 10 pods unscheduled for 10m",
-                     series=_ds_scheduled("10x30", "9x30"), at="15m",
-                     fires=[Fire(_DS_LABELS, value=1)]),
+                     series=ds_scheduled("10x30", "9x30"), at="15m",
+                     fires=[Fire(DS_LABELS, value=1)]),
                 Case("silent with every pod scheduled",
-                     series=_ds_scheduled("10x30", "10x30"), at="15m"),
+                     series=ds_scheduled("10x30", "10x30"), at="15m"),
                 Case("silent when unscheduled for less than 10m",
-                     series=_ds_scheduled("10x30", "9x30"), at="8m"),
+                     series=ds_scheduled("10x30", "9x30"), at="8m"),
             ],
         ),
         Alert(
@@ -523,12 +366,12 @@ groups = [
             ),
             cases=[
                 Case("fires with 2 misscheduled pods for 15m",
-                     series={_ksm("kube_daemonset_status_number_misscheduled", **_DS): "2x30"}, at="20m",
-                     fires=[Fire(_DS_LABELS, value=2)]),
+                     series={ksm("kube_daemonset_status_number_misscheduled", **DS): "2x30"}, at="20m",
+                     fires=[Fire(DS_LABELS, value=2)]),
                 Case("silent with none misscheduled",
-                     series={_ksm("kube_daemonset_status_number_misscheduled", **_DS): "0x30"}, at="20m"),
+                     series={ksm("kube_daemonset_status_number_misscheduled", **DS): "0x30"}, at="20m"),
                 Case("silent when misscheduled for less than 15m",
-                     series={_ksm("kube_daemonset_status_number_misscheduled", **_DS): "2x30"}, at="10m"),
+                     series={ksm("kube_daemonset_status_number_misscheduled", **DS): "2x30"}, at="10m"),
             ],
         ),
     ]),
@@ -559,16 +402,16 @@ groups = [
             cases=[
                 # Samples every 5m; the run due at t=0 never starts, overdue > 1h from 61m.
                 Case("fires when a run is over 1h overdue for 60m",
-                     series=_cron("0x30"), at="130m", interval="5m",
-                     fires=[Fire(_CRON_LABELS, value=7800)]),
+                     series=cron("0x30"), at="130m", interval="5m",
+                     fires=[Fire(CRON_LABELS, value=7800)]),
                 Case("silent just under the threshold (3500s overdue)",
-                     series=_cron("4300x30"), at="130m", interval="5m"),
+                     series=cron("4300x30"), at="130m", interval="5m"),
                 Case("silent when over the threshold for less than 60m",
-                     series=_cron("0x30"), at="100m", interval="5m"),
+                     series=cron("0x30"), at="100m", interval="5m"),
                 Case("silent for a suspended CronJob",
-                     series=_cron("0x30", suspend="1x30"), at="130m", interval="5m"),
+                     series=cron("0x30", suspend="1x30"), at="130m", interval="5m"),
                 Case("silent while runs keep being scheduled",
-                     series=_cron("300+300x30"), at="130m", interval="5m"),
+                     series=cron("300+300x30"), at="130m", interval="5m"),
             ],
         ),
         Alert(
@@ -597,14 +440,14 @@ groups = [
             ),
             cases=[
                 Case("fires when a Job has not completed for 60m",
-                     series=_job("1x20", "0x20"), at="65m", interval="5m",
-                     fires=[Fire(_JOB_LABELS, value=1)]),
+                     series=job("1x20", "0x20"), at="65m", interval="5m",
+                     fires=[Fire(JOB_LABELS, value=1)]),
                 Case("silent once every completion succeeded",
-                     series=_job("1x20", "1x20"), at="65m", interval="5m"),
+                     series=job("1x20", "1x20"), at="65m", interval="5m"),
                 Case("silent when incomplete for less than 60m",
-                     series=_job("1x20", "0x20"), at="50m", interval="5m"),
+                     series=job("1x20", "0x20"), at="50m", interval="5m"),
                 Case("silent for a failed Job (KubeJobFailed reports it)",
-                     series=_job("1x20", "0x20", failed="1x20"), at="65m", interval="5m"),
+                     series=job("1x20", "0x20", failed="1x20"), at="65m", interval="5m"),
             ],
         ),
         Alert(
@@ -626,15 +469,15 @@ groups = [
             ),
             cases=[
                 Case("fires when a Job has been failed for 15m",
-                     series={_ksm("kube_job_failed", **_JOB, condition="true"): "1x30",
-                             _ksm("kube_job_failed", **_JOB, condition="false"): "0x30"},
-                     at="20m", fires=[Fire({**_JOB_LABELS, "condition": "true"}, value=1)]),
+                     series={ksm("kube_job_failed", **JOB, condition="true"): "1x30",
+                             ksm("kube_job_failed", **JOB, condition="false"): "0x30"},
+                     at="20m", fires=[Fire({**JOB_LABELS, "condition": "true"}, value=1)]),
                 Case("silent when the Failed condition is false",
-                     series={_ksm("kube_job_failed", **_JOB, condition="true"): "0x30",
-                             _ksm("kube_job_failed", **_JOB, condition="false"): "1x30"},
+                     series={ksm("kube_job_failed", **JOB, condition="true"): "0x30",
+                             ksm("kube_job_failed", **JOB, condition="false"): "1x30"},
                      at="20m"),
                 Case("silent when failed for less than 15m",
-                     series={_ksm("kube_job_failed", **_JOB, condition="true"): "1x30"}, at="10m"),
+                     series={ksm("kube_job_failed", **JOB, condition="true"): "1x30"}, at="10m"),
             ],
         ),
     ]),
@@ -674,16 +517,16 @@ groups = [
             ),
             cases=[
                 Case("fires when 6 replicas are wanted and 3 run, unchanged for 15m",
-                     series=_hpa("6x30", "3x30", "2x30", "10x30"), at="20m",
-                     fires=[Fire(_HPA_LABELS, value=6)]),
+                     series=hpa("6x30", "3x30", "2x30", "10x30"), at="20m",
+                     fires=[Fire(HPA_LABELS, value=6)]),
                 Case("silent when the current count matches",
-                     series=_hpa("6x30", "6x30", "2x30", "10x30"), at="20m"),
+                     series=hpa("6x30", "6x30", "2x30", "10x30"), at="20m"),
                 Case("silent while the target is still scaling",
-                     series=_hpa("40x30", "3+1x30", "2x30", "50x30"), at="20m"),
+                     series=hpa("40x30", "3+1x30", "2x30", "50x30"), at="20m"),
                 Case("silent when the desired count is outside min..max (scaling disabled)",
-                     series=_hpa("0x30", "1x30", "1x30", "5x30"), at="20m"),
+                     series=hpa("0x30", "1x30", "1x30", "5x30"), at="20m"),
                 Case("silent when mismatched for less than 15m",
-                     series=_hpa("6x30", "3x30", "2x30", "10x30"), at="10m"),
+                     series=hpa("6x30", "3x30", "2x30", "10x30"), at="10m"),
             ],
         ),
         Alert(
@@ -711,14 +554,14 @@ groups = [
             ),
             cases=[
                 Case("fires at 10 of max 10 replicas for 15m",
-                     series=_hpa("10x30", "10x30", "2x30", "10x30"), at="20m",
-                     fires=[Fire(_HPA_LABELS, value=10)]),
+                     series=hpa("10x30", "10x30", "2x30", "10x30"), at="20m",
+                     fires=[Fire(HPA_LABELS, value=10)]),
                 Case("silent one replica under the maximum",
-                     series=_hpa("9x30", "9x30", "2x30", "10x30"), at="20m"),
+                     series=hpa("9x30", "9x30", "2x30", "10x30"), at="20m"),
                 Case("silent for an HPA pinned with min == max",
-                     series=_hpa("10x30", "10x30", "10x30", "10x30"), at="20m"),
+                     series=hpa("10x30", "10x30", "10x30", "10x30"), at="20m"),
                 Case("silent at the maximum for less than 15m",
-                     series=_hpa("10x30", "10x30", "2x30", "10x30"), at="10m"),
+                     series=hpa("10x30", "10x30", "2x30", "10x30"), at="10m"),
             ],
         ),
     ]),
@@ -741,19 +584,19 @@ groups = [
             ),
             cases=[
                 Case("fires for a one-replica Deployment after 1h",
-                     series={_ksm("kube_deployment_spec_replicas", **_DEPLOY): "1x20"}, at="65m", interval="5m",
+                     series={ksm("kube_deployment_spec_replicas", **DEPLOY): "1x20"}, at="65m", interval="5m",
                      fires=[Fire({"namespace": "shop", "workload_type": "deployment", "workload": "web"}, value=1)]),
                 Case("fires for a one-replica StatefulSet after 1h",
-                     series={_ksm("kube_statefulset_replicas", **_STS): "1x20"}, at="65m", interval="5m",
+                     series={ksm("kube_statefulset_replicas", **STS): "1x20"}, at="65m", interval="5m",
                      fires=[Fire({"namespace": "shop", "workload_type": "statefulset", "workload": "db"}, value=1)]),
                 Case("silent with 2 replicas",
-                     series={_ksm("kube_deployment_spec_replicas", **_DEPLOY): "2x20",
-                             _ksm("kube_statefulset_replicas", **_STS): "2x20"}, at="65m", interval="5m"),
+                     series={ksm("kube_deployment_spec_replicas", **DEPLOY): "2x20",
+                             ksm("kube_statefulset_replicas", **STS): "2x20"}, at="65m", interval="5m"),
                 Case("silent for workloads scaled to 0",
-                     series={_ksm("kube_deployment_spec_replicas", **_DEPLOY): "0x20",
-                             _ksm("kube_statefulset_replicas", **_STS): "0x20"}, at="65m", interval="5m"),
+                     series={ksm("kube_deployment_spec_replicas", **DEPLOY): "0x20",
+                             ksm("kube_statefulset_replicas", **STS): "0x20"}, at="65m", interval="5m"),
                 Case("silent when at one replica for less than 1h",
-                     series={_ksm("kube_deployment_spec_replicas", **_DEPLOY): "1x20"}, at="50m", interval="5m"),
+                     series={ksm("kube_deployment_spec_replicas", **DEPLOY): "1x20"}, at="50m", interval="5m"),
             ],
         ),
         Alert(
@@ -773,7 +616,7 @@ groups = [
             ),
             cases=[
                 Case("fires for 2 of 3 Deployment replicas on one node",
-                     series=_replica_layout({"deployment/web": 3}, [
+                     series=replica_layout({"deployment/web": 3}, [
                          ("web-7c9d5-a", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-7c9d5-b", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-7c9d5-c", "ReplicaSet", "web-7c9d5", "node-2", True),
@@ -781,21 +624,21 @@ groups = [
                      at="65m", interval="5m",
                      fires=[Fire({"namespace": "shop", "workload_type": "deployment", "workload": "web", "node": "node-1"}, value=2)]),
                 Case("fires for both StatefulSet replicas on one node",
-                     series=_replica_layout({"statefulset/db": 2}, [
+                     series=replica_layout({"statefulset/db": 2}, [
                          ("db-0", "StatefulSet", "db", "node-2", True),
                          ("db-1", "StatefulSet", "db", "node-2", True),
                      ]),
                      at="65m", interval="5m",
                      fires=[Fire({"namespace": "shop", "workload_type": "statefulset", "workload": "db", "node": "node-2"}, value=2)]),
                 Case("counts pods of old and new ReplicaSets of one Deployment together",
-                     series=_replica_layout({"deployment/web": 2}, [
+                     series=replica_layout({"deployment/web": 2}, [
                          ("web-7c9d5-a", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-5f6b8-a", "ReplicaSet", "web-5f6b8", "node-1", True),
                      ]),
                      at="65m", interval="5m",
                      fires=[Fire({"namespace": "shop", "workload_type": "deployment", "workload": "web", "node": "node-1"}, value=2)]),
                 Case("silent when replicas are spread over nodes",
-                     series=_replica_layout({"deployment/web": 3, "statefulset/db": 2}, [
+                     series=replica_layout({"deployment/web": 3, "statefulset/db": 2}, [
                          ("web-7c9d5-a", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-7c9d5-b", "ReplicaSet", "web-7c9d5", "node-2", True),
                          ("web-7c9d5-c", "ReplicaSet", "web-7c9d5", "node-3", True),
@@ -804,19 +647,19 @@ groups = [
                      ]),
                      at="65m", interval="5m"),
                 Case("silent when only one of the co-located pods is ready",
-                     series=_replica_layout({"deployment/web": 2}, [
+                     series=replica_layout({"deployment/web": 2}, [
                          ("web-7c9d5-a", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-7c9d5-b", "ReplicaSet", "web-7c9d5", "node-1", False),
                      ]),
                      at="65m", interval="5m"),
                 Case("silent for a one-replica Deployment whose old and new pod share a node",
-                     series=_replica_layout({"deployment/web": 1}, [
+                     series=replica_layout({"deployment/web": 1}, [
                          ("web-7c9d5-a", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-5f6b8-a", "ReplicaSet", "web-5f6b8", "node-1", True),
                      ]),
                      at="65m", interval="5m"),
                 Case("silent when co-located for less than 1h",
-                     series=_replica_layout({"deployment/web": 3}, [
+                     series=replica_layout({"deployment/web": 3}, [
                          ("web-7c9d5-a", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-7c9d5-b", "ReplicaSet", "web-7c9d5", "node-1", True),
                          ("web-7c9d5-c", "ReplicaSet", "web-7c9d5", "node-2", True),
