@@ -17,64 +17,9 @@ Upstream timeouts and connection errors produce no response and are not counted 
 they show as SERVFAIL answers to clients (CoreDNSErrorsHigh) and as health check failures.
 """
 
-from gen.model import Alert, Case, Duration, Fire, Group
+from gen.model import Alert, Case, Duration, Fire, Group, twins
 
-_JOB = 'job="kube-dns"'
-_POD = 'instance="10.244.0.12:9153", namespace="kube-system", pod="coredns-5d78c9869d-7xk2p"'
-_POD2 = 'instance="10.244.1.17:9153", namespace="kube-system", pod="coredns-5d78c9869d-q9w4m"'
-_SERVER = {"server": "dns://:53", "zone": "."}
-_UPSTREAM = "10.0.0.2:53"
-
-
-def _up(values: str, pod: str = _POD) -> dict:
-    return {f"up{{{_JOB}, {pod}}}": values}
-
-
-def _responses(per_minute: dict[str, float], samples: int = 30, values: dict[str, str] | None = None) -> dict:
-    """coredns_dns_responses_total of the default server block: each rcode grows by `count` a minute."""
-    statuses = {**{r: f"0+{c}x{samples}" for r, c in per_minute.items()}, **(values or {})}
-    return {
-        f'coredns_dns_responses_total{{{_JOB}, {_POD}, server="dns://:53", zone=".", rcode="{rcode}"}}': vals
-        for rcode, vals in statuses.items()
-    }
-
-
-def _dns_latency(counts: tuple[float, ...], samples: int = 30) -> dict:
-    """coredns_dns_request_duration_seconds of A queries; cumulative buckets grow by `count` a minute."""
-    les = ("0.256", "0.512", "1.024", "2.048", "+Inf")
-    return {
-        f'coredns_dns_request_duration_seconds_bucket{{{_JOB}, {_POD}, server="dns://:53", zone=".", type="A", le="{le}"}}':
-            f"0+{count}x{samples}"
-        for le, count in zip(les, counts)
-    }
-
-
-def _forward_latency(counts: tuple[float, ...], legacy: bool = False, samples: int = 30) -> dict:
-    """Upstream request duration histogram (NOERROR answers) of one upstream, CoreDNS 1.11+ or (legacy) 1.7-1.10."""
-    les = ("0.256", "0.512", "1.024", "2.048", "+Inf")
-    if legacy:
-        metric, extra = "coredns_forward_request_duration_seconds_bucket", ""
-    else:
-        metric, extra = "coredns_proxy_request_duration_seconds_bucket", 'proxy_name="forward", '
-    return {
-        f'{metric}{{{_JOB}, {_POD}, {extra}to="{_UPSTREAM}", rcode="NOERROR", le="{le}"}}': f"0+{count}x{samples}"
-        for le, count in zip(les, counts)
-    }
-
-
-def _forward_responses(per_minute: dict[str, float], legacy: bool = False, samples: int = 30,
-                       values: dict[str, str] | None = None) -> dict:
-    """Upstream answers per rcode of one upstream: coredns_proxy_request_duration_seconds_count
-    (CoreDNS 1.11+) or coredns_forward_responses_total (legacy)."""
-    if legacy:
-        metric, extra = "coredns_forward_responses_total", ""
-    else:
-        metric, extra = "coredns_proxy_request_duration_seconds_count", 'proxy_name="forward", '
-    statuses = {**{r: f"0+{c}x{samples}" for r, c in per_minute.items()}, **(values or {})}
-    return {
-        f'{metric}{{{_JOB}, {_POD}, {extra}to="{_UPSTREAM}", rcode="{rcode}"}}': vals
-        for rcode, vals in statuses.items()
-    }
+from ._fixtures.coredns import POD2, SERVER, UPSTREAM, dns_latency, forward_latency, forward_responses, responses, up
 
 
 def _errors_expr() -> str:
@@ -105,57 +50,57 @@ groups = [
             description="Prometheus scrapes no CoreDNS target successfully: every CoreDNS replica is down or unreachable (or CoreDNS is no longer scraped), so pods cannot resolve Service names or external names.",
             cases=[
                 Case("fires when every replica is down for 5m",
-                     series={**_up("1x2 0x20"), **_up("1x2 0x20", _POD2)}, at="10m",
+                     series={**up("1x2 0x20"), **up("1x2 0x20", POD2)}, at="10m",
                      fires=[Fire({}, value=1)]),
                 Case("fires when CoreDNS is not scraped at all",
                      series={f'up{{job="kubelet", instance="10.0.0.5:10250"}}': "1x20"}, at="10m",
                      fires=[Fire({}, value=1)]),
                 Case("silent while one of two replicas is up",
-                     series={**_up("1x20"), **_up("0x20", _POD2)}, at="10m"),
+                     series={**up("1x20"), **up("0x20", POD2)}, at="10m"),
                 Case("silent when every replica is down for less than 5m",
-                     series={**_up("1x6 0x20"), **_up("1x6 0x20", _POD2)}, at="10m"),
+                     series={**up("1x6 0x20"), **up("1x6 0x20", POD2)}, at="10m"),
             ],
         ),
-        Alert(
-            "CoreDNSErrorsHigh",
+        *twins(
+            {
+                "name": "CoreDNSErrorsHigh",
+                "params": {"threshold": 3},
+                "for_": "10m",
+                "severity": "warning",
+                "cases": [
+                    # 1000 answers a minute.
+                    Case("fires at 3.1% SERVFAIL after 10m",
+                         series=responses({"NOERROR": 900, "NXDOMAIN": 69, "SERVFAIL": 31}), at="15m",
+                         fires=[Fire(SERVER, value=3.1)]),
+                    Case("silent at 2.9% SERVFAIL",
+                         series=responses({"NOERROR": 900, "NXDOMAIN": 71, "SERVFAIL": 29}), at="15m"),
+                    Case("silent on NXDOMAIN (a name that does not exist is an answer, not an error)",
+                         series=responses({"NOERROR": 600, "NXDOMAIN": 400}), at="15m"),
+                    Case("silent when over the threshold for less than 10m",
+                         series=responses({"NOERROR": 969, "SERVFAIL": 31}), at="9m"),
+                ],
+            },
+            {
+                "name": "CoreDNSErrorsHighCritical",
+                "params": {"threshold": 10},
+                "for_": "5m",
+                "severity": "critical",
+                "cases": [
+                    Case("fires at 11% SERVFAIL after 5m",
+                         series=responses({"NOERROR": 890, "SERVFAIL": 110}), at="10m",
+                         fires=[Fire(SERVER, value=11)]),
+                    Case("silent at 9% SERVFAIL",
+                         series=responses({"NOERROR": 910, "SERVFAIL": 90}), at="10m"),
+                    Case("silent when over the threshold for less than 5m",
+                         series=responses({"NOERROR": 890}, values={"SERVFAIL": "_x4 0+110x26"}), at="9m"),
+                ],
+            },
             expr=_errors_expr(),
-            params={"threshold": 3, "rate_window": Duration("5m")},
-            for_="10m",
-            severity="warning",
+            # Each twin sets its threshold; named here first so the knobs keep their order.
+            params={"threshold": None, "rate_window": Duration("5m")},
             dashboard="k8s-coredns",
             summary="CoreDNS answers more than ${threshold}% of queries with SERVFAIL.",
             description=_ERRORS_DESCRIPTION,
-            cases=[
-                # 1000 answers a minute.
-                Case("fires at 3.1% SERVFAIL after 10m",
-                     series=_responses({"NOERROR": 900, "NXDOMAIN": 69, "SERVFAIL": 31}), at="15m",
-                     fires=[Fire(_SERVER, value=3.1)]),
-                Case("silent at 2.9% SERVFAIL",
-                     series=_responses({"NOERROR": 900, "NXDOMAIN": 71, "SERVFAIL": 29}), at="15m"),
-                Case("silent on NXDOMAIN (a name that does not exist is an answer, not an error)",
-                     series=_responses({"NOERROR": 600, "NXDOMAIN": 400}), at="15m"),
-                Case("silent when over the threshold for less than 10m",
-                     series=_responses({"NOERROR": 969, "SERVFAIL": 31}), at="9m"),
-            ],
-        ),
-        Alert(
-            "CoreDNSErrorsHighCritical",
-            expr=_errors_expr(),
-            params={"threshold": 10, "rate_window": Duration("5m")},
-            for_="5m",
-            severity="critical",
-            dashboard="k8s-coredns",
-            summary="CoreDNS answers more than ${threshold}% of queries with SERVFAIL.",
-            description=_ERRORS_DESCRIPTION,
-            cases=[
-                Case("fires at 11% SERVFAIL after 5m",
-                     series=_responses({"NOERROR": 890, "SERVFAIL": 110}), at="10m",
-                     fires=[Fire(_SERVER, value=11)]),
-                Case("silent at 9% SERVFAIL",
-                     series=_responses({"NOERROR": 910, "SERVFAIL": 90}), at="10m"),
-                Case("silent when over the threshold for less than 5m",
-                     series=_responses({"NOERROR": 890}, values={"SERVFAIL": "_x4 0+110x26"}), at="9m"),
-            ],
         ),
         Alert(
             "CoreDNSLatencyHigh",
@@ -173,12 +118,12 @@ groups = [
             cases=[
                 # 1000 queries a minute; p99 is the 990th.
                 Case("fires when p99 is 1.19s for 10m",
-                     series=_dns_latency((980, 985, 988, 1000, 1000)), at="15m",
-                     fires=[Fire(_SERVER, value=1.024 + 1.024 * (990 - 988) / (1000 - 988))]),
+                     series=dns_latency((980, 985, 988, 1000, 1000)), at="15m",
+                     fires=[Fire(SERVER, value=1.024 + 1.024 * (990 - 988) / (1000 - 988))]),
                 Case("silent when p99 is 0.94s",
-                     series=_dns_latency((980, 985, 991, 1000, 1000)), at="15m"),
+                     series=dns_latency((980, 985, 991, 1000, 1000)), at="15m"),
                 Case("silent when slow for less than 10m",
-                     series=_dns_latency((980, 985, 988, 1000, 1000)), at="9m"),
+                     series=dns_latency((980, 985, 988, 1000, 1000)), at="9m"),
             ],
         ),
         Alert(
@@ -199,15 +144,15 @@ groups = [
             description="CoreDNS upstream {{ $labels.to }}: 99th percentile forwarded request time is {{ $value | humanizeDuration }}; every lookup of an external name waits for it.",
             cases=[
                 Case("fires when p99 is 1.19s for 10m (CoreDNS 1.11+ metrics)",
-                     series=_forward_latency((980, 985, 988, 1000, 1000)), at="15m",
-                     fires=[Fire({"to": _UPSTREAM}, value=1.024 + 1.024 * (990 - 988) / (1000 - 988))]),
+                     series=forward_latency((980, 985, 988, 1000, 1000)), at="15m",
+                     fires=[Fire({"to": UPSTREAM}, value=1.024 + 1.024 * (990 - 988) / (1000 - 988))]),
                 Case("fires when p99 is 1.19s for 10m (CoreDNS 1.7-1.10 metrics)",
-                     series=_forward_latency((980, 985, 988, 1000, 1000), legacy=True), at="15m",
-                     fires=[Fire({"to": _UPSTREAM}, value=1.024 + 1.024 * (990 - 988) / (1000 - 988))]),
+                     series=forward_latency((980, 985, 988, 1000, 1000), legacy=True), at="15m",
+                     fires=[Fire({"to": UPSTREAM}, value=1.024 + 1.024 * (990 - 988) / (1000 - 988))]),
                 Case("silent when p99 is 0.94s",
-                     series=_forward_latency((980, 985, 991, 1000, 1000)), at="15m"),
+                     series=forward_latency((980, 985, 991, 1000, 1000)), at="15m"),
                 Case("silent when slow for less than 10m",
-                     series=_forward_latency((980, 985, 988, 1000, 1000)), at="9m"),
+                     series=forward_latency((980, 985, 988, 1000, 1000)), at="9m"),
             ],
         ),
         Alert(
@@ -236,17 +181,17 @@ groups = [
             description="CoreDNS upstream {{ $labels.to }}: {{ $value | humanize }}% of forwarded queries over the last ${rate_window} got SERVFAIL (threshold ${threshold}%).",
             cases=[
                 Case("fires at 3.1% SERVFAIL after 10m (CoreDNS 1.11+ metrics)",
-                     series=_forward_responses({"NOERROR": 969, "SERVFAIL": 31}), at="15m",
-                     fires=[Fire({"to": _UPSTREAM}, value=3.1)]),
+                     series=forward_responses({"NOERROR": 969, "SERVFAIL": 31}), at="15m",
+                     fires=[Fire({"to": UPSTREAM}, value=3.1)]),
                 Case("fires at 3.1% SERVFAIL after 10m (CoreDNS 1.7-1.10 metrics)",
-                     series=_forward_responses({"NOERROR": 969, "SERVFAIL": 31}, legacy=True), at="15m",
-                     fires=[Fire({"to": _UPSTREAM}, value=3.1)]),
+                     series=forward_responses({"NOERROR": 969, "SERVFAIL": 31}, legacy=True), at="15m",
+                     fires=[Fire({"to": UPSTREAM}, value=3.1)]),
                 Case("silent at 2.9% SERVFAIL",
-                     series=_forward_responses({"NOERROR": 971, "SERVFAIL": 29}), at="15m"),
+                     series=forward_responses({"NOERROR": 971, "SERVFAIL": 29}), at="15m"),
                 Case("silent without any SERVFAIL",
-                     series=_forward_responses({"NOERROR": 900, "NXDOMAIN": 100}), at="15m"),
+                     series=forward_responses({"NOERROR": 900, "NXDOMAIN": 100}), at="15m"),
                 Case("silent when over the threshold for less than 10m",
-                     series=_forward_responses({"NOERROR": 969}, values={"SERVFAIL": "_x4 0+31x26"}), at="12m"),
+                     series=forward_responses({"NOERROR": 969}, values={"SERVFAIL": "_x4 0+31x26"}), at="12m"),
             ],
         ),
     ]),

@@ -17,42 +17,9 @@ Both ratio alerts and the latency alert ignore Ingresses serving fewer than
 idle Ingress does not page.
 """
 
-from gen.model import Alert, Case, Duration, Fire, Group
+from gen.model import Alert, Case, Duration, Fire, Group, twins
 
-_CTRL = (
-    'job="ingress-nginx-controller-metrics", instance="10.0.1.1:10254", controller_class="k8s.io/ingress-nginx", '
-    'controller_namespace="ingress-nginx", controller_pod="ingress-nginx-controller-7d9f8-x2kq4"'
-)
-_WEB = {"namespace": "shop", "ingress": "web"}
-
-
-def _requests(per_minute: dict[str, float], ingress: str = "web", namespace: str = "shop",
-              samples: int = 30, values: dict[str, str] | None = None) -> dict:
-    """nginx_ingress_controller_requests of one Ingress: each status' counter grows by `count` a minute.
-
-    `values` replaces the promtool values of the given statuses outright.
-    """
-    series = {}
-    statuses = {**{s: f"0+{c}x{samples}" for s, c in per_minute.items()}, **(values or {})}
-    for status, vals in statuses.items():
-        series[
-            f'nginx_ingress_controller_requests{{{_CTRL}, namespace="{namespace}", ingress="{ingress}", '
-            f'host="{ingress}.example.com", service="{ingress}", method="GET", path="/", status="{status}"}}'
-        ] = vals
-    return series
-
-
-def _durations(per_minute: dict[str, float], ingress: str = "web", namespace: str = "shop", samples: int = 30) -> dict:
-    """Request duration histogram of one Ingress (status 200); each cumulative bucket grows by
-    `count` a minute, and _count by the +Inf bucket's count."""
-    labels = (f'{_CTRL}, namespace="{namespace}", ingress="{ingress}", host="{ingress}.example.com", '
-              f'service="{ingress}", method="GET", path="/", status="200"')
-    series = {
-        f'nginx_ingress_controller_request_duration_seconds_bucket{{{labels}, le="{le}"}}': f"0+{count}x{samples}"
-        for le, count in per_minute.items()
-    }
-    series[f'nginx_ingress_controller_request_duration_seconds_count{{{labels}}}'] = f"0+{per_minute['+Inf']}x{samples}"
-    return series
+from ._fixtures.ingress import CTRL_LABELS, RELOAD, WEB, latency, requests
 
 
 def _ratio_expr() -> str:
@@ -72,76 +39,61 @@ _RATIO_DESCRIPTION = (
     "over the last ${rate_window} ended in a 5xx error (threshold ${threshold}%)."
 )
 
-# Reload gauge of the one controller pod of the fixtures.
-_RELOAD = f"nginx_ingress_controller_config_last_reload_successful{{{_CTRL}}}"
-_CTRL_LABELS = {
-    "job": "ingress-nginx-controller-metrics", "instance": "10.0.1.1:10254", "controller_class": "k8s.io/ingress-nginx",
-    "controller_namespace": "ingress-nginx", "controller_pod": "ingress-nginx-controller-7d9f8-x2kq4",
-}
-
-# Buckets of the latency fixtures (ingress-nginx's default --time-buckets include 1, 2.5, 5 and 10).
-_LE = ("0.5", "1", "2.5", "5", "+Inf")
-
-
-def _latency(counts: tuple[float, ...], **kw) -> dict:
-    return _durations(dict(zip(_LE, counts)), **kw)
-
 
 groups = [
     Group("ingress", [
-        Alert(
-            "IngressHigh5xxRatio",
+        *twins(
+            {
+                "name": "IngressHigh5xxRatio",
+                "params": {"threshold": 5},
+                "for_": "10m",
+                "severity": "warning",
+                "cases": [
+                    # 600 requests a minute (10/s).
+                    Case("fires at 5.17% 5xx after 10m",
+                         series=requests({"200": 569, "502": 31}), at="15m",
+                         fires=[Fire(WEB, value=100 * 31 / 600)]),
+                    Case("silent at 4.83% 5xx",
+                         series=requests({"200": 571, "502": 29}), at="15m"),
+                    Case("counts every 5xx code, not 4xx",
+                         series=requests({"200": 500, "404": 60, "503": 20, "504": 20}), at="15m",
+                         fires=[Fire(WEB, value=100 * 40 / 600)]),
+                    Case("silent on 4xx only",
+                         series=requests({"200": 500, "404": 100}), at="15m"),
+                    Case("silent when over the threshold for less than 10m",
+                         series=requests({"200": 569, "502": 31}), at="9m"),
+                    Case("silent on an idle ingress below min_request_rate (0.5 req/s, 33% 5xx)",
+                         series=requests({"200": 20, "500": 10}), at="15m"),
+                    Case("fires only for the failing ingress",
+                         series={**requests({"200": 540, "503": 60}),
+                                 **requests({"200": 600, "503": 1}, ingress="api", namespace="billing")},
+                         at="15m", fires=[Fire(WEB, value=10)]),
+                ],
+            },
+            {
+                "name": "IngressHigh5xxRatioCritical",
+                "params": {"threshold": 20},
+                "for_": "5m",
+                "severity": "critical",
+                "cases": [
+                    Case("fires at 21% 5xx after 5m",
+                         series=requests({"200": 474, "503": 126}), at="10m",
+                         fires=[Fire(WEB, value=21)]),
+                    Case("silent at 19% 5xx",
+                         series=requests({"200": 486, "503": 114}), at="10m"),
+                    Case("silent when over the threshold for less than 5m",
+                         series=requests({"200": 474}, values={"503": "_x4 0+126x26"}), at="9m"),
+                    Case("silent on an idle ingress below min_request_rate (0.5 req/s, 100% 5xx)",
+                         series=requests({"503": 30}), at="10m"),
+                ],
+            },
             expr=_ratio_expr(),
-            params={"threshold": 5, "min_request_rate": 1, "rate_window": Duration("5m")},
-            for_="10m",
-            severity="warning",
+            # Each twin sets its threshold; named here first so the knobs keep their order.
+            params={"threshold": None, "min_request_rate": 1, "rate_window": Duration("5m")},
             dashboard="k8s-ingress-nginx",
             namespaced=True,
             summary="Ingress answers more than ${threshold}% of its requests with 5xx errors.",
             description=_RATIO_DESCRIPTION,
-            cases=[
-                # 600 requests a minute (10/s).
-                Case("fires at 5.17% 5xx after 10m",
-                     series=_requests({"200": 569, "502": 31}), at="15m",
-                     fires=[Fire(_WEB, value=100 * 31 / 600)]),
-                Case("silent at 4.83% 5xx",
-                     series=_requests({"200": 571, "502": 29}), at="15m"),
-                Case("counts every 5xx code, not 4xx",
-                     series=_requests({"200": 500, "404": 60, "503": 20, "504": 20}), at="15m",
-                     fires=[Fire(_WEB, value=100 * 40 / 600)]),
-                Case("silent on 4xx only",
-                     series=_requests({"200": 500, "404": 100}), at="15m"),
-                Case("silent when over the threshold for less than 10m",
-                     series=_requests({"200": 569, "502": 31}), at="9m"),
-                Case("silent on an idle ingress below min_request_rate (0.5 req/s, 33% 5xx)",
-                     series=_requests({"200": 20, "500": 10}), at="15m"),
-                Case("fires only for the failing ingress",
-                     series={**_requests({"200": 540, "503": 60}),
-                             **_requests({"200": 600, "503": 1}, ingress="api", namespace="billing")},
-                     at="15m", fires=[Fire(_WEB, value=10)]),
-            ],
-        ),
-        Alert(
-            "IngressHigh5xxRatioCritical",
-            expr=_ratio_expr(),
-            params={"threshold": 20, "min_request_rate": 1, "rate_window": Duration("5m")},
-            for_="5m",
-            severity="critical",
-            dashboard="k8s-ingress-nginx",
-            namespaced=True,
-            summary="Ingress answers more than ${threshold}% of its requests with 5xx errors.",
-            description=_RATIO_DESCRIPTION,
-            cases=[
-                Case("fires at 21% 5xx after 5m",
-                     series=_requests({"200": 474, "503": 126}), at="10m",
-                     fires=[Fire(_WEB, value=21)]),
-                Case("silent at 19% 5xx",
-                     series=_requests({"200": 486, "503": 114}), at="10m"),
-                Case("silent when over the threshold for less than 5m",
-                     series=_requests({"200": 474}, values={"503": "_x4 0+126x26"}), at="9m"),
-                Case("silent on an idle ingress below min_request_rate (0.5 req/s, 100% 5xx)",
-                     series=_requests({"503": 30}), at="10m"),
-            ],
         ),
         Alert(
             "IngressHighLatency",
@@ -166,14 +118,14 @@ groups = [
             cases=[
                 # 600 requests a minute; p99 is the 594th: between the 1s and 2.5s buckets.
                 Case("fires when p99 is 2.2s for 10m",
-                     series=_latency((580, 590, 595, 600, 600)), at="15m",
-                     fires=[Fire(_WEB, value=1 + 1.5 * (594 - 590) / (595 - 590))]),
+                     series=latency((580, 590, 595, 600, 600)), at="15m",
+                     fires=[Fire(WEB, value=1 + 1.5 * (594 - 590) / (595 - 590))]),
                 Case("silent when p99 is 1.86s",
-                     series=_latency((580, 590, 597, 600, 600)), at="15m"),
+                     series=latency((580, 590, 597, 600, 600)), at="15m"),
                 Case("silent when p99 is slow for less than 10m",
-                     series=_latency((580, 590, 595, 600, 600)), at="9m"),
+                     series=latency((580, 590, 595, 600, 600)), at="9m"),
                 Case("silent on an idle ingress below min_request_rate (0.17 req/s, all slow)",
-                     series=_latency((0, 0, 0, 10, 10)), at="15m"),
+                     series=latency((0, 0, 0, 10, 10)), at="15m"),
             ],
         ),
         Alert(
@@ -185,14 +137,14 @@ groups = [
             description="ingress-nginx controller {{ $labels.controller_namespace }}/{{ $labels.controller_pod }}: the last configuration reload failed; it keeps serving the previous configuration and ignores Ingress changes until a reload succeeds.",
             cases=[
                 Case("fires after 5m with a failed reload",
-                     series={_RELOAD: "1x3 0x20"}, at="10m",
-                     fires=[Fire(_CTRL_LABELS, value=0)]),
+                     series={RELOAD: "1x3 0x20"}, at="10m",
+                     fires=[Fire(CTRL_LABELS, value=0)]),
                 Case("silent when the last reload succeeded",
-                     series={_RELOAD: "1x20"}, at="10m"),
+                     series={RELOAD: "1x20"}, at="10m"),
                 Case("silent when the reload failed under 5m ago",
-                     series={_RELOAD: "1x6 0x20"}, at="10m"),
+                     series={RELOAD: "1x6 0x20"}, at="10m"),
                 Case("silent once a later reload succeeds",
-                     series={_RELOAD: "1x3 0x4 1x20"}, at="15m"),
+                     series={RELOAD: "1x3 0x4 1x20"}, at="15m"),
             ],
         ),
     ]),
