@@ -96,8 +96,7 @@ groups = [
                 ],
             },
             expr=_errors_expr(),
-            # Each twin sets its threshold; named here first so the knobs keep their order.
-            params={"threshold": None, "rate_window": Duration("5m")},
+            params={"rate_window": Duration("5m")},
             dashboard="k8s-coredns",
             summary="CoreDNS answers more than ${threshold}% of queries with SERVFAIL.",
             description=_ERRORS_DESCRIPTION,

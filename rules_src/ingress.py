@@ -88,8 +88,7 @@ groups = [
                 ],
             },
             expr=_ratio_expr(),
-            # Each twin sets its threshold; named here first so the knobs keep their order.
-            params={"threshold": None, "min_request_rate": 1, "rate_window": Duration("5m")},
+            params={"min_request_rate": 1, "rate_window": Duration("5m")},
             dashboard="k8s-ingress-nginx",
             namespaced=True,
             summary="Ingress answers more than ${threshold}% of its requests with 5xx errors.",

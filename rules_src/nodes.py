@@ -9,7 +9,7 @@ them with no anti-affinity (seed 000).
 
 from gen.model import Alert, Case, Duration, Fire, Group
 
-from ._fixtures.nodes import FS_LABELS, NIC, NODE_1, cpu, fs_series, nic, node, processes
+from ._fixtures.nodes import FS_LABELS, NIC, NODE_1, cpu, filesystem, nic, node, processes
 
 # node-exporter series name the node only by their scrape target: the node dashboard finds
 # the node from `instance` (node_uname_info maps it to the node name).
@@ -33,11 +33,6 @@ _FS_KINDS = {
 _FS_SELECTOR = '{${node_exporter}, fstype!=""}'
 _FILESYSTEM = "Filesystem {{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }}"
 _VALUE = "{{ $value | humanize }}"
-
-
-def _fs(kind: str, free: str, size: str, readonly: str) -> dict:
-    """fs_series over the metrics of a kind."""
-    return fs_series(_FS_KINDS[kind]["free"], _FS_KINDS[kind]["size"], free, size, readonly)
 
 
 def _almost_out_of(kind: str, cases: list[Case]) -> Alert:
@@ -86,16 +81,16 @@ def _filling_up(kind: str) -> Alert:
         cases=[
             # 500 of 1000 free, -2.5 per 5m (5m apart, within the 5m lookback): under 40% from 3h30m, 35% at 5h, empty in ~11h.
             Case(f"fires at 35% {free} and falling",
-                 series=_fs(kind, "500-2.5x80", "1000x80", "0x80"),
+                 series=filesystem(kind, "500-2.5x80", "1000x80", "0x80"),
                  at="5h", interval="5m", fires=[Fire(FS_LABELS, value=35)]),
             Case(f"silent at 41% {free} (just above the threshold) and falling",
-                 series=_fs(kind, "560-2.5x80", "1000x80", "0x80"),
+                 series=filesystem(kind, "560-2.5x80", "1000x80", "0x80"),
                  at="5h", interval="5m"),
             Case("silent under 40% and falling for only 30m",
-                 series=_fs(kind, "500-2.5x80", "1000x80", "0x80"),
+                 series=filesystem(kind, "500-2.5x80", "1000x80", "0x80"),
                  at="4h", interval="5m"),
             Case(f"silent at 35% {free} but stable",
-                 series=_fs(kind, "350x80", "1000x80", "0x80"),
+                 series=filesystem(kind, "350x80", "1000x80", "0x80"),
                  at="5h", interval="5m"),
         ],
     )
@@ -134,28 +129,28 @@ groups = [
     Group("node-filesystem", [
         _almost_out_of("space", cases=[
             Case("fires at 3% free after 60m",
-                 series=_fs("space", "3x80", "100x80", "0x80"),
+                 series=filesystem("space", "3x80", "100x80", "0x80"),
                  at="70m", fires=[Fire(FS_LABELS, value=3)]),
             Case("silent just above the threshold (5% free)",
-                 series=_fs("space", "5x80", "100x80", "0x80"),
+                 series=filesystem("space", "5x80", "100x80", "0x80"),
                  at="70m"),
             Case("silent below the threshold for less than 60m",
-                 series=_fs("space", "3x80", "100x80", "0x80"),
+                 series=filesystem("space", "3x80", "100x80", "0x80"),
                  at="50m"),
             Case("silent on a read-only filesystem",
-                 series=_fs("space", "0x80", "100x80", "1x80"),
+                 series=filesystem("space", "0x80", "100x80", "1x80"),
                  at="70m"),
         ]),
         _filling_up("space"),
         _almost_out_of("inodes", cases=[
             Case("fires at 2% inodes free after 60m",
-                 series=_fs("inodes", "2x80", "100x80", "0x80"),
+                 series=filesystem("inodes", "2x80", "100x80", "0x80"),
                  at="70m", fires=[Fire(FS_LABELS, value=2)]),
             Case("silent at the threshold (3% free)",
-                 series=_fs("inodes", "3x80", "100x80", "0x80"),
+                 series=filesystem("inodes", "3x80", "100x80", "0x80"),
                  at="70m"),
             Case("silent below the threshold for less than 60m",
-                 series=_fs("inodes", "2x80", "100x80", "0x80"),
+                 series=filesystem("inodes", "2x80", "100x80", "0x80"),
                  at="40m"),
         ]),
         _filling_up("inodes"),

@@ -60,3 +60,31 @@ def test_a_broken_fixture_names_its_file(tmp_path):
     (tmp_path / "rules_src" / "_fixtures" / "disk.py").write_text("def disk(:\n")
     with pytest.raises(DefinitionError, match=r"_fixtures/disk.py:1: syntax error"):
         load_catalog(src)
+
+
+def _area_modules():
+    from gen.build import DEFAULT_RULES_SRC
+
+    for entry in sorted(os.listdir(DEFAULT_RULES_SRC)):
+        if entry.endswith(".py") and not entry.startswith("_"):
+            yield os.path.join(DEFAULT_RULES_SRC, entry)
+
+
+@pytest.mark.parametrize("path", list(_area_modules()), ids=os.path.basename)
+def test_the_catalogs_cases_take_their_series_from_the_fixtures(path):
+    """A function of an area module that a case calls for its series is a series builder:
+    it belongs in rules_src/_fixtures/, so the area reads as a catalog."""
+    import ast
+
+    tree = ast.parse(open(path).read())
+    local = {node.name: node.lineno for node in tree.body if isinstance(node, ast.FunctionDef)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Case":
+            for keyword in node.keywords:
+                if keyword.arg == "series":
+                    for inner in ast.walk(keyword.value):
+                        if isinstance(inner, ast.Call) and getattr(inner.func, "id", None) in local:
+                            found.append(f"{os.path.basename(path)}:{inner.lineno} calls {inner.func.id} "
+                                         f"(defined at line {local[inner.func.id]})")
+    assert not found, "series builders outside rules_src/_fixtures/: " + "; ".join(found)

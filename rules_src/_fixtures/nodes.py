@@ -6,8 +6,15 @@ FS_LABELS = {"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/var/lib/co
              "instance": "node-1:9100", "job": "node-exporter"}
 
 
-def fs_series(metric_free: str, metric_size: str, free: str, size: str, readonly: str = "0x500") -> dict:
-    """The free and size series of the one filesystem, and its read-only flag."""
+# node_exporter's free and total metric of a filesystem's space and of its inodes.
+_FS_METRICS = {"space": ("node_filesystem_avail_bytes", "node_filesystem_size_bytes"),
+               "inodes": ("node_filesystem_files_free", "node_filesystem_files")}
+
+
+def filesystem(kind: str, free: str, size: str, readonly: str) -> dict:
+    """The free and total series of the one filesystem's space or inodes (`kind`), and its
+    read-only flag."""
+    metric_free, metric_size = _FS_METRICS[kind]
     return {
         f"{metric_free}{{${{node_exporter}}, {_FS}}}": free,
         f"{metric_size}{{${{node_exporter}}, {_FS}}}": size,
