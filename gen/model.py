@@ -16,6 +16,7 @@ from typing import Union
 
 from common.durations import parse_duration
 from gen.errors import DefinitionError
+from gen.series_values import STALE, expand, join
 
 SEVERITIES = ("critical", "warning", "info")
 
@@ -144,6 +145,27 @@ def replicated(series: dict[str, str], selectors: tuple[str, ...] = ("kube_state
             continue
         for instance in REPLICA_INSTANCES:
             out[text.replace(placeholder, f'{placeholder}, instance="{instance}"', 1)] = values
+    return out
+
+
+def moved(series: dict[str, str], after: int, selectors: tuple[str, ...] = ("kube_state_metrics",)) -> dict[str, str]:
+    """`series` as Prometheus records them when an HA exporter's pod moves (rescheduled, or a
+    rolling update): every series of one of `selectors` scraped at one address for its first
+    `after` samples, ending with a staleness marker as the old target disappears, and at another
+    from then on. An alert on such series must not fire twice or restart its `for`."""
+    out: dict[str, str] = {}
+    placeholders = ["${" + name + "}" for name in selectors]
+    for text, values in series.items():
+        placeholder = next((p for p in placeholders if p in text), None)
+        samples = expand(values)
+        if placeholder is None or "instance=" in text:
+            out[text] = values
+            continue
+        if not 0 < after < len(samples):
+            raise DefinitionError(f"moved(after={after}): {text} has {len(samples)} samples; move it within them")
+        old, new = (text.replace(placeholder, f'{placeholder}, instance="{i}"', 1) for i in REPLICA_INSTANCES)
+        out[old] = join(samples[:after] + [STALE])
+        out[new] = join([None] * after + samples[after:])
     return out
 
 

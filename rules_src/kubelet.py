@@ -6,7 +6,7 @@ own /metrics endpoint. kubelet series carry the scrape `instance` (IP:port), not
 name, so alerts about a node join kubelet_node_name (value 1, labels instance and node).
 """
 
-from gen.model import Alert, Case, Duration, Fire, Group, Record
+from gen.model import Alert, Case, Duration, Fire, Group, Record, moved
 
 from ._fixtures.kubelet import (
     KUBELET_1, KUBELET_2, NODE_1, READY, READY_LABELS, UNREACHABLE, UNREACHABLE_LABELS, buckets, flapping, pods,
@@ -37,6 +37,9 @@ groups = [
             cases=[
                 Case("fires after 15m not Ready",
                      series={READY: "0x30"}, at="20m",
+                     fires=[Fire(READY_LABELS, value=0)]),
+                Case("fires once, 15m on, across a move of kube-state-metrics to another address",
+                     series=moved({READY: "0x30"}, after=10), at="20m",
                      fires=[Fire(READY_LABELS, value=0)]),
                 Case("silent while Ready",
                      series={READY: "1x30"}, at="20m"),

@@ -8,7 +8,7 @@ exceeds its limit" and "a pod was evicted" must reach someone (KubeContainerOOMK
 KubePodEvicted).
 """
 
-from gen.model import Alert, Case, Duration, Fire, Group, replicated
+from gen.model import Alert, Case, Duration, Fire, Group, moved, replicated
 
 from ._fixtures.pods import GIB, WEB_1, cadvisor, container, info, ksm, limit, owner, phase, ready, resource
 
@@ -223,6 +223,9 @@ groups = [
             cases=[
                 Case("fires after 15m in CrashLoopBackOff",
                      series={'kube_pod_container_status_waiting_reason{${kube_state_metrics}, namespace="shop", pod="web-1", container="app", reason="CrashLoopBackOff"}': "1x30"},
+                     at="20m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app", "reason": "CrashLoopBackOff", "job": "kube-state-metrics"}, value=1)]),
+                Case("fires once, 15m on, across a move of kube-state-metrics to another address",
+                     series=moved({'kube_pod_container_status_waiting_reason{${kube_state_metrics}, namespace="shop", pod="web-1", container="app", reason="CrashLoopBackOff"}': "1x30"}, after=10),
                      at="20m", fires=[Fire({"namespace": "shop", "pod": "web-1", "container": "app", "reason": "CrashLoopBackOff", "job": "kube-state-metrics"}, value=1)]),
                 Case("silent after only 10m in CrashLoopBackOff",
                      series={'kube_pod_container_status_waiting_reason{${kube_state_metrics}, namespace="shop", pod="web-1", container="app", reason="CrashLoopBackOff"}': "1x30"},

@@ -7,7 +7,7 @@ node because nothing spreads them (seeds 000, 003: no pod anti-affinity, so losi
 node loses every replica at once, and the node is overloaded while others idle).
 """
 
-from gen.model import Alert, Case, Duration, Fire, Group
+from gen.model import Alert, Case, Duration, Fire, Group, moved
 
 from ._fixtures.workloads import (
     CRON_LABELS, DEPLOY, DEPLOY_LABELS, DS, DS_LABELS, HPA_LABELS, JOB, JOB_LABELS, STS, STS_LABELS,
@@ -151,6 +151,9 @@ groups = [
             cases=[
                 Case("fires with 2 of 3 replicas available for 15m",
                      series=deploy_replicas("3x30", "2x30", "3x30"), at="20m",
+                     fires=[Fire(DEPLOY_LABELS, value=2)]),
+                Case("fires once, 15m on, across a move of kube-state-metrics to another address",
+                     series=moved(deploy_replicas("3x30", "2x30", "3x30"), after=10), at="20m",
                      fires=[Fire(DEPLOY_LABELS, value=2)]),
                 Case("silent with all replicas available",
                      series=deploy_replicas("3x30", "3x30", "3x30"), at="20m"),

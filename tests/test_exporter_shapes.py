@@ -14,6 +14,7 @@ import pytest
 from exporter_labels import (CADVISOR, CADVISOR_LABELS, KUBE_STATE_METRICS, KUBELET, KUBELET_SCRAPE_LABELS)
 from gen.build import DEFAULT_RULES_SRC, compile_rules
 from gen.config import Config
+from gen.series_values import expand
 from gen.testing import alert_cases
 
 SCRAPE_LABELS = {"job", "instance"}
@@ -75,18 +76,6 @@ def test_kubelet_series_carry_documented_labels_only(where, series):
     assert not wrong, f"{where}: {metric} has no label {', '.join(sorted(wrong))}"
 
 
-def _samples(values: str) -> list[float]:
-    """promtool's `a+bxn` / `axn` / plain numbers expanded (what the catalog's cAdvisor cases use)."""
-    out: list[float] = []
-    for step in values.split():
-        m = re.fullmatch(r"(-?[\d.]+)(?:([+-])([\d.]+))?(?:x(\d+))?", step)
-        assert m, f"unexpected promtool value {step!r}"
-        start, sign, delta, times = m.groups()
-        d = float(delta or 0) * (-1 if sign == "-" else 1)
-        out.extend(float(start) + d * i for i in range(int(times or 0) + 1))
-    return out
-
-
 def _pods_with_containers():
     for where, case in _cases():
         pods: dict[tuple, list[tuple[dict, list[float]]]] = {}
@@ -94,7 +83,7 @@ def _pods_with_containers():
             if "${cadvisor}" in series:
                 labels = _labels(series)
                 key = (series.split("{", 1)[0], labels["namespace"], labels["pod"])
-                pods.setdefault(key, []).append((labels, _samples(values)))
+                pods.setdefault(key, []).append((labels, expand(values)))
         for key, cgroups in pods.items():
             yield where, key, cgroups
 

@@ -4,6 +4,8 @@ cgroup, one for the sandbox), so an expression that forgets `container!=""` coun
 
 import hashlib
 
+from gen.series_values import expand, join
+
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 GIB = 1024 ** 3
 WEB_1 = {"namespace": "shop", "pod": "web-1"}
@@ -89,28 +91,10 @@ def cadvisor(metric: str, containers: dict[str, str], pod: str = "web-1", namesp
     return out
 
 
-def _expand(values: str) -> list[float]:
-    """promtool's `a+bxn`, `a-bxn`, `axn` and plain numbers as the samples they stand for."""
-    samples: list[float] = []
-    for step in values.split():
-        start, _, times = step.partition("x")
-        n = int(times) if times else 0
-        for sign in ("+", "-"):
-            head, op, delta = start[1:].partition(sign)
-            if op:
-                a, d = float(start[0] + head), float(delta) * (1 if sign == "+" else -1)
-                break
-        else:
-            a, d = float(start), 0.0
-        samples.extend(a + d * i for i in range(n + 1))
-    return samples
-
-
 def _sum(parts: list[str]) -> str:
-    expanded = [_expand(p) for p in parts]
-    length = min(len(e) for e in expanded)
-    return " ".join(f"{sum(e[i] for e in expanded):.15g}" for i in range(length))
+    expanded = [expand(p) for p in parts]
+    return join([sum(samples) for samples in zip(*expanded)])
 
 
 def _zeros(values: str) -> str:
-    return f"0x{len(_expand(values)) - 1}"
+    return join([0.0] * len(expand(values)))
