@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from gen.build import DEFAULT_RULES_SRC, compile_rules
 from gen.config import Config, MultiCluster
 from gen.errors import DefinitionError
+from gen.regex_examples import examples
 from gen.expect import Unpredictable, render
 from gen.model import Case, replicated
 from gen.render.rules import PLAIN_DIR, groups_dict, render_rule_files
@@ -126,13 +127,13 @@ class Settings:
 
 
 def _inside(scope: str, namespace: str) -> str | None:
-    """`namespace` if the scope matches it, else a name the scope matches (tried from its
-    alternatives with `.*`/`.+` filled in), else None."""
+    """`namespace` if the scope matches it, else a valid namespace name the scope matches
+    (gen.regex_examples), else None."""
     if re.fullmatch(scope, namespace):
         return namespace
-    for alternative in scope.split("|"):
-        candidate = re.sub(r"\.[*+]", "x", alternative.strip("^$()"))
-        if re.fullmatch(r"[a-z0-9-]+", candidate) and re.fullmatch(scope, candidate):
+    for candidate in examples(scope):
+        if (candidate != OUTSIDE_SCOPE and len(candidate) <= 63 and re.fullmatch(scope, candidate)
+                and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", candidate)):
             return candidate
     return None
 

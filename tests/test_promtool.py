@@ -254,11 +254,11 @@ def test_cases_run_with_the_teams_structural_settings(tmp_path):
     firing = groups["PodNotReady: fires for web-1 [monitoring.yaml settings]"]
     assert sorted(s["series"] for s in firing["input_series"]) == [
         'kube_pod_status_ready{k8s_cluster="cluster-a", job="ksm-ha", namespace="outside-the-scope", pod="web-1", condition="true"}',
-        'kube_pod_status_ready{k8s_cluster="cluster-a", job="ksm-ha", namespace="prod-x", pod="web-1", condition="true"}',
+        'kube_pod_status_ready{k8s_cluster="cluster-a", job="ksm-ha", namespace="prod-a", pod="web-1", condition="true"}',
     ]
     [expected] = firing["alert_rule_test"][0]["exp_alerts"]
     assert expected["exp_labels"] == {"alertname": "PodNotReady", "job": "ksm-ha", "k8s_cluster": "cluster-a",
-                                      "namespace": "prod-x", "pod": "web-1", "severity": "warning"}
+                                      "namespace": "prod-a", "pod": "web-1", "severity": "warning"}
     ((_, run),) = testing.run_suite(tests, str(tmp_path / "suite"))
     assert run.ok, run.output
 
@@ -273,3 +273,15 @@ def test_an_expression_that_ignores_the_teams_scope_fails_its_settings_variant(t
     failed = [line.strip() for line in run.output.splitlines() if line.strip().startswith("name: ")]
     assert failed == ["name: PodNotReady: fires for web-1 [monitoring.yaml settings],"], run.output
     assert 'namespace="outside-the-scope"' in run.output  # the copy outside the scope fired too
+
+
+@pytest.mark.parametrize("scope, namespace, inside", [
+    ("shop|db", "db", "db"),                    # the case's own namespace when the scope takes it
+    ("prod-.*", "shop", "prod-a"),              # "prod-" itself is no valid namespace name
+    ("team-[a-z]+", "shop", "team-a"),
+    ("(shop|db)-prod", "shop", "shop-prod"),
+    (r"^prod-\d{2}$", "shop", "prod-00"),
+    ("[A-Z]+", "shop", None),                   # no namespace name can match: the variant says so
+])
+def test_a_namespace_inside_the_teams_scope_is_derived_from_the_pattern(scope, namespace, inside):
+    assert testing._inside(scope, namespace) == inside
