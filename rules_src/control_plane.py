@@ -41,7 +41,6 @@ def _down_alert(name: str, selector: str, component: str, port: int) -> Alert:
     )
 
 
-
 def _ksm_errors_alert(name: str, verb: str, severity: str, summary: str, consequence: str) -> Alert:
     """kube-state-metrics failing its `verb` (list or watch) requests to the API server."""
     metric = f"kube_state_metrics_{verb}_total"
