@@ -137,15 +137,23 @@ def replicated(series: dict[str, str], selectors: tuple[str, ...] = ("kube_state
     `selectors` (`${name}` in its text) twice, differing only in `instance`; the other series,
     and those that name their instance already, as they are."""
     out: dict[str, str] = {}
-    placeholders = ["${" + name + "}" for name in selectors]
     for text, values in series.items():
-        placeholder = next((p for p in placeholders if p in text), None)
-        if placeholder is None or "instance=" in text:
+        at = _at_instances(text, selectors)
+        if at is None:
             out[text] = values
             continue
-        for instance in REPLICA_INSTANCES:
-            out[text.replace(placeholder, f'{placeholder}, instance="{instance}"', 1)] = values
+        for one in at:
+            out[one] = values
     return out
+
+
+def _at_instances(text: str, selectors: tuple[str, ...]) -> list[str] | None:
+    """`text` (a series of one of `selectors`, `${name}` in it) as scraped at each of
+    REPLICA_INSTANCES; None for other series and those that name their instance already."""
+    placeholder = next((p for p in ("${" + name + "}" for name in selectors) if p in text), None)
+    if placeholder is None or "instance=" in text:
+        return None
+    return [text.replace(placeholder, f'{placeholder}, instance="{i}"', 1) for i in REPLICA_INSTANCES]
 
 
 def moved(series: dict[str, str], after: int, selectors: tuple[str, ...] = ("kube_state_metrics",)) -> dict[str, str]:
@@ -154,16 +162,15 @@ def moved(series: dict[str, str], after: int, selectors: tuple[str, ...] = ("kub
     `after` samples, ending with a staleness marker as the old target disappears, and at another
     from then on. An alert on such series must not fire twice or restart its `for`."""
     out: dict[str, str] = {}
-    placeholders = ["${" + name + "}" for name in selectors]
     for text, values in series.items():
-        placeholder = next((p for p in placeholders if p in text), None)
-        samples = expand(values)
-        if placeholder is None or "instance=" in text:
+        at = _at_instances(text, selectors)
+        if at is None:
             out[text] = values
             continue
+        samples = expand(values)
         if not 0 < after < len(samples):
             raise DefinitionError(f"moved(after={after}): {text} has {len(samples)} samples; move it within them")
-        old, new = (text.replace(placeholder, f'{placeholder}, instance="{i}"', 1) for i in REPLICA_INSTANCES)
+        old, new = at
         out[old] = join(samples[:after] + [STALE])
         out[new] = join([None] * after + samples[after:])
     return out

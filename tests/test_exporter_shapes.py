@@ -36,6 +36,9 @@ def _labels(series: str) -> dict[str, str]:
     return dict(_LABEL.findall(series.split("{", 1)[1]))
 
 
+_IDS = dict(ids=lambda v: v if isinstance(v, str) and ": " in v else None)
+
+
 def ksm_series():
     return _series_of("kube_state_metrics")
 
@@ -45,16 +48,13 @@ def _allowed(metric: str, label: str) -> bool:
     return label in documented or label in SCRAPE_LABELS or ("label_*" in documented and label.startswith("label_"))
 
 
-@pytest.mark.parametrize("where, series", ksm_series(), ids=lambda v: v if isinstance(v, str) and ": " in v else None)
+@pytest.mark.parametrize("where, series", ksm_series(), **_IDS)
 def test_kube_state_metrics_series_carry_documented_labels_only(where, series):
     metric = series.split("{", 1)[0]
     assert metric in KUBE_STATE_METRICS, f"{where}: {metric} is not a kube-state-metrics metric the table knows"
     labels = set(_labels(series))
     wrong = sorted(label for label in labels if not _allowed(metric, label))
     assert not wrong, f"{where}: {metric} has no label {', '.join(wrong)} (documented: {', '.join(KUBE_STATE_METRICS[metric])})"
-
-
-_IDS = dict(ids=lambda v: v if isinstance(v, str) and ": " in v else None)
 
 
 @pytest.mark.parametrize("where, series", _series_of("cadvisor"), **_IDS)

@@ -2,6 +2,8 @@
 persistentvolumeclaim, besides the scrape's job, instance, metrics_path) and
 kube-state-metrics' PersistentVolume and PersistentVolumeClaim objects."""
 
+from gen.series_values import expand, join
+
 _PVC = 'instance="10.0.0.12:10250", namespace="db", persistentvolumeclaim="data-pg-0"'
 PVC_LABELS = {"job": "kubelet", "metrics_path": "/metrics", "instance": "10.0.0.12:10250",
               "namespace": "db", "persistentvolumeclaim": "data-pg-0"}
@@ -10,9 +12,9 @@ CAPACITY = 100_000_000_000
 
 def volume(available: str, used: str | None = None) -> dict:
     """kubelet volume stats of PVC db/data-pg-0 (100 GB): available bytes in promtool's
-    `<value>x<n>` steps, used bytes the rest of the capacity unless given."""
+    notation, used bytes the rest of the capacity unless given."""
     if used is None:
-        used = " ".join(f"{CAPACITY - int(v)}x{n}" for v, n in (step.split("x") for step in available.split()))
+        used = join([CAPACITY - v for v in expand(available)])
     return {
         f"kubelet_volume_stats_available_bytes{{${{kubelet}}, {_PVC}}}": available,
         f"kubelet_volume_stats_used_bytes{{${{kubelet}}, {_PVC}}}": used,
