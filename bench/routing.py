@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from gen import outdir  # noqa: E402
 from gen.build import build  # noqa: E402
 from gen.routing import check  # noqa: E402
+from gen.routing.loader import load_routing  # noqa: E402
 from gen.routing.render import PLAIN, render_routing  # noqa: E402
 from gen.routing.resolve import resolve_routing  # noqa: E402
 
@@ -31,7 +32,7 @@ def main(argv=None) -> int:
     routing_s, amtool_s = [], []
     for _ in range(args.runs):
         t = time.perf_counter()
-        resolved = resolve_routing(c.catalog.routing, c.rule_files, c.analyses, c.config, c.catalog.modules)
+        resolved = resolve_routing(load_routing(c.sources.routing), c.rule_files, c.analyses, c.config, c.catalog.modules)
         render_routing(resolved)
         routing_s.append(time.perf_counter() - t)
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp:

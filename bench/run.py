@@ -194,10 +194,10 @@ def _peak_rss_mb() -> float:
 def worker(args) -> dict:
     tmp = args.tmp
     if args.worker == "real":
-        from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC
+        from gen import upstream
 
-        config = DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None  # as the CLI does
-        result = _build_runs(args.runs, config, DEFAULT_RULES_SRC, os.path.join(tmp, "out"), args.profile)
+        config = os.path.join(os.path.dirname(HERE), "monitoring.yaml")  # the repository's, as the CLI reads it
+        result = _build_runs(args.runs, config, upstream.RULES, os.path.join(tmp, "out"), args.profile)
     else:
         sys.path.insert(0, HERE)
         from synthetic import write_catalog

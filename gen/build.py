@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 from dataclasses import dataclass, field
 
 from gen.config import Config, load_config
@@ -23,11 +22,9 @@ from gen.render.relay import CONFIG_FILE, RELAY_DIR, render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
 from gen.resolve import RecordingRule, RuleFile, effective_selectors, resolve
 from gen.routing import render as routing_render
+from gen.routing.loader import load_routing
 from gen.routing.resolve import Resolved, resolve_routing
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_RULES_SRC = os.path.join(ROOT, "rules_src")
-DEFAULT_CONFIG = os.path.join(ROOT, "monitoring.yaml")
+from gen.sources import Sources
 
 
 @dataclass
@@ -39,9 +36,10 @@ class Compiled:
     findings: list[Finding] = field(default_factory=list)
     dashboards: list = field(default_factory=list)  # gen.dash.model.Dashboard (or cache stubs), the enabled ones
     dashboard_uids: set[str] = field(default_factory=set)  # all, disabled ones included
-    routing: Resolved | None = None  # when the catalog folder has a routing module
+    routing: Resolved | None = None  # when the sources name a routing module
     dashboard_files: dict[str, bytes] | None = None  # rendered dashboards from the cache (gen.dash.cache)
     dashboard_cache_key: str | None = None  # set when the cache is in use: store the render under it
+    sources: Sources | None = None
 
     @property
     def warnings(self) -> list[Finding]:
@@ -80,19 +78,24 @@ def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
     return analyses
 
 
-def dashboards_beside(rules_src: str) -> str:
-    """A project keeps dashboards_src/ next to rules_src/: the default for any catalog folder."""
-    return os.path.join(os.path.dirname(os.path.abspath(rules_src)), "dashboards_src")
+def as_sources(sources: Sources | str | None, dashboards_src: str | None = None) -> Sources:
+    """A Sources; a single catalog folder means it with its sibling folders; None the toolkit's own."""
+    if sources is None:
+        return Sources.upstream()
+    if isinstance(sources, str):
+        return Sources.folder(sources, dashboards_src)
+    return sources
 
 
-def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards_src: str | None = None,
+def compile_rules(config: Config, sources: Sources | str | None = None, dashboards_src: str | None = None,
                   cache: bool = False) -> Compiled:
     """Load, resolve, parse and lint; LintError if any check reports an error. Alerts that
-    name a dashboard get their dashboard_url from the dashboards in `dashboards_src`
-    (default: the dashboards_src/ beside `rules_src`). With `cache`, dashboards rendered
+    name a dashboard get their dashboard_url from the sources' dashboards. `sources` may be
+    one catalog folder (its siblings dashboards_src/ and routing_src/ with it, or
+    `dashboards_src`); None is the toolkit's own catalog. With `cache`, dashboards rendered
     before from identical inputs are taken from gen.dash.cache instead of being loaded."""
-    catalog = load_catalog(rules_src)
-    dashboards_src = dashboards_src or dashboards_beside(rules_src)
+    sources = as_sources(sources, dashboards_src)
+    catalog = load_catalog(sources.rules)
     rule_files = resolve(catalog, config)
     analyses = analyze_rules(rule_files)
     cached, cache_key = None, None
@@ -100,12 +103,12 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
         from gen.dash import cache as dash_cache
 
         partial = Compiled(config, catalog, rule_files, analyses)
-        cache_key = dash_cache.key(partial, rules_src, dashboards_src)
+        cache_key = dash_cache.key(partial, sources)
         cached = dash_cache.load(cache_key)
     if cached is not None:
         dashboards, uids = cached.dashboards, cached.uids
     else:
-        all_dashboards = load_dashboards(dashboards_src)
+        all_dashboards = load_dashboards(sources.dashboards, catalog)
         dashboards = dash_build.enabled(all_dashboards, config)
         uids = {d.uid for d in all_dashboards}
     dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
@@ -117,10 +120,10 @@ def compile_rules(config: Config, rules_src: str = DEFAULT_RULES_SRC, dashboards
         raise LintError("\n".join(str(f) for f in errors))
     findings += placeholder_findings(config)
     routing = None
-    if catalog.routing is not None:
-        routing = resolve_routing(catalog.routing, rule_files, analyses, config, catalog.modules)
+    if sources.routing is not None:
+        routing = resolve_routing(load_routing(sources.routing), rule_files, analyses, config, catalog.modules)
     return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing,
-                    cached.files if cached is not None else None, cache_key)
+                    cached.files if cached is not None else None, cache_key, sources)
 
 
 def render_docs(compiled: Compiled) -> dict[str, bytes]:
@@ -198,13 +201,21 @@ def _without_cyclic_gc():
             gc.enable()
 
 
-def build(config_path: str | None = DEFAULT_CONFIG, rules_src: str = DEFAULT_RULES_SRC,
+def build(config: Config | str | None = None, sources: Sources | str | None = None,
           dashboards_src: str | None = None, cache: bool = False,
           promtool: bool = False, check_relay: bool = False) -> tuple[Compiled, dict[str, bytes]]:
-    """Everything out/ holds; `cache` lets unchanged dashboards come from gen.dash.cache;
-    `promtool` has promtool check every dashboard query (gen.dash.build.promtool_check);
-    `check_relay` has the relay check its configuration (gen.relay_check)."""
+    """Everything out/ holds, from the settings (a Config, the file at that path, or the
+    defaults when None) and `sources` (see compile_rules; None: the sources the settings name,
+    gen.sources.of, or the toolkit's own catalog without a settings file); `cache` lets
+    unchanged dashboards come from gen.dash.cache; `promtool` has promtool check every
+    dashboard query (gen.dash.build.promtool_check); `check_relay` has the relay check its
+    configuration (gen.relay_check)."""
+    from gen import sources as located
+
     with _without_cyclic_gc():
-        config = load_config(config_path)
-        compiled = compile_rules(config, rules_src, dashboards_src, cache)
+        if not isinstance(config, Config):
+            config = load_config(config)
+        if sources is None:
+            sources = located.of(config) if config.path != Config.path else Sources.upstream()
+        compiled = compile_rules(config, sources, dashboards_src, cache)
         return compiled, render(compiled, promtool, check_relay)

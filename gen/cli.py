@@ -8,13 +8,15 @@ import sys
 import tempfile
 
 from gen import outdir
-from gen.build import DEFAULT_CONFIG, DEFAULT_RULES_SRC, ROOT, build, render_docs
+from gen import sources
+from gen.build import build, render_docs
+from gen.config import Config, load_config
 from gen.resolve import AlertRule
 from common.errors import exit_code
 from gen.errors import OptionError
 
-DEFAULT_OUT = os.path.join(ROOT, "out")
-DEFAULT_GRAFANA_DIR = os.path.join(DEFAULT_OUT, "grafana")
+DEFAULT_CONFIG = "monitoring.yaml"
+DEFAULT_GRAFANA_DIR = os.path.join("out", "grafana")
 
 DESCRIPTION = """\
 Compile the alert catalog (rules_src/), the dashboards (dashboards_src/) and your settings
@@ -53,10 +55,15 @@ is --timeout running out.
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default=DEFAULT_CONFIG, help="settings file (default: monitoring.yaml; defaults if absent)")
-    p.add_argument("--rules-src", default=DEFAULT_RULES_SRC, help="catalog folder (default: rules_src/)")
+    p.add_argument("--config", default=DEFAULT_CONFIG,
+                   help="settings file (default: ./monitoring.yaml; the defaults if absent); its `sources:` "
+                        "say where the catalogs are, relative to it")
+    p.add_argument("--rules-src", default=None,
+                   help="your catalog folder, built with the toolkit's (default: sources.rules, else the "
+                        "rules_src/ beside the settings file)")
     p.add_argument("--dashboards-src", default=None,
-                   help="dashboards folder (default: the dashboards_src/ beside the catalog folder)")
+                   help="your dashboards folder (default: sources.dashboards, else the dashboards_src/ beside "
+                        "the settings file)")
 
 
 def _config_path(path: str) -> str | None:
@@ -64,6 +71,20 @@ def _config_path(path: str) -> str | None:
     if path == DEFAULT_CONFIG and not os.path.exists(path):
         return None
     return path
+
+
+def _settings(args) -> tuple[Config, sources.Sources]:
+    """The settings and the sources they name, with the command line's folders."""
+    config = load_config(_config_path(args.config))
+    located = sources.of(config, args.rules_src, args.dashboards_src)
+    if getattr(args, "out", "") is None:
+        args.out = os.path.join(sources.settings_dir(config), "out")
+    return config, located
+
+
+def _build(args, **options):
+    config, located = _settings(args)
+    return build(config, located, **options)
 
 
 def _print_warnings(compiled) -> None:
@@ -77,17 +98,20 @@ def _docs_root(args) -> str:
 
 
 def _runbook_warnings(compiled, docs_root: str) -> None:
-    from gen import runbooks
+    """The toolkit's alerts have their runbooks in the toolkit (gen.upstream), the team's in its docs/runbooks/."""
+    from gen import runbooks, upstream
 
     alerts = [r for rf in compiled.rule_files for g in rf.groups for r in g.rules if isinstance(r, AlertRule)]
     where = {r.name: r.source for r in alerts}
-    for name, problem in runbooks.problems(docs_root, list(where)):
-        print(f"{where[name]}: warning: alert {name}: {problem} [runbook]", file=sys.stderr)
+    from_upstream = {m.name for m in compiled.catalog.modules if m.upstream}
+    for folder, names in ((upstream.RUNBOOKS, [r.name for r in alerts if r.module in from_upstream]),
+                          (os.path.join(docs_root, runbooks.FOLDER), [r.name for r in alerts if r.module not in from_upstream])):
+        for name, problem in runbooks.problems_in(folder, names):
+            print(f"{where[name]}: warning: alert {name}: {problem} [runbook]", file=sys.stderr)
 
 
 def cmd_build(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache,
-                            promtool=True, check_relay=True)
+    compiled, files = _build(args, cache=not args.no_cache, promtool=True, check_relay=True)
     docs = render_docs(compiled)
     _print_warnings(compiled)
     _runbook_warnings(compiled, _docs_root(args))
@@ -103,7 +127,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, cache=not args.no_cache)
+    compiled, files = _build(args, cache=not args.no_cache)
     diff = outdir.compare(args.out, files)
     stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled))
     if diff.clean and not stale_docs:
@@ -147,7 +171,7 @@ def cmd_lint(args) -> int:
             raise OptionError(f"--timeout {args.timeout:g}: must be more than 0 seconds")
     elif args.bearer_token_file or args.basic_auth_user or args.basic_auth_password_file or args.warn_only:
         raise OptionError("--bearer-token-file, --basic-auth-*, --warn-only only apply with --prometheus URL")
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src, check_relay=True)
+    compiled, files = _build(args, check_relay=True)
     for finding in compiled.findings:
         print(finding)
     rules = sum(len(g.rules) for rf in compiled.rule_files for g in rf.groups)
@@ -184,7 +208,7 @@ def _lint_online(compiled, files, url, auth, args) -> int:
 def cmd_test(args) -> int:
     from gen import promtool, testing
 
-    compiled, files = build(_config_path(args.config), args.rules_src, args.dashboards_src)
+    compiled, files = _build(args)
     failed = False
     with tempfile.TemporaryDirectory(prefix="gen-test-") as tmp:
         built = os.path.join(tmp, "built")
@@ -203,7 +227,7 @@ def cmd_test(args) -> int:
         settings = testing.Settings.of(compiled.config)  # the file's structure, tested beside the defaults
         if settings is not None:
             print(f"cases also run with {settings.source}'s settings (selectors, multi_cluster, namespace_scope)")
-        for test, run in testing.run_suite(testing.write_suite(suite, args.rules_src, settings=settings), suite, args.jobs):
+        for test, run in testing.run_suite(testing.write_suite(suite, compiled.sources, settings=settings), suite, args.jobs):
             label = f"{test.title} ({len(test.cases)} cases)" if test.cases else test.title
             print(f"promtool test rules {label}: {'ok' if run.ok else 'FAILED'}")
             if not run.ok:
@@ -261,7 +285,7 @@ def _dashboard_data_tests(args, dest: str, jobs: int | None = None) -> bool:
     from gen import promtool
     from gen.dash import datatest
 
-    compiled, files = build(None, args.rules_src, args.dashboards_src)
+    compiled, files = build(Config(), _settings(args)[1])
     pairs = [(d, json.loads(files[f"grafana/{d.uid}.json"])) for d in compiled.dashboards]
 
     def one(item):
@@ -284,14 +308,12 @@ def _dashboard_data_tests(args, dest: str, jobs: int | None = None) -> bool:
 def cmd_params(args) -> int:
     """Every alert with what monitoring.yaml can set for it: the values in effect with --config
     (default monitoring.yaml), each one the file changed marked with `*` and its default."""
-    from gen.config import load_config
     from gen.loader import load_catalog
     from gen.model import Alert
     from gen.resolve import effective_selectors, format_value, resolve
 
-    catalog = load_catalog(args.rules_src)
-    path = _config_path(args.config)
-    config = load_config(path)
+    config, located = _settings(args)
+    catalog = load_catalog(located.rules)
     effective = {r.name: r for rf in resolve(catalog, config) for g in rf.groups for r in g.rules
                  if isinstance(r, AlertRule)}
 
@@ -321,7 +343,7 @@ def cmd_params(args) -> int:
                 print(f"{where}  " + "  ".join(fields))
     selectors = effective_selectors(catalog, config)
     print("selectors: " + ", ".join(f"{k}: {v}" + ("*" if k in config.selectors else "") for k, v in selectors.items()))
-    print(f"{changed} values set by {path}" if path else "defaults (no monitoring.yaml)", file=sys.stderr)
+    print(f"{changed} values set by {config.path}" if _config_path(args.config) else "defaults (no monitoring.yaml)", file=sys.stderr)
     return 0
 
 
@@ -408,9 +430,9 @@ def parser() -> argparse.ArgumentParser:
             sp = sub.add_parser(name, help=text, description=text)
         _common(sp)
         if name in ("build", "check"):
-            sp.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: out/)")
+            sp.add_argument("--out", default=None, help="output folder (default: the out/ beside the settings file)")
             sp.add_argument("--no-cache", action="store_true",
-                            help="render every dashboard even when .cache/ holds a render of identical inputs")
+                            help="render every dashboard even when the cache holds a render of identical inputs")
         if name == "test":
             sp.add_argument("-j", "--jobs", type=int, default=None,
                             help="promtool processes at once, one catalog module each (default: one per CPU)")

@@ -89,6 +89,22 @@ class AlertmanagerSettings:
         return self.credentials_file or f"/etc/alertmanager/secrets/{self.token_secret_name}/{self.token_secret_key}"
 
 
+@dataclass
+class SourceSettings:
+    """Where the catalogs are (gen.sources resolves these against the settings file's folder).
+
+    None means "the default": the folder of that name beside the settings file when it exists."""
+
+    upstream: bool = True  # build the toolkit's own catalog (gen.upstream) with the team's
+    rules: list[str] | None = None
+    dashboards: list[str] | None = None
+    routing: str | None = None  # a routing module's file; "upstream" for the toolkit's
+    upstream_runbook_url_base: str | None = None  # where upstream alerts' runbooks are read; default runbook_url_base
+
+
+SOURCE_KEYS = ("upstream", "rules", "dashboards", "routing", "upstream_runbook_url_base")
+
+
 # The relay's Service, as gen.render.relay writes it.
 RELAY_NAME = "alert-relay"
 RELAY_PORT = 9095
@@ -112,6 +128,7 @@ class Config:
     relay: RelaySettings = field(default_factory=RelaySettings)
     groups: dict[str, GroupOverride] = field(default_factory=dict)
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
+    sources: SourceSettings = field(default_factory=SourceSettings)
     path: str = "<defaults>"
 
     @property
@@ -150,6 +167,7 @@ TOP_KEYS = (
     "relay",
     "groups",
     "alerts",
+    "sources",
 )
 
 
@@ -209,6 +227,33 @@ def _alertmanager(r: "Reader", value: Any) -> AlertmanagerSettings:
     return am
 
 
+def _folders(r: "Reader", value: Any, key: str) -> list[str]:
+    """One folder or a list of them."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) and i.strip() for i in items):
+        raise r.fail(key, f"expected a folder or a list of folders (relative to this file), got {kind_of(value)}")
+    return list(items)
+
+
+def _sources(r: "Reader", value: Any) -> SourceSettings:
+    data = r.mapping(value, "sources", SOURCE_KEYS)
+    out = SourceSettings()
+    if "upstream" in data:
+        out.upstream = r.boolean(data["upstream"], "sources.upstream")
+    for key in ("rules", "dashboards"):
+        if key in data:
+            setattr(out, key, _folders(r, data[key], f"sources.{key}"))
+    if "routing" in data:
+        out.routing = r.string(data["routing"], "sources.routing")
+        if out.routing != "upstream" and not out.routing.endswith(".py"):
+            raise r.fail("sources.routing", f"{out.routing!r}: name a routing module (a .py file defining "
+                         "`routing`), or `upstream` for the toolkit's own")
+    if "upstream_runbook_url_base" in data:
+        out.upstream_runbook_url_base = r.string(data["upstream_runbook_url_base"],
+                                                 "sources.upstream_runbook_url_base").rstrip("/")
+    return out
+
+
 DASHBOARD_KEYS = ("namespace", "configmap_labels", "folder_annotation", "folder", "grafana_operator",
                   "operator_instance_labels", "disabled")
 
@@ -266,6 +311,7 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
 
     cfg.alertmanager = _alertmanager(r, data.get("alertmanager"))
     cfg.relay = parse_relay(r, data.get("relay"))
+    cfg.sources = _sources(r, data.get("sources"))
 
     for name, entry in r.mapping(data.get("groups"), "groups").items():
         key = f"groups.{name}"

@@ -43,7 +43,7 @@ class GrafanaError(UserError):
 
 
 class RoutingError(UserError):
-    """The routing definition (rules_src/routing.py) is malformed or names something unknown."""
+    """The routing definition (routing_src/routing.py) is malformed or names something unknown."""
 
 
 class PrometheusError(UserError):

@@ -1,12 +1,13 @@
-"""Finds the catalog: every public module of a rules folder, and the folder's default selectors.
+"""Finds the catalog: every public module of the rules folders, and their default selectors.
 
 This is the only place that imports catalog code. A catalog folder holds one module per
 area (its file name names the PrometheusRule) with a module-level `groups` list, plus
 `_selectors.py` whose `SELECTORS` dict gives each exporter's default label matchers (and
-whose `REPLICATED` names the exporters teams run as several replicas). A module
-defining `routing` (a gen.routing.model.Routing) and no `groups` is the Alertmanager routing
-(rules_src/routing.py), not an area. Private modules and packages (`_fixtures/`, the series
-builders of the cases) are helpers the areas import relatively.
+whose `REPLICATED` names the exporters teams run as several replicas). Private modules and
+packages (`_fixtures/`, the series builders of the cases) are helpers the areas import
+relatively. Several folders (the toolkit's catalog and a team's) make one catalog: module
+names are unique across them, and a team's `_selectors.py` may add exporters but not
+redefine upstream's (that is monitoring.yaml's `selectors:`).
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ from dataclasses import dataclass
 
 from gen.errors import DefinitionError, UserError
 from gen.model import Group, Module
-from gen.routing.model import Routing
 
 
 @dataclass
 class Catalog:
     modules: list[Module]
     selectors: dict[str, str]
-    routing: Routing | None = None
     replicated: tuple[str, ...] = ()  # selector names of exporters commonly run as several replicas
-    routing_file: str | None = None
+    folders: tuple[str, ...] = ()  # where it was read, upstream first
 
 
 def _import(path: str, package: str):
@@ -83,7 +82,41 @@ def _as_package(folder: str, prefix: str) -> str:
     return package
 
 
-def load_catalog(folder: str) -> Catalog:
+def import_file(path: str, prefix: str):
+    """Import one definition file as a module of a package of its own folder (so it may import
+    its neighbours relatively); errors name the file and line."""
+    path = os.path.abspath(path)
+    return _import(path, _as_package(os.path.dirname(path), prefix))
+
+
+def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
+    """The catalog of one folder or several (gen.sources.Sources.rules), merged in order."""
+    if isinstance(folders, str):
+        return _load_folder(folders)
+    parts = [_load_folder(folder) for folder in folders]
+    if len(parts) == 1:
+        return parts[0]
+    modules: list[Module] = []
+    selectors: dict[str, str] = {}
+    replicated: list[str] = []
+    owner: dict[str, str] = {}
+    for part in parts:
+        for name, text in part.selectors.items():
+            if name in selectors:
+                raise DefinitionError(f"{part.folders[0]}/_selectors.py: SELECTORS redefines {name!r} of "
+                                      f"{owner[name]}/_selectors.py: set it under `selectors:` in monitoring.yaml instead")
+            selectors[name], owner[name] = text, part.folders[0]
+        replicated += [name for name in part.replicated if name not in replicated]
+        for module in part.modules:
+            clash = next((m for m in modules if m.name == module.name), None)
+            if clash is not None:
+                raise DefinitionError(f"{module.path}: module {module.name!r} is also {clash.path}: each module "
+                                      "names one PrometheusRule and rule file; rename one")
+            modules.append(module)
+    return Catalog(modules, selectors, tuple(replicated), tuple(f for p in parts for f in p.folders))
+
+
+def _load_folder(folder: str) -> Catalog:
     """Import every `*.py` in `folder` not starting with `_`, sorted by name.
 
     A process that reads the same unchanged folder again (the build, the test-suite writer, a
@@ -113,8 +146,10 @@ def _load_catalog(folder: str) -> Catalog:
         unknown = [name for name in replicated if name not in selectors]
         if unknown:
             raise DefinitionError(f"{selectors_file}: REPLICATED names {unknown[0]!r}, which SELECTORS does not define")
+    from gen.sources import is_upstream
+
+    upstream = is_upstream(folder)
     modules = []
-    routing = routing_file = None
     for entry in sorted(os.listdir(folder)):
         if not entry.endswith(".py") or entry.startswith("_"):
             continue
@@ -122,43 +157,47 @@ def _load_catalog(folder: str) -> Catalog:
         module = _import(path, package)
         groups = getattr(module, "groups", None)
         rel = f"{os.path.basename(folder)}/{entry}"  # stable whatever the working directory
-        if groups is None and hasattr(module, "routing"):
-            if not isinstance(module.routing, Routing):
-                raise DefinitionError(f"{rel}: `routing` must be a Routing (gen.routing.model)")
-            if routing is not None:
-                raise DefinitionError(f"{rel}: a second routing module (the first is {routing_file})")
-            routing, routing_file = module.routing, rel
-            continue
         if not isinstance(groups, list) or not all(isinstance(g, Group) for g in groups):
-            raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group")
-        modules.append(Module(name=entry[:-3], file=rel, groups=groups))
-    return Catalog(modules=modules, selectors=selectors, routing=routing, routing_file=routing_file,
-                   replicated=replicated)
+            hint = " (the Alertmanager routing lives in routing_src/routing.py now)" if hasattr(module, "routing") else ""
+            raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group{hint}")
+        modules.append(Module(name=entry[:-3], file=rel, groups=groups, path=path, upstream=upstream))
+    return Catalog(modules=modules, selectors=selectors, replicated=replicated, folders=(folder,))
 
 
-def load_dashboards(folder: str) -> list:
-    """Every `dashboard` (or `dashboards` list) of the public modules of a dashboards folder;
-    private modules (`_name.py`) are helpers the others import relatively."""
+def load_dashboards(folders: str | tuple[str, ...] | list[str], catalog: Catalog | None = None) -> list:
+    """Every `dashboard` (or `dashboards` list) of the public modules of the dashboards folders;
+    private modules (`_name.py`) are helpers the others import relatively. A module made from
+    the catalog (the alert overview lists its rule groups) defines `build(catalog)` instead,
+    returning a Dashboard or a list of them; it gets the whole catalog being built."""
     from gen.dash.grafanalib_import import import_grafanalib
     from gen.dash.model import Dashboard
 
-    if not os.path.isdir(folder):
+    folders = [folders] if isinstance(folders, str) else list(folders)
+    folders = [os.path.abspath(f) for f in folders if os.path.isdir(f)]
+    if not folders:
         return []
     import_grafanalib()  # before the modules import it: cheaper this way (see there)
-    folder = os.path.abspath(folder)
-    package = _as_package(folder, "_dashboards_")  # dashboards share helpers: `from ._kube import workload_pods`
     found: list = []
-    for entry in sorted(os.listdir(folder)):
-        if not entry.endswith(".py") or entry.startswith("_"):
-            continue
-        module = _import(os.path.join(folder, entry), package)
-        items = getattr(module, "dashboards", None)
-        if items is None:
-            items = [getattr(module, "dashboard", None)]
-        rel = f"{os.path.basename(folder)}/{entry}"
-        if not items or not all(isinstance(d, Dashboard) for d in items):
-            raise DefinitionError(f"{rel}: a dashboard module must define `dashboard` (a Dashboard) or `dashboards`")
-        found.extend(items)
+    for folder in folders:
+        package = _as_package(folder, "_dashboards_")  # dashboards share helpers: `from ._kube import workload_pods`
+        for entry in sorted(os.listdir(folder)):
+            if not entry.endswith(".py") or entry.startswith("_"):
+                continue
+            module = _import(os.path.join(folder, entry), package)
+            rel = f"{os.path.basename(folder)}/{entry}"
+            if callable(getattr(module, "build", None)):
+                if catalog is None:
+                    raise DefinitionError(f"{rel}: `build(catalog)` needs the catalog: load the dashboards with it")
+                items = module.build(catalog)
+                items = items if isinstance(items, list) else [items]
+            else:
+                items = getattr(module, "dashboards", None)
+                if items is None:
+                    items = [getattr(module, "dashboard", None)]
+            if not items or not all(isinstance(d, Dashboard) for d in items):
+                raise DefinitionError(f"{rel}: a dashboard module must define `dashboard` (a Dashboard), "
+                                      "`dashboards`, or `build(catalog)` returning them")
+            found.extend(items)
     seen: dict[str, object] = {}
     for d in found:
         if d.uid in seen:

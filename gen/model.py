@@ -21,6 +21,7 @@ from gen.series_values import STALE, expand, join
 SEVERITIES = ("critical", "warning", "info")
 
 _GEN_DIR = os.path.dirname(os.path.abspath(__file__))
+_UPSTREAM_DIR = os.path.join(_GEN_DIR, "upstream") + os.sep  # an installed catalog is not engine code
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def _display_path(file: str, cwd: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _in_gen(filename: str) -> bool:
     """Frames of the engine itself (or generated code) are not where a definition was written."""
-    return filename.startswith("<") or os.path.abspath(filename).startswith(_GEN_DIR + os.sep)
+    path = os.path.abspath(filename)
+    return filename.startswith("<") or (path.startswith(_GEN_DIR + os.sep) and not path.startswith(_UPSTREAM_DIR))
 
 
 def _caller() -> Source:
@@ -281,5 +283,7 @@ class Module:
     """One catalog module (one area, one PrometheusRule)."""
 
     name: str
-    file: str
+    file: str  # folder name/file name, stable wherever the repository sits
     groups: list[Group]
+    path: str = ""  # where it was read
+    upstream: bool = False  # from the toolkit's own catalog (gen.upstream)

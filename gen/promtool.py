@@ -1,7 +1,7 @@
 """Finding and running promtool (`check rules`, `test rules`).
 
-Lookup order: $PROMTOOL, a promtool on PATH, then the copy `make setup` unpacks from Debian's
-prometheus package into tools/ (git-ignored).
+Lookup order: $PROMTOOL, a promtool on PATH, then tools/bin/ in the working directory (where
+this repository's `make setup` unpacks Debian's prometheus package; git-ignored).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from gen.errors import ToolError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOCAL_BIN = os.path.join("tools", "bin")
 
 
 def find_tool(name: str, env_var: str) -> str:
-    """$<env_var>, then `name` on PATH, then the copy `make setup` unpacks into tools/bin/."""
+    """$<env_var>, then `name` on PATH, then ./tools/bin/<name> (`make setup`'s copy)."""
     env = os.environ.get(env_var)
     if env:
         if not os.access(env, os.X_OK):
@@ -28,10 +28,12 @@ def find_tool(name: str, env_var: str) -> str:
     on_path = shutil.which(name)
     if on_path:
         return on_path
-    local = os.path.join(ROOT, "tools", "bin", name)
+    local = os.path.abspath(os.path.join(LOCAL_BIN, name))
     if os.access(local, os.X_OK):
         return local
-    raise ToolError(f"{name} not found: run `make setup` (unpacks it into tools/), or set {env_var}=/path/to/{name}")
+    package = "prometheus-alertmanager" if name == "amtool" else "prometheus"
+    raise ToolError(f"{name} not found: install it (Debian's {package} package), set {env_var}=/path/to/{name}, "
+                    "or run `make setup` in the toolkit's repository (it unpacks one into tools/bin/)")
 
 
 def find_promtool() -> str:

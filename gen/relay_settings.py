@@ -1,6 +1,6 @@
 """monitoring.yaml's `relay` section: the team's chat targets and which receiver reaches which.
 
-It is one half of a contract whose other half is the routing (rules_src/routing.py): every
+It is one half of a contract whose other half is the routing (routing_src/routing.py): every
 Alertmanager receiver posts to the relay at /alerts/<receiver>, and the build writes the
 relay's routes from this section, so the two cannot disagree (gen.routing.resolve pairs them
 and fails on a receiver without targets). What is checked here is what the compiler owns:

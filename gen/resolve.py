@@ -274,7 +274,10 @@ class Resolver:
             annotations["summary"] = alert.summary
         if alert.description is not None:
             annotations["description"] = alert.description
-        annotations["runbook_url"] = alert.runbook_url or f"{self.config.runbook_url_base}/{alert.name}.md"
+        base = self.config.runbook_url_base
+        if module.upstream and self.config.sources.upstream_runbook_url_base:
+            base = self.config.sources.upstream_runbook_url_base  # the toolkit's runbooks, not the team's
+        annotations["runbook_url"] = alert.runbook_url or f"{base}/{alert.name}.md"
         # dashboard_url is added once the dashboards are known (gen.dash.build.link_alerts)
         annotations.update(alert.annotations)
         if group_cfg:

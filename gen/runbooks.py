@@ -17,11 +17,16 @@ def path_of(docs_root: str, alert: str) -> str:
 def problems(docs_root: str, alerts: list[str]) -> list[tuple[str, str]]:
     """(alert, what is wrong) for every alert whose runbook is missing or lacks a section;
     nothing when the project keeps no runbooks folder (its runbooks live elsewhere)."""
-    if not os.path.isdir(os.path.join(docs_root, FOLDER)):
+    return problems_in(os.path.join(docs_root, FOLDER), alerts)
+
+
+def problems_in(folder: str, alerts: list[str]) -> list[tuple[str, str]]:
+    """`problems` for the runbooks in `folder` (the toolkit's own for its alerts: gen.upstream.RUNBOOKS)."""
+    if not os.path.isdir(folder):
         return []
     found = []
     for alert in alerts:
-        path = path_of(docs_root, alert)
+        path = os.path.join(folder, f"{alert}.md")
         rel = os.path.relpath(path)
         if not os.path.exists(path):
             found.append((alert, f"no runbook: write {rel} starting with '# {alert}' and the sections "

@@ -38,7 +38,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
-from gen.build import DEFAULT_RULES_SRC, compile_rules
+from gen.build import as_sources, compile_rules
 from gen.config import Config, MultiCluster
 from gen.errors import DefinitionError
 from gen.regex_examples import examples
@@ -48,8 +48,9 @@ from gen.render.rules import PLAIN_DIR, groups_dict, render_rule_files
 from gen.render.yamlfmt import dump
 from gen.resolve import AlertRule, RuleFile, RuleGroup, format_value, substitute
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HANDWRITTEN_DIR = os.path.join(ROOT, "tests", "promtool")
+# Hand-written promtool tests of a catalog folder's rule files (they name them by module:
+# rule_files: [apiserver.yaml]), run with the cases.
+HANDWRITTEN = "_promtool"
 
 
 @dataclass
@@ -268,16 +269,17 @@ def _alert_rule_file(alert: AlertRule, compiled) -> dict:
     return groups_dict(RuleFile(alert.name, "", groups))
 
 
-def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str | None = HANDWRITTEN_DIR,
+def write_suite(dest: str, rules_src=None, handwritten: bool = True,
                 settings: Settings | None = None) -> list[TestFile]:
     """Write each alert's rule file and test file into `dest`; list the test files by module.
-    With `settings`, each alert also gets a test file of its cases as a team with those
-    settings runs them, against rules compiled with them."""
-    from gen.loader import load_catalog
-
+    `rules_src`: a gen.sources.Sources, one catalog folder, or None for the toolkit's own;
+    `handwritten`: also each catalog folder's _promtool/*.yaml. With `settings`, each alert
+    also gets a test file of its cases as a team with those settings runs them, against rules
+    compiled with them."""
+    rules_src = as_sources(rules_src)
     config = Config()
     compiled = compile_rules(config, rules_src)
-    catalog = load_catalog(rules_src)
+    catalog = compiled.catalog
     selectors = catalog.selectors
     os.makedirs(dest, exist_ok=True)
     # Hand-written tests name the module rule files (rule_files: [apiserver.yaml]).
@@ -297,12 +299,20 @@ def write_suite(dest: str, rules_src: str = DEFAULT_RULES_SRC, handwritten: str 
     if settings is not None:
         _write_settings_suite(dest, rules_src, settings, {**selectors, **settings.selectors}, by_module, selectors)
     tests = [by_module[m] for m in sorted(by_module)]
-    if handwritten and os.path.isdir(handwritten):
-        for name in sorted(os.listdir(handwritten)):
-            if name.endswith((".yaml", ".yml")):
-                target = os.path.join(dest, f"handwritten-{name}")
-                shutil.copyfile(os.path.join(handwritten, name), target)
-                tests.append(TestFile([target], f"tests/promtool/{name}"))
+    for folder in rules_src.rules if handwritten else ():
+        tests += _handwritten(dest, folder)
+    return tests
+
+
+def _handwritten(dest: str, folder: str) -> list[TestFile]:
+    """The folder's _promtool/ test files, copied beside the module rule files they name."""
+    found = os.path.join(folder, HANDWRITTEN)
+    tests = []
+    for name in sorted(os.listdir(found)) if os.path.isdir(found) else []:
+        if name.endswith((".yaml", ".yml")):
+            target = os.path.join(dest, f"handwritten-{os.path.basename(folder)}-{name}")
+            shutil.copyfile(os.path.join(found, name), target)
+            tests.append(TestFile([target], f"{os.path.basename(folder)}/{HANDWRITTEN}/{name}"))
     return tests
 
 
@@ -321,7 +331,7 @@ def _write_alert_test(dest: str, stem: str, rule_file: dict, groups: list[dict],
     test.cases += [g["name"] for g in groups]
 
 
-def _write_settings_suite(dest: str, rules_src: str, settings: Settings, selectors: dict[str, str],
+def _write_settings_suite(dest: str, rules_src, settings: Settings, selectors: dict[str, str],
                           by_module: dict[str, TestFile], defaults: dict[str, str]) -> None:
     compiled = compile_rules(settings.config(), rules_src)
     for rf, alert in alert_cases(compiled.rule_files):

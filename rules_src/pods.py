@@ -242,7 +242,7 @@ groups = [
             # pod, value 0 included). Completed pods of Jobs are the normal end of a Job, and
             # evicted pods (phase Failed) are KubePodEvicted's, so both are left out.
             # The node (from kube_pod_info; none while unscheduled) lets Alertmanager silence
-            # the pods of a node that is NotReady or unreachable (rules_src/routing.py).
+            # the pods of a node that is NotReady or unreachable (routing_src/routing.py).
             expr="""
                 (
                     max by (namespace, pod, phase) (kube_pod_status_phase{${kube_state_metrics}, phase!="Running"}) == 1

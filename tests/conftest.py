@@ -17,3 +17,17 @@ def postgres_server():
 @pytest.fixture
 def postgres_dsn(postgres_server) -> str:
     return postgres_server.create_database()
+
+
+def _tools_from_setup() -> None:
+    """The engine finds promtool and amtool on PATH or through $PROMTOOL/$AMTOOL (gen.promtool);
+    the tests use the copies `make setup` unpacks, whatever folder a test runs `gen` in."""
+    import os
+
+    bin_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "bin")
+    for name, var in (("promtool", "PROMTOOL"), ("amtool", "AMTOOL")):
+        if not os.environ.get(var) and os.access(os.path.join(bin_dir, name), os.X_OK):
+            os.environ[var] = os.path.join(bin_dir, name)
+
+
+_tools_from_setup()

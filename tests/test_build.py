@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from gen import outdir, promtool
-from gen.build import DEFAULT_RULES_SRC
+from gen.upstream import RULES
 from gen.cli import main
 
 
@@ -28,7 +28,7 @@ def _no_bytecode(monkeypatch):
 
 def run(capsys, command: str, config: Path, out: Path) -> tuple[int, str, str]:
     capsys.readouterr()  # drop anything printed before
-    rc = main([command, "--rules-src", DEFAULT_RULES_SRC, "--config", str(config), "--out", str(out)])
+    rc = main([command, "--rules-src", RULES, "--config", str(config), "--out", str(out)])
     captured = capsys.readouterr()
     return rc, captured.out, captured.err
 

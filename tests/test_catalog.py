@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from gen.build import DEFAULT_RULES_SRC, ROOT, compile_rules, render_docs
+from gen import upstream
+from gen.build import compile_rules, render_docs
 from gen.config import Config
 from gen.loader import load_catalog
 from gen.model import Alert
@@ -50,7 +51,7 @@ from gen.runbooks import SECTIONS as RUNBOOK_SECTIONS  # noqa: E402
 
 
 def _alerts() -> list[Alert]:
-    catalog = load_catalog(DEFAULT_RULES_SRC)
+    catalog = load_catalog(upstream.RULES)
     return [r for m in catalog.modules for g in m.groups for r in g.rules if isinstance(r, Alert)]
 
 
@@ -67,7 +68,7 @@ def test_every_required_alert_is_in_the_catalog(required):
 
 @pytest.mark.parametrize("alert", _alerts(), ids=lambda a: a.name)
 def test_alert_has_a_runbook(alert):
-    path = os.path.join(ROOT, "docs", "runbooks", f"{alert.name}.md")
+    path = os.path.join(upstream.RUNBOOKS, f"{alert.name}.md")
     assert os.path.exists(path), f"{alert.name} has no runbook: write docs/runbooks/{alert.name}.md"
     text = open(path, encoding="utf-8").read()
     assert text.startswith(f"# {alert.name}"), f"{path} must start with '# {alert.name}'"

@@ -63,11 +63,11 @@ def test_a_broken_fixture_names_its_file(tmp_path):
 
 
 def _area_modules():
-    from gen.build import DEFAULT_RULES_SRC
+    from gen.upstream import RULES
 
-    for entry in sorted(os.listdir(DEFAULT_RULES_SRC)):
+    for entry in sorted(os.listdir(RULES)):
         if entry.endswith(".py") and not entry.startswith("_"):
-            yield os.path.join(DEFAULT_RULES_SRC, entry)
+            yield os.path.join(RULES, entry)
 
 
 @pytest.mark.parametrize("path", list(_area_modules()), ids=os.path.basename)

@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen.build import DEFAULT_RULES_SRC, ROOT, build, dashboards_beside
+from gen import upstream
+from gen.build import build
 from gen.dash import schema
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -28,8 +31,8 @@ def cache_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def project(tmp_path):
     """A copy of the catalog and its dashboards, to edit."""
-    shutil.copytree(DEFAULT_RULES_SRC, tmp_path / "rules_src", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(dashboards_beside(DEFAULT_RULES_SRC), tmp_path / "dashboards_src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(upstream.RULES, tmp_path / "rules_src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(upstream.DASHBOARDS, tmp_path / "dashboards_src", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 

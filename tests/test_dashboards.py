@@ -9,7 +9,8 @@ import os
 import pytest
 
 from gen import promtool
-from gen.build import DEFAULT_RULES_SRC, build, dashboards_beside
+from gen import upstream
+from gen.build import build
 from gen.config import Config
 from gen.dash import check, datatest
 from gen.loader import load_catalog, load_dashboards
@@ -22,7 +23,7 @@ def built():
 
 
 def _uids():
-    return [d.uid for d in load_dashboards(dashboards_beside(DEFAULT_RULES_SRC))]
+    return [d.uid for d in load_dashboards(upstream.DASHBOARDS, load_catalog(upstream.RULES))]
 
 
 def _rendered(built, uid):
@@ -35,7 +36,7 @@ def _rendered(built, uid):
 @pytest.mark.parametrize("uid", _uids())
 def test_every_panel_returns_data_under_its_fixture(built, uid, tmp_path):
     dashboard, data = _rendered(built, uid)
-    selectors = load_catalog(DEFAULT_RULES_SRC).selectors
+    selectors = load_catalog(upstream.RULES).selectors
     ((path, groups),) = datatest.write_tests(str(tmp_path), [(dashboard, data)], selectors)
     run = promtool.test_rules([os.path.basename(path)], cwd=str(tmp_path))
     if not run.ok:

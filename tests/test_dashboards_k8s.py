@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from gen import promtool
-from gen.build import DEFAULT_RULES_SRC, build, dashboards_beside
+from gen import upstream
+from gen.build import build
 from gen.dash import check
 from gen.loader import load_catalog
 from gen.resolve import substitute, substitute_expr
@@ -90,7 +91,7 @@ def test_alerts_open_the_object_they_are_about(built):
 
 def _kube():
     """dashboards_src/_kube.py, the helper the dashboards import."""
-    path = os.path.join(dashboards_beside(DEFAULT_RULES_SRC), "_kube.py")
+    path = os.path.join(upstream.DASHBOARDS, "_kube.py")
     spec = importlib.util.spec_from_file_location("_kube_under_test", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -122,7 +123,7 @@ def _case(expr: str, expected: list[tuple[str, float]]) -> dict:
 
 def test_pods_map_to_their_workload(tmp_path):
     kube = _kube()
-    selectors = load_catalog(DEFAULT_RULES_SRC).selectors
+    selectors = load_catalog(upstream.RULES).selectors
     fill = lambda expr: substitute_expr(expr, selectors, "test")  # noqa: E731
     cases = [
         _case(fill(kube.workload_pods("shop", "deployment", "web")),

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from exporter_labels import (CADVISOR, CADVISOR_LABELS, KUBE_STATE_METRICS, KUBELET, KUBELET_SCRAPE_LABELS)
-from gen.build import DEFAULT_RULES_SRC, compile_rules
+from gen.build import compile_rules
 from gen.config import Config
 from gen.series_values import expand
 from gen.testing import alert_cases
@@ -22,7 +22,7 @@ _LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"]*)"')
 
 
 def _cases():
-    compiled = compile_rules(Config(), DEFAULT_RULES_SRC)
+    compiled = compile_rules(Config())
     for _, alert in alert_cases(compiled.rule_files):
         for case in alert.definition.cases:
             yield f"{alert.name}: {case.name}", case

@@ -524,7 +524,6 @@ def test_replicated_exporter_needs_the_catalog_to_name_one(tmp_path):
 
 
 def test_the_catalog_reduces_every_replicated_series():
-    from gen.build import DEFAULT_RULES_SRC
 
-    compiled = compile_rules(Config(), DEFAULT_RULES_SRC)
+    compiled = compile_rules(Config())
     assert [f for f in compiled.findings if f.check == "replicated-exporter"] == []

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from gen import outdir, promtool, testing
+from gen import outdir, promtool, testing, upstream
 from gen.build import build
 from gen.config import Config
 from gen.build import compile_rules
@@ -20,12 +20,12 @@ def suite(tmp_path_factory):
 
 def _suite_files():
     # Collected once at import so each file is its own test id; the fixture writes the files.
-    from gen.build import DEFAULT_RULES_SRC
 
     names = []
-    compiled = compile_rules(Config(), DEFAULT_RULES_SRC)
+    compiled = compile_rules(Config())
     names += sorted({rf.name for rf, _ in testing.alert_cases(compiled.rule_files)})
-    names += [f"tests/promtool/{n}" for n in sorted(os.listdir(testing.HANDWRITTEN_DIR)) if n.endswith((".yaml", ".yml"))]
+    handwritten = os.path.join(upstream.RULES, testing.HANDWRITTEN)
+    names += [f"rules_src/{testing.HANDWRITTEN}/{n}" for n in sorted(os.listdir(handwritten)) if n.endswith((".yaml", ".yml"))]
     return names
 
 

@@ -16,7 +16,7 @@ from gen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DT_URL = "https://oapi.dingtalk.com/robot/send?access_token=5ecret-t0ken"
-RECEIVERS = ["critical", "info", "host", "core-components", "core-apps", "cluster"]  # rules_src/routing.py, heartbeat aside
+RECEIVERS = ["critical", "info", "host", "core-components", "core-apps", "cluster"]  # routing_src/routing.py, heartbeat aside
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +131,7 @@ def test_receivers_without_targets_are_named_with_their_routing_line(tmp_path, c
         "targets": {"a": {"kind": "wecom", "url_env": "A"}, "b": {"kind": "wecom", "url_env": "B"}}}})
     assert rc == 1
     for receiver in RECEIVERS:
-        assert f"receiver {receiver} (rules_src/routing.py:" in err and f"relay.receivers.{receiver} or relay.default_targets" in err
+        assert f"receiver {receiver} (routing_src/routing.py:" in err and f"relay.receivers.{receiver} or relay.default_targets" in err
     assert "heartbeat (" not in err, err
 
 

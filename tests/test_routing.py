@@ -1,4 +1,4 @@
-"""Alertmanager routing (rules_src/routing.py -> out/alertmanager/): the generated config passes
+"""Alertmanager routing (routing_src/routing.py -> out/alertmanager/): the generated config passes
 amtool check-config, every route case passes `amtool config routes test`, the cases cover
 every route, every catalog alert lands where its area says, and bad definitions or settings
 are named (routing.py:line, monitoring.yaml key).
@@ -15,14 +15,17 @@ import pytest
 import yaml
 
 from gen import amtool, outdir
-from gen.build import DEFAULT_RULES_SRC, build, dashboards_beside
+from gen import upstream
+from gen.build import build
 from gen.errors import ConfigError, DefinitionError, RoutingError
 from gen.loader import load_catalog
+from gen.routing.loader import load_routing
 from gen.routing import check
 from gen.routing.model import RouteCase
 from gen.routing.render import PLAIN, RESOURCE
 
-ROUTING = load_catalog(DEFAULT_RULES_SRC).routing
+ROUTING = load_routing(upstream.ROUTING)
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -30,14 +33,17 @@ def _no_bytecode(monkeypatch):
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
 
 
-def _copy_catalog(rules: Path) -> None:
-    """The catalog and the dashboards its alerts link to, side by side as in the project."""
-    shutil.copytree(DEFAULT_RULES_SRC, rules, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(dashboards_beside(DEFAULT_RULES_SRC), rules.parent / "dashboards_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+def _copy_catalog(rules: Path) -> Path:
+    """The catalog, the dashboards its alerts link to and the routing, side by side as in the
+    project; the routing module's path."""
+    shutil.copytree(upstream.RULES, rules, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(upstream.DASHBOARDS, rules.parent / "dashboards_src", ignore=shutil.ignore_patterns("__pycache__"))
+    (rules.parent / "routing_src").mkdir()
+    shutil.copy(upstream.ROUTING, rules.parent / "routing_src" / "routing.py")
+    return rules.parent / "routing_src" / "routing.py"
 
 
-def _built(tmp: Path, settings: dict | None = None, rules_src: str = DEFAULT_RULES_SRC):
+def _built(tmp: Path, settings: dict | None = None, rules_src: str = upstream.RULES):
     config = tmp / "monitoring.yaml"
     config.write_text(yaml.safe_dump(settings or {}))
     compiled, files = build(str(config), rules_src)
@@ -59,7 +65,7 @@ def test_amtool_accepts_the_generated_config(default):
 
 
 def test_amtool_accepts_the_committed_config():
-    run = check.check_config(str(Path(DEFAULT_RULES_SRC).parent / "out" / PLAIN))
+    run = check.check_config(str(REPO / "out" / PLAIN))
     assert run.ok, run.output
 
 
@@ -271,16 +277,16 @@ def test_disabling_the_heartbeat_alert_is_refused(tmp_path):
 
 def _with_routing(tmp_path: Path, old: str, new: str) -> str:
     rules = tmp_path / "rules_src"
-    _copy_catalog(rules)
-    text = (rules / "routing.py").read_text()
+    routing = _copy_catalog(rules)
+    text = routing.read_text()
     assert old in text, old
-    (rules / "routing.py").write_text(text.replace(old, new, 1))
+    routing.write_text(text.replace(old, new, 1))
     return str(rules)
 
 
 def _line_of(rules: str, fragment: str) -> int:
     """The line a definition starts at (Python reports a call spanning lines at its first)."""
-    lines = (Path(rules) / "routing.py").read_text().splitlines()
+    lines = (Path(rules).parent / "routing_src" / "routing.py").read_text().splitlines()
     return next(i for i, line in enumerate(lines, 1) if fragment in line)
 
 
@@ -313,25 +319,28 @@ def test_definition_errors_name_routing_py_and_line(tmp_path, old, new, at, frag
     assert f"routing.py:{line}" in message, (line, message)
 
 
-def test_loader_takes_one_routing_module(tmp_path):
+def test_routing_lives_apart_from_the_catalog(tmp_path):
+    """A routing module is found at routing_src/routing.py beside the catalog; a catalog module
+    defining `routing` (the old place) is refused with the new one named, and a routing module
+    without a Routing is refused naming its file."""
     rules = tmp_path / "rules_src"
-    _copy_catalog(rules)
-    shutil.copy(rules / "routing.py", rules / "routing_b.py")
-    with pytest.raises(DefinitionError, match=r"rules_src/routing_b\.py: a second routing module \(the first is rules_src/routing\.py\)"):
+    routing = _copy_catalog(rules)
+    compiled, _ = build(None, str(rules))
+    assert compiled.routing is not None and "routing" not in {m.name for m in compiled.catalog.modules}
+    shutil.copy(routing, rules / "routing.py")
+    with pytest.raises(DefinitionError, match=r"rules_src/routing\.py: a catalog module must define `groups`.*routing_src/routing\.py"):
         load_catalog(str(rules))
-    (rules / "routing_b.py").write_text("routing = {'receivers': []}\n")
-    with pytest.raises(DefinitionError, match=r"rules_src/routing_b\.py: `routing` must be a Routing"):
-        load_catalog(str(rules))
-    (rules / "routing_b.py").unlink()
-    catalog = load_catalog(str(rules))
-    assert catalog.routing_file == "rules_src/routing.py" and "routing" not in {m.name for m in catalog.modules}
     (rules / "routing.py").unlink()
-    assert load_catalog(str(rules)).routing is None
+    routing.write_text("routing = {'receivers': []}\n")
+    with pytest.raises(DefinitionError, match=r"routing_src/routing\.py: a routing module must define `routing`, a Routing"):
+        build(None, str(rules))
+    routing.unlink()
+    assert build(None, str(rules))[0].routing is None
 
 
 def test_the_example_in_monitoring_yaml_comments_builds(tmp_path):
     """monitoring.yaml documents the `alertmanager` keys as a commented example: it must stay valid."""
-    lines = (Path(DEFAULT_RULES_SRC).parent / "monitoring.yaml").read_text().splitlines()
+    lines = (REPO / "monitoring.yaml").read_text().splitlines()
     start = lines.index("# alertmanager:")
     block = []
     for line in lines[start:]:

@@ -2,7 +2,7 @@
 
 Importing grafanalib and executing dashboards_src/ is most of a build's time (bench/README.md)
 while dashboards change far less often than alerts. The rendered files are kept under the
-git-ignored .cache/ keyed by everything they are made from: the dashboards' and the catalog's
+user cache folder (gen.dash.schema.CACHE_DIR) keyed by everything they are made from: the dashboards' and the catalog's
 source files, the engine's source, grafanalib's version, monitoring.yaml as resolved for them
 (every enabled alert's parameters, selectors, the dashboards and multi-cluster settings).
 Any change to any of these is a miss and a full render. Only the CLI uses it; tests, `gen
@@ -55,7 +55,8 @@ def _tree(folder: Path, suffixes: tuple[str, ...]) -> list[tuple[str, bytes]]:
     return out
 
 
-def key(compiled, rules_src: str, dashboards_src: str) -> str:
+def key(compiled, sources) -> str:
+    """Everything the rendered dashboards are made of (`sources`: a gen.sources.Sources)."""
     config = compiled.config
     params = {name: {k: format_value(v) for k, v in values.items()}
               for name, values in alert_params(compiled.rule_files).items()}
@@ -70,9 +71,10 @@ def key(compiled, rules_src: str, dashboards_src: str) -> str:
     }
     h = hashlib.sha256(FORMAT.encode())
     h.update(json.dumps(resolved, sort_keys=True, default=str).encode())
-    for label, folder, suffixes in (("gen", _GEN, (".py", ".json", "VERSION")),
-                                    ("rules", Path(rules_src), (".py",)),
-                                    ("dashboards", Path(dashboards_src), (".py",))):
+    folders = [("gen", _GEN, (".py", ".json", "VERSION"))]
+    folders += [(f"rules{i}", Path(f), (".py",)) for i, f in enumerate(sources.rules)]
+    folders += [(f"dashboards{i}", Path(f), (".py",)) for i, f in enumerate(sources.dashboards)]
+    for label, folder, suffixes in folders:
         for rel, data in _tree(folder, suffixes) if folder.is_dir() else []:
             h.update(f"\0{label}/{rel}\0{len(data)}\0".encode())
             h.update(data)

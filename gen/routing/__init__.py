@@ -1,1 +1,1 @@
-"""Alertmanager routing as code: model (what rules_src/routing.py writes), resolve, render, checks."""
+"""Alertmanager routing as code: model (what routing_src/routing.py writes), resolve, render, checks."""

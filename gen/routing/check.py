@@ -1,6 +1,6 @@
 """The routing proven by Alertmanager's own code: amtool check-config and every route case.
 
-The cases of rules_src/routing.py go through `amtool config routes test --verify.receivers`;
+The cases of routing_src/routing.py go through `amtool config routes test --verify.receivers`;
 `coverage_gaps` names every route no case ends at, so each branch has a case.
 """
 

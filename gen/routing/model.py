@@ -1,4 +1,4 @@
-"""What a routing module (rules_src/routing.py) writes: receivers, the route tree, inhibitions, cases.
+"""What a routing module (routing_src/routing.py) writes: receivers, the route tree, inhibitions, cases.
 
 Routes may select alerts by catalog module or rule group instead of by alert name, so an
 alert added to a module is routed with its module. Matchers use Alertmanager's syntax

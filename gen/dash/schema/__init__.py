@@ -59,7 +59,10 @@ def load_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
-CACHE_DIR = Path(os.environ.get("GEN_CACHE_DIR") or (_HERE.parents[2] / ".cache" / "gen"))
+# The engine's caches (compiled schema, rendered dashboards, tool checks): content-addressed, so
+# one per user serves every repository; $GEN_CACHE_DIR moves it (the tests use their own).
+CACHE_DIR = Path(os.environ.get("GEN_CACHE_DIR")
+                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "k8s-monitoring-as-code")
 
 
 @lru_cache(maxsize=1)
