@@ -31,6 +31,7 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
                          amtool: check the Alertmanager config, run every route case;
                          the relay: check the configuration written for it
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
+  python -m gen init DIR start a team repository that depends on the toolkit (no fork)
   python -m gen grafana push --url URL --token-file F   upload out/grafana/*.json to Grafana
 
 The alert relay that Alertmanager posts to is a product of its own: `python -m relay --help`.
@@ -305,6 +306,25 @@ def _dashboard_data_tests(args, dest: str, jobs: int | None = None) -> bool:
     return failed
 
 
+INIT_HELP = """\
+Write a team repository into DIR (new or empty): requirements.txt pinning the toolkit,
+monitoring.yaml (settings, changes to the toolkit's alerts, chat targets), rules_src/ with
+one example alert and its cases, dashboards_src/, docs/runbooks/, a Makefile with build /
+test / lint / check, ci.sh and a README. `make build` there builds the toolkit's catalog
+together with rules_src/ into out/.
+"""
+
+
+def cmd_init(args) -> int:
+    from gen import scaffold
+
+    written = scaffold.write(args.dir, args.requirement)
+    for path in written:
+        print(f"wrote {os.path.relpath(path)}")
+    print(f"next: cd {args.dir} && make build && make test")
+    return 0
+
+
 def cmd_params(args) -> int:
     """Every alert with what monitoring.yaml can set for it: the values in effect with --config
     (default monitoring.yaml), each one the file changed marked with `*` and its default."""
@@ -438,6 +458,13 @@ def parser() -> argparse.ArgumentParser:
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
     _grafana_parser(sub)
+    init = sub.add_parser("init", help="start a team repository that depends on the toolkit", description=INIT_HELP,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("dir", metavar="DIR", help="the folder to write (created if missing; must not hold the files)")
+    init.add_argument("--requirement", metavar="SPEC",
+                      help="the toolkit's line in requirements.txt (default: this version from the package index; "
+                           "e.g. 'k8s-monitoring-as-code[compiler,relay] @ git+https://.../k8s-monitoring-as-code@v0.1.0')")
+    init.set_defaults(func=cmd_init)
     return p
 
 
