@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from gen.build import ROOT
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Imports grafanalib through the cache, counts the methods attrs compiled itself (cache
 # misses), and prints a panel's JSON as the classes make it.
