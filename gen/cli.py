@@ -62,6 +62,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rules-src", default=None,
                    help="your catalog folder, built with the toolkit's (default: sources.rules, else the "
                         "rules_src/ beside the settings file)")
+    p.add_argument("--no-upstream", action="store_true",
+                   help="build only your catalog, not the toolkit's (as sources.upstream: false)")
     p.add_argument("--dashboards-src", default=None,
                    help="your dashboards folder (default: sources.dashboards, else the dashboards_src/ beside "
                         "the settings file)")
@@ -77,6 +79,8 @@ def _config_path(path: str) -> str | None:
 def _settings(args) -> tuple[Config, sources.Sources]:
     """The settings and the sources they name, with the command line's folders."""
     config = load_config(_config_path(args.config))
+    if getattr(args, "no_upstream", False):
+        config.sources.upstream = False
     located = sources.of(config, args.rules_src, args.dashboards_src)
     if getattr(args, "out", "") is None:
         args.out = os.path.join(sources.settings_dir(config), "out")

@@ -123,7 +123,7 @@ def locations(message: str) -> set[tuple[str, int]]:
 
 def build(capsys, rules_src: Path, config: Path, out: Path) -> tuple[int, str, str]:
     capsys.readouterr()  # drop anything printed before
-    rc = main(["build", "--rules-src", str(rules_src), "--config", str(config), "--out", str(out)])
+    rc = main(["build", "--no-upstream", "--rules-src", str(rules_src), "--config", str(config), "--out", str(out)])
     captured = capsys.readouterr()
     return rc, captured.out, captured.err
 
