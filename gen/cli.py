@@ -111,7 +111,7 @@ def _runbook_warnings(compiled, docs_root: str) -> None:
     from_upstream = {m.name for m in compiled.catalog.modules if m.upstream}
     for folder, names in ((upstream.RUNBOOKS, [r.name for r in alerts if r.module in from_upstream]),
                           (os.path.join(docs_root, runbooks.FOLDER), [r.name for r in alerts if r.module not in from_upstream])):
-        for name, problem in runbooks.problems_in(folder, names):
+        for name, problem in runbooks.problems(folder, names):
             print(f"{where[name]}: warning: alert {name}: {problem} [runbook]", file=sys.stderr)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from gen.errors import DefinitionError, UserError
 from gen.model import Group, Module
+from gen.sources import is_upstream
 
 
 @dataclass
@@ -96,7 +97,7 @@ def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
     parts = [_load_folder(folder) for folder in folders]
     if len(parts) == 1:
         return parts[0]
-    modules: list[Module] = []
+    modules: dict[str, Module] = {}
     selectors: dict[str, str] = {}
     replicated: list[str] = []
     owner: dict[str, str] = {}
@@ -108,12 +109,11 @@ def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
             selectors[name], owner[name] = text, part.folders[0]
         replicated += [name for name in part.replicated if name not in replicated]
         for module in part.modules:
-            clash = next((m for m in modules if m.name == module.name), None)
-            if clash is not None:
-                raise DefinitionError(f"{module.path}: module {module.name!r} is also {clash.path}: each module "
-                                      "names one PrometheusRule and rule file; rename one")
-            modules.append(module)
-    return Catalog(modules, selectors, tuple(replicated), tuple(f for p in parts for f in p.folders))
+            if module.name in modules:
+                raise DefinitionError(f"{module.path}: module {module.name!r} is also {modules[module.name].path}: "
+                                      "each module names one PrometheusRule and rule file; rename one")
+            modules[module.name] = module
+    return Catalog(list(modules.values()), selectors, tuple(replicated), tuple(f for p in parts for f in p.folders))
 
 
 def _load_folder(folder: str) -> Catalog:
@@ -146,8 +146,6 @@ def _load_catalog(folder: str) -> Catalog:
         unknown = [name for name in replicated if name not in selectors]
         if unknown:
             raise DefinitionError(f"{selectors_file}: REPLICATED names {unknown[0]!r}, which SELECTORS does not define")
-    from gen.sources import is_upstream
-
     upstream = is_upstream(folder)
     modules = []
     for entry in sorted(os.listdir(folder)):

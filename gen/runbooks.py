@@ -10,18 +10,10 @@ SECTIONS = ("## Meaning", "## Impact", "## Diagnosis", "## Mitigation")
 FOLDER = os.path.join("docs", "runbooks")
 
 
-def path_of(docs_root: str, alert: str) -> str:
-    return os.path.join(docs_root, FOLDER, f"{alert}.md")
-
-
-def problems(docs_root: str, alerts: list[str]) -> list[tuple[str, str]]:
-    """(alert, what is wrong) for every alert whose runbook is missing or lacks a section;
-    nothing when the project keeps no runbooks folder (its runbooks live elsewhere)."""
-    return problems_in(os.path.join(docs_root, FOLDER), alerts)
-
-
-def problems_in(folder: str, alerts: list[str]) -> list[tuple[str, str]]:
-    """`problems` for the runbooks in `folder` (the toolkit's own for its alerts: gen.upstream.RUNBOOKS)."""
+def problems(folder: str, alerts: list[str]) -> list[tuple[str, str]]:
+    """(alert, what is wrong) for every alert whose runbook in `folder` (docs/runbooks/ beside
+    the output folder; the toolkit's alerts: gen.upstream.RUNBOOKS) is missing or lacks a
+    section; nothing when there is no such folder (the runbooks live elsewhere)."""
     if not os.path.isdir(folder):
         return []
     found = []

@@ -43,11 +43,6 @@ class Sources:
         """The toolkit's own catalog alone."""
         return cls((upstream.RULES,), (upstream.DASHBOARDS,), upstream.ROUTING)
 
-    @property
-    def key_files(self) -> tuple[str, ...]:
-        """Every folder and file read, for cache keys."""
-        return (*self.rules, *self.dashboards, *((self.routing,) if self.routing else ()))
-
 
 def settings_dir(config: Config) -> str:
     """The folder the settings' relative paths start from: the file's, else the working directory."""
