@@ -390,7 +390,7 @@ def main(argv=None) -> int:
             "cli_build": (build_cmd, warm),
             "cli_build_no_cache": (build_cmd + ["--no-cache"], warm),  # every dashboard rendered (a cold build)
             "cli_build_no_bytecode": (build_cmd, cold),
-            # a fresh clone's first build: .cache/ empty (the schema check, attrs' methods and
+            # a fresh clone's first build: the cache folder empty (the schema check, attrs' methods and
             # promtool's verdict are made again), bytecode cached
             "cli_build_empty_cache": (["sh", "-c", 'rm -rf "$GEN_CACHE_DIR" && exec "$0" "$@"', *build_cmd],
                                       {**warm, "GEN_CACHE_DIR": os.path.join(tmp, "empty-cache")}),
@@ -475,7 +475,7 @@ def _print_table(results: dict) -> None:
         ("python -m gen build --out $TMP (whole process)", real["cli_build"]),
         ("  same, --no-cache (every dashboard rendered)", real["cli_build_no_cache"]),
         ("  same, gen/ + rules_src/ compiled each start", real["cli_build_no_bytecode"]),
-        ("  same, .cache/ empty (a fresh clone's 1st build)", real["cli_build_empty_cache"]),
+        ("  same, cache empty (a fresh clone's 1st build)", real["cli_build_empty_cache"]),
         ("in-process build() + docs + replace_dir", {**real["in_process"]["build_plus_write"],
                                                      "cpu_median_s": real["in_process"]["cpu_median_s"]}),
     ]
