@@ -72,7 +72,7 @@ def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
 
         positions = parse_errors([rule.expr for rule, _ in failed])
         raise PromQLError("\n".join(
-            f"{rule.source}: {rule.what}: PromQL does not parse: "
+            f"{rule.where('expr')}: {rule.what}: PromQL does not parse: "
             + (f"{positions[i]} (line:column in the expression)" if i in positions else message)
             for i, (rule, message) in enumerate(failed)))
     return analyses

@@ -231,10 +231,14 @@ def cmd_test(args) -> int:
         failed |= bool(gaps)
         settings = testing.Settings.of(compiled.config)  # the file's structure, tested beside the defaults
         if settings is not None:
-            print(f"cases also run with {settings.source}'s settings (selectors, multi_cluster, namespace_scope)")
-        for test, run in testing.run_suite(testing.write_suite(suite, compiled.sources, settings=settings), suite, args.jobs):
+            print(f"cases also run with {settings.source}'s settings (selectors, multi_cluster, namespace_scope, "
+                  "changed expressions)")
+        tests = testing.write_suite(suite, compiled.sources, settings=settings, team=compiled.config)
+        for test, run in testing.run_suite(tests, suite, args.jobs):
             label = f"{test.title} ({len(test.cases)} cases)" if test.cases else test.title
             print(f"promtool test rules {label}: {'ok' if run.ok else 'FAILED'}")
+            for reason in test.not_derived:
+                print(f"  not derived: {reason}")
             if not run.ok:
                 print(run.output, file=sys.stderr)
                 failed = True
@@ -364,11 +368,28 @@ def cmd_params(args) -> int:
                     continue
                 fields = [shown("severity", now.labels.get("severity"), rule.severity), shown("for", now.for_, rule.for_)]
                 fields += [shown(k, now.params.get(k, v), v) for k, v in rule.params.items()]
+                extra = _expression_changes(config.alerts.get(rule.name))
+                changed += len(extra)
+                fields += extra
                 print(f"{where}  " + "  ".join(fields))
     selectors = effective_selectors(catalog, config)
     print("selectors: " + ", ".join(f"{k}: {v}" + ("*" if k in config.selectors else "") for k, v in selectors.items()))
     print(f"{changed} values set by {config.path}" if _config_path(args.config) else "defaults (no monitoring.yaml)", file=sys.stderr)
     return 0
+
+
+def _expression_changes(override) -> list[str]:
+    """How monitoring.yaml changes an alert's expression, as `gen params` shows it."""
+    if override is None:
+        return []
+    out = []
+    for key, text in (("expr", override.expr), ("and", override.and_), ("unless", override.unless)):
+        if text:
+            out.append(f"{key}*={' '.join(text.split())!r}")
+    for t in override.thresholds:
+        matchers = ",".join(f"{label}=~{regex!r}" for label, regex in sorted(t.match.items()))
+        out.append(f"{t.param}*={t.value:g} where {matchers}")
+    return out
 
 
 def cmd_grafana_push(args) -> int:

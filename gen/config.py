@@ -17,7 +17,19 @@ from gen.model import SEVERITIES
 from gen.relay_settings import K8S_NAME as _K8S_NAME, PLACEHOLDER_IMAGE, RelaySettings, parse_relay
 
 # Keys an alert's entry may hold besides the alert's own parameters.
-ALERT_KEYS = ("disabled", "severity", "for", "keep_firing_for", "labels", "annotations")
+ALERT_KEYS = ("disabled", "severity", "for", "keep_firing_for", "labels", "annotations",
+              "expr", "and", "unless", "thresholds")
+
+
+@dataclass
+class Threshold:
+    """One entry of `alerts.<name>.thresholds`: the value `param` takes for the series whose
+    labels fully match every regular expression in `match` (first matching entry wins)."""
+
+    match: dict[str, str]
+    param: str
+    value: float
+    key: str  # "monitoring.yaml: alerts.X.thresholds[0]", for errors
 
 
 @dataclass
@@ -29,6 +41,15 @@ class AlertOverride:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    expr: str | None = None  # replaces the alert's expression (the team's cases then prove it)
+    and_: str | None = None  # `<expr> and <this>`: an extra condition
+    unless: str | None = None  # `<expr> unless <this>`: an exception
+    thresholds: list[Threshold] = field(default_factory=list)
+
+    @property
+    def changes_expression(self) -> bool:
+        """The alert's expression is not the catalog's any more (beyond its parameters)."""
+        return bool(self.expr or self.and_ or self.unless or self.thresholds)
 
 
 @dataclass
@@ -342,10 +363,48 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
                 override.labels = r.string_map(v, sub)
             elif k == "annotations":
                 override.annotations = r.string_map(v, sub)
+            elif k in ("expr", "and", "unless"):
+                text = r.string(v, sub)
+                if not text.strip():
+                    raise r.fail(sub, "is empty: give a PromQL expression")
+                setattr(override, {"and": "and_"}.get(k, k), text)
+            elif k == "thresholds":
+                override.thresholds = _thresholds(r, v, sub)
             else:
                 override.params[k] = v  # checked against the alert's declared parameters in resolve
         cfg.alerts[name] = override
     return cfg
+
+
+def _thresholds(r: "Reader", value: Any, key: str) -> list[Threshold]:
+    """`thresholds: [{match: {label: regex}, <parameter>: number}, ...]`; the parameter is
+    checked against the alert in gen.thresholds, which knows it."""
+    if not isinstance(value, list) or not value:
+        raise r.fail(key, f"expected a list of {{match: {{label: regex}}, <parameter>: number}}, got {kind_of(value)}")
+    out = []
+    for i, item in enumerate(value):
+        sub = f"{key}[{i}]"
+        item = r.mapping(item, sub)
+        match = r.string_map(item.get("match"), f"{sub}.match")
+        if not match:
+            raise r.fail(f"{sub}.match", "give at least one label and the regular expression its value must match")
+        for label, regex in match.items():
+            if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
+                raise r.fail(f"{sub}.match.{label}", f"{label!r} is not a label name")
+            try:
+                re.compile(regex)
+            except re.error as exc:
+                raise r.fail(f"{sub}.match.{label}", f"{regex!r} is not a valid regular expression: {exc}") from None
+        params = [k for k in item if k != "match"]
+        if len(params) != 1:
+            raise r.fail(sub, f"give `match` and exactly one parameter to set (e.g. threshold: 90), got {params or 'none'}")
+        number = item[params[0]]
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise r.fail(f"{sub}.{params[0]}", f"must be a number, not {number!r}")
+        out.append(Threshold(match, params[0], number, f"{r.path}: {sub}"))
+    if len({t.param for t in out}) > 1:
+        raise r.fail(key, f"every entry must set the same parameter, got {', '.join(sorted({t.param for t in out}))}")
+    return out
 
 
 def load_config(path: str | None) -> Config:

@@ -5,7 +5,8 @@ description by hand is tedious and brittle, so a case gives the expression's exp
 and the engine renders the templates the way Prometheus does, for the small subset of Go
 template syntax alert annotations use: `{{ $labels.x }}`, `{{ $value | humanize }}` (and
 humanize1024, humanizePercentage, humanizeDuration), `{{ printf "%.2f" $value }}` (f, g and
-e verbs with an explicit precision).
+e verbs with an explicit precision), and `{{ if match "re" $labels.x }}a{{ else if ... }}b{{ else }}c{{ end }}`
+chains (conditions `match` or `and` of matches) as per-label thresholds write them.
 promtool then checks the prediction against Prometheus' own rendering, so a case proves
 the expression's value and labels, not just that the alert fires.
 """
@@ -20,6 +21,11 @@ _LABEL = re.compile(r"^\$labels\.([A-Za-z_][A-Za-z0-9_]*)$")
 _VALUE_PIPE = re.compile(r"^\$value\s*\|\s*([A-Za-z0-9]+)$")
 # Only formats whose output Go and Python agree on: an explicit precision, float verbs.
 _PRINTF = re.compile(r'^printf\s+"(%[-+ 0]*\d*\.\d+[fgeFGE])"\s+\$value$')
+
+
+_IF_BLOCK = re.compile(r"\{\{\s*if\s+(.*?)\s*\}\}(.*?)\{\{\s*end\s*\}\}", re.S)
+_ELSE = re.compile(r"\{\{\s*else(?:\s+if\s+(.*?))?\s*\}\}", re.S)
+_MATCH = re.compile(r'match\s+"((?:[^"\\]|\\.)*)"\s+\$labels\.([A-Za-z_][A-Za-z0-9_]*)')
 
 
 class Unpredictable(Exception):
@@ -96,8 +102,38 @@ _FUNCS = {
 }
 
 
+def _condition(text: str, labels: dict[str, str]) -> bool:
+    """`match "re" $labels.x`, or `and (match ...) (match ...)`: Go's regexp.MatchString."""
+    import json
+
+    text = text.strip()
+    matches = list(_MATCH.finditer(text))
+    rest = _MATCH.sub("", text)
+    plain = rest.strip() == "" and len(matches) == 1
+    conjunction = text.startswith("and ") and re.fullmatch(r"and(\s*\(\s*\))+\s*", rest) is not None
+    if not matches or not (plain or conjunction):
+        raise Unpredictable(f"template condition {text!r} is not predictable; give the case's annotations explicitly")
+    return all(re.search(json.loads(f'"{m.group(1)}"'), labels.get(m.group(2), "")) for m in matches)
+
+
+def _choose(block: re.Match, labels: dict[str, str]) -> str:
+    """The branch of an if / else if / else chain the labels select."""
+    conditions, texts, pos = [block.group(1)], [], 0
+    body = block.group(2)
+    for found in _ELSE.finditer(body):
+        texts.append(body[pos:found.start()])
+        conditions.append(found.group(1) if found.group(1) is not None else "")
+        pos = found.end()
+    texts.append(body[pos:])
+    for condition, text in zip(conditions, texts):
+        if condition == "" or _condition(condition, labels):
+            return text
+    return ""
+
+
 def render(template: str, labels: dict[str, str], value: float | None) -> str:
     """The annotation as Prometheus would render it; Unpredictable for unmodelled syntax."""
+    template = _IF_BLOCK.sub(lambda block: _choose(block, labels), template)
     out = []
     pos = 0
     for match in _ACTION.finditer(template):

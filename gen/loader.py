@@ -8,6 +8,10 @@ packages (`_fixtures/`, the series builders of the cases) are helpers the areas 
 relatively. Several folders (the toolkit's catalog and a team's) make one catalog: module
 names are unique across them, and a team's `_selectors.py` may add exporters but not
 redefine upstream's (that is monitoring.yaml's `selectors:`).
+
+A module may also define `cases = {"AlertName": [Case(...), ...]}`: cases for an alert
+defined elsewhere (an upstream alert whose expression the team's monitoring.yaml changes),
+written against that monitoring.yaml; `gen test` runs them against the team's rules.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import importlib.util
 import os
 import sys
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gen.errors import DefinitionError, UserError
-from gen.model import Group, Module
+from gen.model import Alert, Case, Group, Module
 from gen.sources import is_upstream
 
 
@@ -30,6 +34,10 @@ class Catalog:
     selectors: dict[str, str]
     replicated: tuple[str, ...] = ()  # selector names of exporters commonly run as several replicas
     folders: tuple[str, ...] = ()  # where it was read, upstream first
+    cases: dict[str, list[Case]] = field(default_factory=dict)  # modules' `cases`: alert name -> cases
+
+    def alert_names(self) -> set[str]:
+        return {r.name for m in self.modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
 
 
 def _import(path: str, package: str):
@@ -93,10 +101,10 @@ def import_file(path: str, prefix: str):
 def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
     """The catalog of one folder or several (gen.sources.Sources.rules), merged in order."""
     if isinstance(folders, str):
-        return _load_folder(folders)
+        return _checked_cases(_load_folder(folders))
     parts = [_load_folder(folder) for folder in folders]
     if len(parts) == 1:
-        return parts[0]
+        return _checked_cases(parts[0])
     modules: dict[str, Module] = {}
     selectors: dict[str, str] = {}
     replicated: list[str] = []
@@ -113,7 +121,22 @@ def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
                 raise DefinitionError(f"{module.path}: module {module.name!r} is also {modules[module.name].path}: "
                                       "each module names one PrometheusRule and rule file; rename one")
             modules[module.name] = module
-    return Catalog(list(modules.values()), selectors, tuple(replicated), tuple(f for p in parts for f in p.folders))
+    cases: dict[str, list[Case]] = {}
+    for part in parts:
+        for name, found in part.cases.items():
+            cases.setdefault(name, []).extend(found)
+    return _checked_cases(Catalog(list(modules.values()), selectors, tuple(replicated),
+                                  tuple(f for p in parts for f in p.folders), cases))
+
+
+def _checked_cases(catalog: Catalog) -> Catalog:
+    """Every alert a module's `cases` names exists in the catalog."""
+    if catalog.cases:
+        known = catalog.alert_names()
+        for name, found in catalog.cases.items():
+            if name not in known:
+                raise DefinitionError(f"{found[0].source}: cases for {name!r}: no alert of that name in the catalog")
+    return catalog
 
 
 def _load_folder(folder: str) -> Catalog:
@@ -148,18 +171,31 @@ def _load_catalog(folder: str) -> Catalog:
             raise DefinitionError(f"{selectors_file}: REPLICATED names {unknown[0]!r}, which SELECTORS does not define")
     upstream = is_upstream(folder)
     modules = []
+    cases: dict[str, list[Case]] = {}
     for entry in sorted(os.listdir(folder)):
         if not entry.endswith(".py") or entry.startswith("_"):
             continue
         path = os.path.join(folder, entry)
         module = _import(path, package)
-        groups = getattr(module, "groups", None)
+        groups = getattr(module, "groups", [] if hasattr(module, "cases") else None)  # cases alone: fine
         rel = f"{os.path.basename(folder)}/{entry}"  # stable whatever the working directory
         if not isinstance(groups, list) or not all(isinstance(g, Group) for g in groups):
             hint = " (the Alertmanager routing lives in routing_src/routing.py now)" if hasattr(module, "routing") else ""
             raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group{hint}")
         modules.append(Module(name=entry[:-3], file=rel, groups=groups, path=path, upstream=upstream))
-    return Catalog(modules=modules, selectors=selectors, replicated=replicated, folders=(folder,))
+        for name, found in _module_cases(module, rel).items():
+            cases.setdefault(name, []).extend(found)
+    return Catalog(modules=modules, selectors=selectors, replicated=replicated, folders=(folder,), cases=cases)
+
+
+def _module_cases(module, rel: str) -> dict[str, list[Case]]:
+    found = getattr(module, "cases", None)
+    if found is None:
+        return {}
+    if not isinstance(found, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(c, Case) for c in v) for k, v in found.items()):
+        raise DefinitionError(f"{rel}: `cases` must map alert names to lists of Case")
+    return found
 
 
 def load_dashboards(folders: str | tuple[str, ...] | list[str], catalog: Catalog | None = None) -> list:

@@ -12,10 +12,11 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from gen.config import Config
+from gen import thresholds as per_label
+from gen.config import ALERT_KEYS, AlertOverride, Config
 from gen.errors import ConfigError, DefinitionError, PromQLError
 from gen.loader import Catalog
-from gen.model import Alert, Duration, Group, Module, ParamValue, Record, Source
+from gen.model import Alert, Case, Duration, Group, Module, ParamValue, Record, Source
 from gen.multicluster import keep_label
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -42,6 +43,17 @@ class AlertRule:
     definition: Alert
     group: str
     module: str
+    # The team's cases for this alert (a rules module's `cases = {name: [...]}`), written
+    # against the team's monitoring.yaml.
+    team_cases: list[Case] = field(default_factory=list)
+    # The settings replaced the expression or added a condition: the catalog's cases do not
+    # describe this rule, the team's must.
+    catalog_cases_hold: bool = True
+
+    @property
+    def cases(self) -> list[Case]:
+        """The cases that prove the rule as compiled with these settings."""
+        return (list(self.definition.cases) if self.catalog_cases_hold else []) + self.team_cases
 
     def where(self, field: str | None = None) -> str:
         """The config key that set `field`, else the definition's file:line."""
@@ -223,7 +235,7 @@ class Resolver:
         if override:
             for key, value in override.params.items():
                 if key not in alert.params:
-                    known = ", ".join(["disabled", "severity", "for", "keep_firing_for", "labels", "annotations", *sorted(alert.params)])
+                    known = ", ".join([*ALERT_KEYS, *sorted(alert.params)])
                     raise ConfigError(f"{self.config.path}: alerts.{alert.name}.{key}: unknown key (known: {known})")
                 values[key] = _coerce_param(alert, key, alert.params[key], value, self.config.path)
         return values
@@ -242,18 +254,34 @@ class Resolver:
             expr = keep_label(expr, self.config.multi_cluster.label)
         return expr
 
-    def alert(self, alert: Alert, group: Group, module: Module) -> AlertRule | None:
+    def alert(self, alert: Alert, group: Group, module: Module) -> list[AlertRule | RecordingRule]:
+        """The alert's rule, after the recording rules its per-label thresholds need; none
+        when the settings disable it."""
         override = self.config.alerts.get(alert.name)
         params = self.params(alert)
         if override and override.disabled:
-            return None
+            return []
         where = f"{alert.source}: alert {alert.name}"
         values = self.placeholder_values(params, alert.namespaced)
+        cfg_alert = f"{self.config.path}: alerts.{alert.name}"
+        template = override.expr if override and override.expr else alert.expr
+        records: list[RecordingRule] = []
+        annotation_values = values
+        if override and override.thresholds:
+            records, template, annotation_values = self.thresholds(alert, override, template, values, group, module)
+        if override and (override.and_ or override.unless):
+            template = _with_conditions(template, override)
+        team_cases = self.catalog.cases.get(alert.name, [])
+        catalog_cases_hold = not (override and (override.expr or override.and_))
+        if not catalog_cases_hold and not team_cases:
+            key = "expr" if override.expr else "and"
+            raise ConfigError(f"{cfg_alert}.{key}: the catalog's cases do not prove the changed expression: give "
+                              f"your own in a module of your rules folder: cases = {{{alert.name!r}: [Case(...), ...]}} "
+                              "(at least one where it fires and one where it does not)")
         group_cfg = self.config.groups.get(group.name)
 
         # origins: "labels.x" / "annotations.y" -> the config key that set it, for error messages
         origins: dict[str, str] = {}
-        cfg_alert = f"{self.config.path}: alerts.{alert.name}"
         cfg_group = f"{self.config.path}: groups.{group.name}"
         # Precedence, lowest first: the catalog, the group's config, the alert's config.
         labels: dict[str, str] = dict(alert.labels)
@@ -286,11 +314,15 @@ class Resolver:
         if override:
             annotations.update(override.annotations)
             origins.update({f"annotations.{k}": f"{cfg_alert}.annotations.{k}" for k in override.annotations})
-        annotations = {k: substitute(normalize_expr(v), values, f"{where}: annotation {k}") for k, v in annotations.items()}
+        annotations = {k: substitute(normalize_expr(v), annotation_values, f"{where}: annotation {k}")
+                       for k, v in annotations.items()}
+        if override and override.changes_expression:
+            origins["expr"] = cfg_alert
+            where = f"{cfg_alert} (alert {alert.name} at {alert.source})"
 
-        return AlertRule(
+        return [*records, AlertRule(
             name=alert.name,
-            expr=self.expression(alert.expr, values, where),
+            expr=self.expression(template, values, where),
             for_=(override.for_ if override and override.for_ else alert.for_),
             keep_firing_for=(override.keep_firing_for if override and override.keep_firing_for else alert.keep_firing_for),
             labels=dict(sorted(labels.items())),
@@ -300,7 +332,53 @@ class Resolver:
             definition=alert,
             group=group.name,
             module=module.name,
-        )
+            team_cases=list(team_cases),
+            catalog_cases_hold=catalog_cases_hold,
+        )]
+
+    def thresholds(self, alert: Alert, override: AlertOverride, template: str, values: dict[str, str],
+                   group: Group, module: Module) -> tuple[list["RecordingRule"], str, dict[str, str]]:
+        """The recording rules, expression template and annotation values of an alert with
+        per-label thresholds (gen.thresholds)."""
+        entries = override.thresholds
+        key = entries[0].key.rsplit("[", 1)[0]
+        param = entries[0].param
+        if param not in alert.params or isinstance(alert.params[param], (str, Duration)):
+            numeric = sorted(k for k, v in alert.params.items() if isinstance(v, (int, float)))
+            raise ConfigError(f"{entries[0].key}.{param}: not a numeric parameter of alert {alert.name} "
+                              f"(its numeric parameters: {', '.join(numeric) or 'none'})")
+        cut = per_label.split(template, param, key)
+        self._check_threshold_labels(alert, cut, values, entries, key)
+        labels = per_label.labels_of(entries)
+        keys, threshold = per_label.record_names(alert.name, labels)
+        default = values[param]
+        where = f"{key} (alert {alert.name} at {alert.source})"
+        records = [
+            RecordingRule(name, self.expression(text, values, where), {},
+                          Record(name, text, source=alert.source), group.name, module.name)
+            for name, text in ((keys, per_label.keys_expr(cut, labels)),
+                               (threshold, per_label.threshold_expr(keys, entries, default, format_value)))
+        ]
+        annotation_values = {**values, param: per_label.annotation_value(entries, default, format_value)}
+        return records, per_label.alert_expr(cut, labels, threshold), annotation_values
+
+    def _check_threshold_labels(self, alert: Alert, cut: "per_label.Split", values: dict[str, str],
+                                entries, key: str) -> None:
+        """The comparison is the expression's last step, and the labels matched are ones its
+        left-hand side can carry (else no series could match: a silent no-op)."""
+        from gen.promql import COMPARISONS, analyze, parse
+
+        whole = parse(self.expression(f"{cut.lhs} {cut.op} 0", values, key))
+        if type(whole).__name__ != "BinaryExpr" or str(whole.op) not in COMPARISONS:
+            raise ConfigError(f"{key}: alert {alert.name}: `{cut.op} ${{{cut.param}}}` is not the expression's last "
+                              "step (an and/or/unless follows it): per-label values cannot apply")
+        result = analyze(self.expression(cut.lhs, values, key)).labels
+        for entry in entries:
+            for label in entry.match:
+                if result is not None and not result.can_have(label):
+                    have = ", ".join(sorted(result.exact)) if result.exact is not None else "its input labels"
+                    raise ConfigError(f"{entry.key}.match.{label}: alert {alert.name}'s result has no label "
+                                      f"{label!r} (it has {have})")
 
     def record(self, record: Record, group: Group, module: Module) -> RecordingRule:
         where = f"{record.source}: recording rule {record.record}"
@@ -322,9 +400,7 @@ class Resolver:
                 rules: list[AlertRule | RecordingRule] = []
                 for rule in group.rules:
                     if isinstance(rule, Alert):
-                        resolved = self.alert(rule, group, module)
-                        if resolved is not None:
-                            rules.append(resolved)
+                        rules += self.alert(rule, group, module)
                     else:
                         rules.append(self.record(rule, group, module))
                 group_cfg = self.config.groups.get(group.name)
@@ -334,6 +410,17 @@ class Resolver:
             if rule_file.groups:
                 files.append(rule_file)
         return files
+
+
+def _with_conditions(template: str, override: AlertOverride) -> str:
+    """`(expr) and <cond> unless <cond>`: the team's condition and exception around the
+    expression, parenthesised so an `or` in it keeps its meaning."""
+    text = f"(\n{textwrap.indent(normalize_expr(template), '  ')}\n)"
+    if override.and_:
+        text += f"\nand {normalize_expr(override.and_)}"
+    if override.unless:
+        text += f"\nunless {normalize_expr(override.unless)}"
+    return text
 
 
 def _closest(name: str, known: set[str]) -> str:

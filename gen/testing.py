@@ -17,7 +17,17 @@ namespace_scope; thresholds are left out, the cases are written for the defaults
 also runs as "<case name> [<file> settings]" against rules compiled with those settings: its
 series under the team's selectors, with the cluster label (multi_cluster), and for namespaced
 alerts moved into a namespace inside the scope plus a copy outside it that must stay silent.
-So the expressions a team ships are tested, not only the defaults.
+So the expressions a team ships are tested, not only the defaults. The alerts the file
+changes (`expr`, `and`, `unless`, `thresholds`) are compiled so there too: `unless` keeps the
+catalog's cases (the team's exception must not silence them), `expr` and `and` drop them
+(they no longer describe the rule), and each case of an alert with per-label thresholds also
+runs as "<case name> [thresholds[i]]": moved to label values entry i selects, expecting only
+the alerts whose value still crosses entry i's value (entries looser than the alert's own
+value cannot be derived: a silent case's series could cross them; the team's cases cover those).
+
+The team's own cases for upstream alerts (a rules module's `cases = {"Alert": [...]}`) are
+written against its whole monitoring.yaml and run against rules compiled with it, as
+"<Alert>: <case name> [team]".
 
 Every case's `Fire(value=...)` is checked, whatever the alert's templates print: the test
 rule files (never the shipped ones) give each alert one more annotation, VALUE_ANNOTATION,
@@ -38,8 +48,9 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
+from gen import thresholds as per_label
 from gen.build import as_sources, compile_rules
-from gen.config import Config, MultiCluster
+from gen.config import AlertOverride, Config, MultiCluster, Threshold
 from gen.errors import DefinitionError
 from gen.regex_examples import examples
 from gen.expect import Unpredictable, render
@@ -60,6 +71,7 @@ class TestFile:
     paths: list[str]
     title: str  # module name, or the hand-written file's name
     cases: list[str] = field(default_factory=list)
+    not_derived: list[str] = field(default_factory=list)  # variants that could not be made, and why
 
 
 VALUE_ANNOTATION = "test_value"  # test rule files only: the expression's value, so every case checks it
@@ -113,18 +125,28 @@ class Settings:
     selectors: dict[str, str]
     namespace_scope: str | None
     cluster_label: str | None
+    alerts: dict[str, AlertOverride] = field(default_factory=dict)  # expression changes only
 
     @classmethod
     def of(cls, config: Config) -> "Settings | None":
         """None when the file changes no structure (the default suite covers it)."""
         label = config.multi_cluster.label if config.multi_cluster.enabled else None
-        if not config.selectors and config.namespace_scope is None and label is None:
+        alerts = {name: AlertOverride(expr=o.expr, and_=o.and_, unless=o.unless, thresholds=list(o.thresholds))
+                  for name, o in config.alerts.items() if o.changes_expression and not o.disabled}
+        if not config.selectors and config.namespace_scope is None and label is None and not alerts:
             return None
-        return cls(os.path.basename(config.path or "monitoring.yaml"), dict(config.selectors), config.namespace_scope, label)
+        return cls(os.path.basename(config.path or "monitoring.yaml"), dict(config.selectors), config.namespace_scope,
+                   label, alerts)
+
+    @property
+    def structural(self) -> bool:
+        """Changes every expression's shape, not only some alerts'."""
+        return bool(self.selectors) or self.namespace_scope is not None or self.cluster_label is not None
 
     def config(self) -> Config:
         return Config(selectors=dict(self.selectors), namespace_scope=self.namespace_scope,
-                      multi_cluster=MultiCluster(self.cluster_label is not None, self.cluster_label or "cluster"))
+                      multi_cluster=MultiCluster(self.cluster_label is not None, self.cluster_label or "cluster"),
+                      alerts=dict(self.alerts), path=self.source)
 
 
 def _inside(scope: str, namespace: str) -> str | None:
@@ -225,7 +247,7 @@ def coverage_gaps(rule_files: list[RuleFile]) -> list[str]:
     """Alerts without a case where they fire or without one where they do not."""
     gaps = []
     for _, alert in alert_cases(rule_files):
-        cases = alert.definition.cases
+        cases = alert.cases
         missing = []
         if not any(c.fires for c in cases):
             missing.append("a firing case")
@@ -233,7 +255,8 @@ def coverage_gaps(rule_files: list[RuleFile]) -> list[str]:
         if not any(not c.fires for c in cases) and "silent-case" not in alert.definition.lint_skip:
             missing.append("a non-firing case")
         if missing:
-            gaps.append(f"{alert.source}: alert {alert.name} lacks {' and '.join(missing)}")
+            where = alert.source if alert.catalog_cases_hold else f"{alert.where('expr')} (its own cases)"
+            gaps.append(f"{where}: alert {alert.name} lacks {' and '.join(missing)}")
     return gaps
 
 
@@ -270,12 +293,13 @@ def _alert_rule_file(alert: AlertRule, compiled) -> dict:
 
 
 def write_suite(dest: str, rules_src=None, handwritten: bool = True,
-                settings: Settings | None = None) -> list[TestFile]:
+                settings: Settings | None = None, team: Config | None = None) -> list[TestFile]:
     """Write each alert's rule file and test file into `dest`; list the test files by module.
     `rules_src`: a gen.sources.Sources, one catalog folder, or None for the toolkit's own;
     `handwritten`: also each catalog folder's _promtool/*.yaml. With `settings`, each alert
     also gets a test file of its cases as a team with those settings runs them, against rules
-    compiled with them."""
+    compiled with them; with `team` (the whole monitoring.yaml), the team's cases for upstream
+    alerts run against rules compiled with it."""
     rules_src = as_sources(rules_src)
     config = Config()
     compiled = compile_rules(config, rules_src)
@@ -298,6 +322,8 @@ def write_suite(dest: str, rules_src=None, handwritten: bool = True,
                           by_module.setdefault(rf.name, TestFile([], rf.name)))
     if settings is not None:
         _write_settings_suite(dest, rules_src, settings, {**selectors, **settings.selectors}, by_module, selectors)
+    if team is not None and catalog.cases:
+        _write_team_suite(dest, rules_src, team, by_module)
     tests = [by_module[m] for m in sorted(by_module)]
     for folder in rules_src.rules if handwritten else ():
         tests += _handwritten(dest, folder)
@@ -335,19 +361,96 @@ def _write_settings_suite(dest: str, rules_src, settings: Settings, selectors: d
                           by_module: dict[str, TestFile], defaults: dict[str, str]) -> None:
     compiled = compile_rules(settings.config(), rules_src)
     for rf, alert in alert_cases(compiled.rule_files):
+        if not settings.structural and alert.name not in settings.alerts:
+            continue  # as in the default suite
         groups = []
         labels = compiled.analyses[id(alert)].labels
         keeps = settings.cluster_label is not None and labels is not None and labels.can_have(settings.cluster_label)
-        for case in alert.definition.cases:
+        test = by_module.setdefault(rf.name, TestFile([], rf.name))
+        override = settings.alerts.get(alert.name)
+        for case in alert.definition.cases if alert.catalog_cases_hold else ():
             derived = settings_case(alert, case, settings, keeps, defaults)
             if isinstance(derived, str):  # said in the test file's name list, never silently
                 raise DefinitionError(f"{case.source}: alert {alert.name}: test case {case.name!r}: "
                                       f"cannot run with {settings.source}'s settings: {derived}")
             groups.append(case_group(alert, derived, selectors))
+            if override and override.thresholds:
+                for variant in threshold_cases(alert, derived, override.thresholds, test.not_derived):
+                    groups.append(case_group(alert, variant, selectors))
         if not groups:
             continue
-        _write_alert_test(dest, f"{rf.name}.{alert.name}.settings", _alert_rule_file(alert, compiled), groups,
-                          by_module.setdefault(rf.name, TestFile([], rf.name)))
+        _write_alert_test(dest, f"{rf.name}.{alert.name}.settings", _alert_rule_file(alert, compiled), groups, test)
+
+
+def _write_team_suite(dest: str, rules_src, team: Config, by_module: dict[str, TestFile]) -> None:
+    """The team's cases for upstream alerts, against the rules its monitoring.yaml compiles."""
+    compiled = compile_rules(team, rules_src)
+    selectors = {**compiled.catalog.selectors, **team.selectors}
+    for rf, alert in alert_cases(compiled.rule_files):
+        groups = [case_group(alert, dataclasses.replace(case, name=f"{case.name} [team]"), selectors)
+                  for case in alert.team_cases]
+        if groups:
+            _write_alert_test(dest, f"{rf.name}.{alert.name}.team", _alert_rule_file(alert, compiled), groups,
+                              by_module.setdefault(rf.name, TestFile([], rf.name)))
+
+
+def _label_pattern(label: str) -> re.Pattern:
+    return re.compile(rf'(?<![A-Za-z0-9_]){re.escape(label)}="([^"]*)"')
+
+
+def _series_labels(text: str) -> dict[str, str]:
+    return dict(re.findall(r'([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"', text))
+
+
+def threshold_cases(alert: AlertRule, case: Case, entries: list[Threshold], not_derived: list[str]) -> list[Case]:
+    """The case moved into each entry's label values, expecting the alerts whose value crosses
+    the entry's value; what cannot be derived is appended to `not_derived`."""
+    cut = per_label.split(alert.definition.expr, entries[0].param, "thresholds")
+    default = alert.params[entries[0].param]
+    out = []
+    for i, entry in enumerate(entries):
+        name = f"{case.name} [thresholds[{i}]]"
+        stricter = entry.value >= default if cut.op in (">", ">=") else entry.value <= default if cut.op in ("<", "<=") else False
+        if not stricter:
+            not_derived.append(f"{alert.name}: {name}: {entry.value} is looser than the alert's {default}: "
+                               "a silent case's series could cross it")
+            continue
+        moved = _moved_into(case, entry, entries[:i])
+        if isinstance(moved, str):
+            not_derived.append(f"{alert.name}: {name}: {moved}")
+            continue
+        series = {_rename(text, moved): values for text, values in case.series.items()}
+        fires = [dataclasses.replace(f, labels={k: moved.get((k, v), v) for k, v in f.labels.items()})
+                 for f in case.fires if per_label.compare(cut.op, f.value, entry.value)]
+        out.append(dataclasses.replace(case, name=name, series=series, fires=fires))
+    return out
+
+
+def _moved_into(case: Case, entry: Threshold, earlier: list[Threshold]) -> dict[tuple[str, str], str] | str:
+    """(label, old value) -> a value `entry` selects and no earlier entry does, for every value
+    of its labels in the case's series; or why there is none."""
+    moved: dict[tuple[str, str], str] = {}
+    for label, regex in entry.match.items():
+        values = sorted({v for text in case.series for v in _label_pattern(label).findall(text)})
+        if not values:
+            return f"its series do not write label {label!r}"
+        for value in values:
+            candidates = [value, *examples(regex)]
+            found = next((c for c in candidates if re.fullmatch(regex, c) and re.fullmatch(r"[A-Za-z0-9._:/-]+", c)), None)
+            if found is None:
+                return f"no value of {label!r} matching {regex!r} could be derived"
+            moved[(label, value)] = found
+    for text in case.series:
+        labels = _series_labels(_rename(text, moved))
+        if any(per_label.applies(e, labels) for e in earlier) or not per_label.applies(entry, labels):
+            return "an earlier entry also selects the moved series"
+    return moved
+
+
+def _rename(text: str, moved: dict[tuple[str, str], str]) -> str:
+    for (label, old), new in moved.items():
+        text = _label_pattern(label).sub(lambda m, o=old, n=new, l=label: f'{l}="{n}"' if m.group(1) == o else m.group(0), text)
+    return text
 
 
 def run_suite(tests: list[TestFile], dest: str, jobs: int | None = None):

@@ -1,6 +1,6 @@
 """The toolkit as a team uses it without forking: a wheel built from this repository, installed
 by `make` into the virtualenv of a repository `gen init` wrote outside this tree, with a team
-alert and two changed upstream alerts (a threshold, a disabled one); build,
+alert and two changed upstream alerts (a per-namespace threshold, a disabled one); build,
 test and check run there, and out/ holds both catalogs.
 
 Slow (a wheel, a virtualenv, the toolkit's dependencies from the package index or pip's
@@ -94,7 +94,7 @@ def test_a_team_repository_builds_tests_and_checks_both_catalogs(wheel, tmp_path
         "# BatchQueueStuck\n\n## Meaning\n\nm\n\n## Impact\n\ni\n\n## Diagnosis\n\nd\n\n## Mitigation\n\nm\n")
     settings = yaml.safe_load((team / "monitoring.yaml").read_text())
     settings["alerts"] = {
-        "PodCpu75": {"threshold": 90},
+        "PodCpu75": {"thresholds": [{"match": {"namespace": "batch-.*"}, "threshold": 90}]},
         "KubeCPUOvercommit": {"disabled": True},
     }
     (team / "monitoring.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
@@ -109,12 +109,15 @@ def test_a_team_repository_builds_tests_and_checks_both_catalogs(wheel, tmp_path
     assert {"my_app.yaml", "batch.yaml", "pods.yaml", "etcd.yaml"} <= set(rules)
     assert {"MyAppDown", "BatchQueueStuck", "PodCpu75", "KubePodCrashLooping"} <= set(alerts)
     assert "KubeCPUOvercommit" not in alerts
-    assert alerts["PodCpu75"]["expr"].rstrip().endswith("> 90")
+    assert alerts["PodCpu75"]["expr"].rstrip().endswith("namespace:alert_threshold:PodCpu75")
+    records = {r["record"] for g in rules["pods.yaml"]["groups"] for r in g["rules"] if "record" in r}
+    assert {"namespace:alert_threshold_keys:PodCpu75", "namespace:alert_threshold:PodCpu75"} <= records
     upstream_alerts = {r.name for m in load_catalog(upstream.RULES).modules for g in m.groups for r in g.rules
                        if isinstance(r, Alert)}
     assert upstream_alerts - {"KubeCPUOvercommit"} <= set(alerts)
 
     test = _run(make + ["test"], team, env)
     assert "my_app" in test.stdout and "batch" in test.stdout and "FAILED" not in test.stdout
+    assert "not derived" not in test.stdout  # the per-namespace threshold's variants ran
     _run(make + ["check"], team, env)
     _run(make + ["lint"], team, env)
