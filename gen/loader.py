@@ -7,7 +7,9 @@ whose `REPLICATED` names the exporters teams run as several replicas). Private m
 packages (`_fixtures/`, the series builders of the cases) are helpers the areas import
 relatively. Several folders (the toolkit's catalog and a team's) make one catalog: module
 names are unique across them, and a team's `_selectors.py` may add exporters but not
-redefine upstream's (that is monitoring.yaml's `selectors:`).
+redefine upstream's (that is monitoring.yaml's `selectors:`). `_platforms.py`'s `PLATFORMS`
+names the platforms monitoring.yaml's `platform:` may choose (gen.model.Platform); a team's
+may add platforms, not redefine upstream's.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import importlib.util
 import os
 import sys
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gen.errors import DefinitionError, UserError
-from gen.model import Group, Module
+from gen.model import Group, Module, Platform
 from gen.sources import is_upstream
 
 
@@ -30,6 +32,7 @@ class Catalog:
     selectors: dict[str, str]
     replicated: tuple[str, ...] = ()  # selector names of exporters commonly run as several replicas
     folders: tuple[str, ...] = ()  # where it was read, upstream first
+    platforms: dict[str, Platform] = field(default_factory=dict)  # name -> what monitoring.yaml's `platform:` hides
 
 
 def _import(path: str, package: str):
@@ -93,13 +96,14 @@ def import_file(path: str, prefix: str):
 def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
     """The catalog of one folder or several (gen.sources.Sources.rules), merged in order."""
     if isinstance(folders, str):
-        return _load_folder(folders)
+        return _checked(_load_folder(folders))
     parts = [_load_folder(folder) for folder in folders]
     if len(parts) == 1:
-        return parts[0]
+        return _checked(parts[0])
     modules: dict[str, Module] = {}
     selectors: dict[str, str] = {}
     replicated: list[str] = []
+    platforms: dict[str, Platform] = {}
     owner: dict[str, str] = {}
     for part in parts:
         for name, text in part.selectors.items():
@@ -108,12 +112,40 @@ def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
                                       f"{owner[name]}/_selectors.py: set it under `selectors:` in monitoring.yaml instead")
             selectors[name], owner[name] = text, part.folders[0]
         replicated += [name for name in part.replicated if name not in replicated]
+        for name, platform in part.platforms.items():
+            if name in platforms:
+                raise DefinitionError(f"{platform.source}: PLATFORMS redefines {name!r} of {platforms[name].source}: "
+                                      "add a platform of another name instead")
+            platforms[name] = platform
         for module in part.modules:
             if module.name in modules:
                 raise DefinitionError(f"{module.path}: module {module.name!r} is also {modules[module.name].path}: "
                                       "each module names one PrometheusRule and rule file; rename one")
             modules[module.name] = module
-    return Catalog(list(modules.values()), selectors, tuple(replicated), tuple(f for p in parts for f in p.folders))
+    return _checked(Catalog(list(modules.values()), selectors, tuple(replicated),
+                            tuple(f for p in parts for f in p.folders), platforms))
+
+
+def _platforms(folder: str, package: str) -> dict[str, Platform]:
+    """`PLATFORMS` of the folder's `_platforms.py`, if it has one."""
+    path = os.path.join(folder, "_platforms.py")
+    if not os.path.exists(path):
+        return {}
+    platforms = getattr(_import(path, package), "PLATFORMS", None)
+    if not isinstance(platforms, dict) or not all(isinstance(k, str) and isinstance(v, Platform) for k, v in platforms.items()):
+        raise DefinitionError(f"{path}: PLATFORMS must be a dict of platform name -> Platform")
+    return dict(platforms)
+
+
+def _checked(catalog: Catalog) -> Catalog:
+    """A platform hides components the catalog has selectors for (checked once the folders are merged:
+    a team's platform may hide a team's exporter)."""
+    for name, platform in catalog.platforms.items():
+        unknown = [h for h in platform.hidden if h not in catalog.selectors]
+        if unknown:
+            raise DefinitionError(f"{platform.source}: platform {name!r} hides {unknown[0]!r}, which SELECTORS does "
+                                  f"not define (known: {', '.join(sorted(catalog.selectors))})")
+    return catalog
 
 
 def _load_folder(folder: str) -> Catalog:
@@ -159,7 +191,8 @@ def _load_catalog(folder: str) -> Catalog:
             hint = " (the Alertmanager routing lives in routing_src/routing.py now)" if hasattr(module, "routing") else ""
             raise DefinitionError(f"{rel}: a catalog module must define `groups`, a list of Group{hint}")
         modules.append(Module(name=entry[:-3], file=rel, groups=groups, path=path, upstream=upstream))
-    return Catalog(modules=modules, selectors=selectors, replicated=replicated, folders=(folder,))
+    return Catalog(modules=modules, selectors=selectors, replicated=replicated, folders=(folder,),
+                   platforms=_platforms(folder, package))
 
 
 def load_dashboards(folders: str | tuple[str, ...] | list[str], catalog: Catalog | None = None) -> list:
