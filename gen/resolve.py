@@ -190,10 +190,71 @@ def effective_selectors(catalog: Catalog, config: Config) -> dict[str, str]:
     return {**catalog.selectors, **config.selectors}
 
 
+def _reads_series(expr: str, name: str) -> bool:
+    """`expr` names the (recorded) series `name` as a whole token."""
+    return re.search(rf"(?<![A-Za-z0-9_:]){re.escape(name)}(?![A-Za-z0-9_:])", expr) is not None
+
+
+def component_reads(catalog: Catalog) -> dict[str, set[str]]:
+    """Each alert's and recording rule's name -> the selectors (exporters, components) it reads:
+    their placeholders in its expression (`${etcd}`; not a parameter of that name), and those of
+    the recording rules whose series it reads, however deep."""
+    rules = [r for m in catalog.modules for g in m.groups for r in g.rules]
+    reads: dict[str, set[str]] = {r.name: set() for r in rules}  # several rules may record one series
+    for rule in rules:
+        reads[rule.name] |= (set(PLACEHOLDER.findall(rule.expr)) - set(getattr(rule, "params", {}))) & set(catalog.selectors)
+    grown = [r for r in rules if isinstance(r, Record)]
+    while grown:
+        records, grown = grown, []
+        for rule in rules:
+            via = set().union(*(reads[r.name] for r in records if r.name != rule.name and _reads_series(rule.expr, r.name)))
+            if not via <= reads[rule.name]:
+                reads[rule.name] |= via
+                if isinstance(rule, Record):
+                    grown.append(rule)
+    return reads
+
+
+def platform_off(catalog: Catalog, config: Config, platform: str | None = None) -> dict[str, tuple[str, ...]]:
+    """The rules `platform` (default: the configured one) turns off -> the hidden components they read.
+
+    Off: the rules that read hidden components only (component_reads). One that reads visible
+    ones too (`... or` over every component, as KubeClientErrors) still works there and stays on.
+    An alert is off unless monitoring.yaml sets `alerts.<Name>.disabled: false`; a recording
+    rule is off unless a rule that stays on reads its series."""
+    name = config.platform if platform is None else platform
+    if name not in catalog.platforms:
+        if name == Config.platform:
+            return {}  # the default means "nothing hidden", whether or not the catalog describes it
+        known = ", ".join(sorted({Config.platform, *catalog.platforms}))
+        raise ConfigError(f"{config.path}: platform: unknown platform {name!r} (known: {known})")
+    hidden = catalog.platforms[name].hidden
+    if not hidden:
+        return {}
+    reads = component_reads(catalog)
+    rules = [r for m in catalog.modules for g in m.groups for r in g.rules]
+
+    def disabled(rule) -> bool | None:
+        return getattr(config.alerts.get(rule.name), "disabled", None) if isinstance(rule, Alert) else None
+
+    blind = {r.name for r in rules if reads[r.name] and reads[r.name] <= set(hidden)}
+    on = [r for r in rules if disabled(r) is not True and (r.name not in blind or disabled(r) is False)]
+    candidates = [r for r in rules if isinstance(r, Record) and r.name in blind]
+    while candidates:  # a recording rule that something on reads stays on
+        needed = [c for c in candidates if any(u.name != c.name and _reads_series(u.expr, c.name) for u in on)]
+        if not needed:
+            break
+        on += needed
+        candidates = [c for c in candidates if all(c is not n for n in needed)]
+    kept = {r.name for r in on}
+    return {r.name: tuple(h for h in hidden if h in reads[r.name]) for r in rules if r.name in blind - kept}
+
+
 class Resolver:
     def __init__(self, catalog: Catalog, config: Config):
         self.catalog = catalog
         self.config = config
+        self.off = platform_off(catalog, config)
         unknown = sorted(set(config.selectors) - set(catalog.selectors))
         if unknown:
             raise ConfigError(
@@ -245,7 +306,7 @@ class Resolver:
     def alert(self, alert: Alert, group: Group, module: Module) -> AlertRule | None:
         override = self.config.alerts.get(alert.name)
         params = self.params(alert)
-        if override and override.disabled:
+        if (override and override.disabled) or alert.name in self.off:
             return None
         where = f"{alert.source}: alert {alert.name}"
         values = self.placeholder_values(params, alert.namespaced)
@@ -325,7 +386,7 @@ class Resolver:
                         resolved = self.alert(rule, group, module)
                         if resolved is not None:
                             rules.append(resolved)
-                    else:
+                    elif rule.record not in self.off:
                         rules.append(self.record(rule, group, module))
                 group_cfg = self.config.groups.get(group.name)
                 interval = group_cfg.interval if group_cfg and group_cfg.interval else group.interval
