@@ -222,3 +222,12 @@ def test_recording_rules_only_hidden_components_feed_go_with_their_alerts(tmp_pa
     keep = Config(alerts={"EtcdFsyncP99High": AlertOverride(disabled=False)})
     off = platform_off(catalog, keep, "ack-managed")
     assert not {"job:etcd_fsync:p99", "job:etcd_fsync:p99_doubled", "EtcdFsyncP99High"} & set(off)
+
+
+def test_readme_lists_what_ack_managed_turns_off():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Managed control planes (platform:)", 1)[1].split("\n## ", 1)[0]
+    listed = section.split("these 17 alerts are left out:", 1)[1].split(".", 1)[0]
+    assert {n.strip() for n in listed.replace("\n", " ").split(",")} == ACK_MANAGED_OFF
+    assert f"these {len(ACK_MANAGED_OFF)} alerts" in section
+    assert "docs/platforms.md" in section
