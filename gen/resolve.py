@@ -190,9 +190,14 @@ def effective_selectors(catalog: Catalog, config: Config) -> dict[str, str]:
     return {**catalog.selectors, **config.selectors}
 
 
-def _reads_series(expr: str, name: str) -> bool:
-    """`expr` names the (recorded) series `name` as a whole token."""
-    return re.search(rf"(?<![A-Za-z0-9_:]){re.escape(name)}(?![A-Za-z0-9_:])", expr) is not None
+_TOKEN = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
+def _recorded_reads(rules: list) -> dict[int, set[str]]:
+    """id of each rule -> the recorded series (of `rules`' recording rules) its expression names;
+    by tokens, so a catalog of thousands of rules costs one pass over their text."""
+    recorded = {r.record for r in rules if isinstance(r, Record)}
+    return {id(r): (set(_TOKEN.findall(r.expr)) & recorded) - {r.name} for r in rules}
 
 
 def component_reads(catalog: Catalog) -> dict[str, set[str]]:
@@ -203,20 +208,22 @@ def component_reads(catalog: Catalog) -> dict[str, set[str]]:
     reads: dict[str, set[str]] = {r.name: set() for r in rules}  # several rules may record one series
     for rule in rules:
         reads[rule.name] |= (set(PLACEHOLDER.findall(rule.expr)) - set(getattr(rule, "params", {}))) & set(catalog.selectors)
-    grown = [r for r in rules if isinstance(r, Record)]
-    while grown:
-        records, grown = grown, []
+    series = _recorded_reads(rules)
+    changed = True
+    while changed:
+        changed = False
         for rule in rules:
-            via = set().union(*(reads[r.name] for r in records if r.name != rule.name and _reads_series(rule.expr, r.name)))
+            via = set().union(*(reads[name] for name in series[id(rule)]))
             if not via <= reads[rule.name]:
                 reads[rule.name] |= via
-                if isinstance(rule, Record):
-                    grown.append(rule)
+                changed = True
     return reads
 
 
-def platform_off(catalog: Catalog, config: Config, platform: str | None = None) -> dict[str, tuple[str, ...]]:
-    """The rules `platform` (default: the configured one) turns off -> the hidden components they read.
+def platform_off(catalog: Catalog, config: Config, platform: str | None = None,
+                 reads: dict[str, set[str]] | None = None) -> dict[str, tuple[str, ...]]:
+    """The rules `platform` (default: the configured one) turns off -> the hidden components they
+    read (`reads`: component_reads(catalog), when the caller has it already).
 
     Off: the rules that read hidden components only (component_reads). One that reads visible
     ones too (`... or` over every component, as KubeClientErrors) still works there and stays on.
@@ -228,26 +235,25 @@ def platform_off(catalog: Catalog, config: Config, platform: str | None = None) 
             return {}  # the default means "nothing hidden", whether or not the catalog describes it
         known = ", ".join(sorted({Config.platform, *catalog.platforms}))
         raise ConfigError(f"{config.path}: platform: unknown platform {name!r} (known: {known})")
-    hidden = catalog.platforms[name].hidden
+    hidden = set(catalog.platforms[name].hidden)
     if not hidden:
         return {}
-    reads = component_reads(catalog)
+    reads = component_reads(catalog) if reads is None else reads
     rules = [r for m in catalog.modules for g in m.groups for r in g.rules]
 
     def disabled(rule) -> bool | None:
         return getattr(config.alerts.get(rule.name), "disabled", None) if isinstance(rule, Alert) else None
 
-    blind = {r.name for r in rules if reads[r.name] and reads[r.name] <= set(hidden)}
+    blind = {r.name for r in rules if reads[r.name] and reads[r.name] <= hidden}
     on = [r for r in rules if disabled(r) is not True and (r.name not in blind or disabled(r) is False)]
-    candidates = [r for r in rules if isinstance(r, Record) and r.name in blind]
-    while candidates:  # a recording rule that something on reads stays on
-        needed = [c for c in candidates if any(u.name != c.name and _reads_series(u.expr, c.name) for u in on)]
-        if not needed:
-            break
-        on += needed
-        candidates = [c for c in candidates if all(c is not n for n in needed)]
+    series = _recorded_reads(rules)
     kept = {r.name for r in on}
-    return {r.name: tuple(h for h in hidden if h in reads[r.name]) for r in rules if r.name in blind - kept}
+    new = (set().union(*(series[id(r)] for r in on)) & blind) - kept
+    while new:  # a recording rule that something on reads stays on, and so does what it reads
+        kept |= new
+        new = (set().union(*(series[id(r)] for r in rules if r.name in new)) & blind) - kept
+    order = catalog.platforms[name].hidden
+    return {r.name: tuple(h for h in order if h in reads[r.name]) for r in rules if r.name in blind - kept}
 
 
 class Resolver:

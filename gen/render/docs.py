@@ -66,7 +66,7 @@ def platforms_markdown(catalog: Catalog) -> bytes:
             lines += [_cell(platform.note), ""]
         if platform.sources:
             lines += ["Sources:", ""] + [f"- <{url}>: {_cell(says)}" for url, says in platform.sources.items()] + [""]
-        off = platform_off(catalog, Config(), name)
+        off = platform_off(catalog, Config(), name, reads)
         for title, is_alert in (("Alerts turned off", True), ("Recording rules turned off", False)):
             names = [n for n in off if kinds[n] is is_alert]
             if names:
