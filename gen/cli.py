@@ -338,12 +338,13 @@ def cmd_params(args) -> int:
     (default monitoring.yaml), each one the file changed marked with `*` and its default."""
     from gen.loader import load_catalog
     from gen.model import Alert
-    from gen.resolve import effective_selectors, format_value, resolve
+    from gen.resolve import effective_selectors, format_value, platform_off, resolve
 
     config, located = _settings(args)
     catalog = load_catalog(located.rules)
     effective = {r.name: r for rf in resolve(catalog, config) for g in rf.groups for r in g.rules
                  if isinstance(r, AlertRule)}
+    off = platform_off(catalog, config)
 
     changed = 0
 
@@ -363,7 +364,8 @@ def cmd_params(args) -> int:
                 where = f"{rule.name}  [{module.name}/{group.name}]"
                 now = effective.get(rule.name)
                 if now is None:
-                    print(f"{where}  disabled*")
+                    hides = off.get(rule.name)
+                    print(f"{where}  disabled*" + (f" (platform {config.platform} hides {', '.join(hides)})" if hides else ""))
                     changed += 1
                     continue
                 fields = [shown("severity", now.labels.get("severity"), rule.severity), shown("for", now.for_, rule.for_)]

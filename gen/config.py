@@ -34,7 +34,7 @@ class Threshold:
 
 @dataclass
 class AlertOverride:
-    disabled: bool = False
+    disabled: bool | None = None  # None: unset, so the platform's default holds (gen.resolve.platform_off)
     severity: str | None = None
     for_: str | None = None
     keep_firing_for: str | None = None
@@ -150,6 +150,7 @@ class Config:
     groups: dict[str, GroupOverride] = field(default_factory=dict)
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
     sources: SourceSettings = field(default_factory=SourceSettings)
+    platform: str = "self-managed"  # a name of the catalog's PLATFORMS, checked in gen.resolve
     path: str = "<defaults>"
 
     @property
@@ -189,6 +190,7 @@ TOP_KEYS = (
     "groups",
     "alerts",
     "sources",
+    "platform",
 )
 
 
@@ -333,6 +335,8 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
     cfg.alertmanager = _alertmanager(r, data.get("alertmanager"))
     cfg.relay = parse_relay(r, data.get("relay"))
     cfg.sources = _sources(r, data.get("sources"))
+    if "platform" in data:
+        cfg.platform = r.string(data["platform"], "platform")
 
     for name, entry in r.mapping(data.get("groups"), "groups").items():
         key = f"groups.{name}"

@@ -7,7 +7,9 @@ whose `REPLICATED` names the exporters teams run as several replicas). Private m
 packages (`_fixtures/`, the series builders of the cases) are helpers the areas import
 relatively. Several folders (the toolkit's catalog and a team's) make one catalog: module
 names are unique across them, and a team's `_selectors.py` may add exporters but not
-redefine upstream's (that is monitoring.yaml's `selectors:`).
+redefine upstream's (that is monitoring.yaml's `selectors:`). `_platforms.py`'s `PLATFORMS`
+names the platforms monitoring.yaml's `platform:` may choose (gen.model.Platform); a team's
+may add platforms, not redefine upstream's.
 
 A module may also define `cases = {"AlertName": [Case(...), ...]}`: cases for an alert
 defined elsewhere (an upstream alert whose expression the team's monitoring.yaml changes),
@@ -24,7 +26,7 @@ import types
 from dataclasses import dataclass, field
 
 from gen.errors import DefinitionError, UserError
-from gen.model import Alert, Case, Group, Module
+from gen.model import Alert, Case, Group, Module, Platform
 from gen.sources import is_upstream
 
 
@@ -34,6 +36,7 @@ class Catalog:
     selectors: dict[str, str]
     replicated: tuple[str, ...] = ()  # selector names of exporters commonly run as several replicas
     folders: tuple[str, ...] = ()  # where it was read, upstream first
+    platforms: dict[str, Platform] = field(default_factory=dict)  # name -> what monitoring.yaml's `platform:` hides
     cases: dict[str, list[Case]] = field(default_factory=dict)  # modules' `cases`: alert name -> cases
 
     def alert_names(self) -> set[str]:
@@ -101,13 +104,14 @@ def import_file(path: str, prefix: str):
 def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
     """The catalog of one folder or several (gen.sources.Sources.rules), merged in order."""
     if isinstance(folders, str):
-        return _checked_cases(_load_folder(folders))
+        return _checked(_load_folder(folders))
     parts = [_load_folder(folder) for folder in folders]
     if len(parts) == 1:
-        return _checked_cases(parts[0])
+        return _checked(parts[0])
     modules: dict[str, Module] = {}
     selectors: dict[str, str] = {}
     replicated: list[str] = []
+    platforms: dict[str, Platform] = {}
     owner: dict[str, str] = {}
     for part in parts:
         for name, text in part.selectors.items():
@@ -116,6 +120,11 @@ def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
                                       f"{owner[name]}/_selectors.py: set it under `selectors:` in monitoring.yaml instead")
             selectors[name], owner[name] = text, part.folders[0]
         replicated += [name for name in part.replicated if name not in replicated]
+        for name, platform in part.platforms.items():
+            if name in platforms:
+                raise DefinitionError(f"{platform.source}: PLATFORMS redefines {name!r} of {platforms[name].source}: "
+                                      "add a platform of another name instead")
+            platforms[name] = platform
         for module in part.modules:
             if module.name in modules:
                 raise DefinitionError(f"{module.path}: module {module.name!r} is also {modules[module.name].path}: "
@@ -125,12 +134,30 @@ def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
     for part in parts:
         for name, found in part.cases.items():
             cases.setdefault(name, []).extend(found)
-    return _checked_cases(Catalog(list(modules.values()), selectors, tuple(replicated),
-                                  tuple(f for p in parts for f in p.folders), cases))
+    return _checked(Catalog(list(modules.values()), selectors, tuple(replicated),
+                            tuple(f for p in parts for f in p.folders), platforms, cases))
 
 
-def _checked_cases(catalog: Catalog) -> Catalog:
-    """Every alert a module's `cases` names exists in the catalog."""
+def _platforms(folder: str, package: str) -> dict[str, Platform]:
+    """`PLATFORMS` of the folder's `_platforms.py`, if it has one."""
+    path = os.path.join(folder, "_platforms.py")
+    if not os.path.exists(path):
+        return {}
+    platforms = getattr(_import(path, package), "PLATFORMS", None)
+    if not isinstance(platforms, dict) or not all(isinstance(k, str) and isinstance(v, Platform) for k, v in platforms.items()):
+        raise DefinitionError(f"{path}: PLATFORMS must be a dict of platform name -> Platform")
+    return dict(platforms)
+
+
+def _checked(catalog: Catalog) -> Catalog:
+    """What needs the merged folders: a platform hides components the catalog has selectors
+    for (a team's platform may hide a team's exporter), and every alert a module's `cases`
+    names exists."""
+    for name, platform in catalog.platforms.items():
+        unknown = [h for h in platform.hidden if h not in catalog.selectors]
+        if unknown:
+            raise DefinitionError(f"{platform.source}: platform {name!r} hides {unknown[0]!r}, which SELECTORS does "
+                                  f"not define (known: {', '.join(sorted(catalog.selectors))})")
     if catalog.cases:
         known = catalog.alert_names()
         for name, found in catalog.cases.items():
@@ -185,7 +212,8 @@ def _load_catalog(folder: str) -> Catalog:
         modules.append(Module(name=entry[:-3], file=rel, groups=groups, path=path, upstream=upstream))
         for name, found in _module_cases(module, rel).items():
             cases.setdefault(name, []).extend(found)
-    return Catalog(modules=modules, selectors=selectors, replicated=replicated, folders=(folder,), cases=cases)
+    return Catalog(modules=modules, selectors=selectors, replicated=replicated, folders=(folder,),
+                   platforms=_platforms(folder, package), cases=cases)
 
 
 def _module_cases(module, rel: str) -> dict[str, list[Case]]:

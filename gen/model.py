@@ -287,3 +287,25 @@ class Module:
     groups: list[Group]
     path: str = ""  # where it was read
     upstream: bool = False  # from the toolkit's own catalog (gen.upstream)
+
+
+@dataclass
+class Platform:
+    """A kind of cluster (monitoring.yaml's `platform:`) whose control plane keeps some
+    components from the user's Prometheus: the alerts reading them would fire from day one
+    (absent()) or never, so the build turns them off there (gen.resolve.platform_off).
+
+    `hidden` names selectors (_selectors.SELECTORS) of the components it hides; `sources`
+    maps each cited document's URL to what it says; `note` is what a user of the platform
+    should know (how to get the components' metrics after all)."""
+
+    title: str
+    hidden: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    source: Source = field(default_factory=_caller, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden, str) or not all(isinstance(h, str) for h in self.hidden):
+            raise DefinitionError(f"{self.source}: platform {self.title!r}: hidden must be a tuple of selector names")
+        self.hidden = tuple(self.hidden)

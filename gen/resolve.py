@@ -202,10 +202,77 @@ def effective_selectors(catalog: Catalog, config: Config) -> dict[str, str]:
     return {**catalog.selectors, **config.selectors}
 
 
+_TOKEN = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
+def _recorded_reads(rules: list) -> dict[int, set[str]]:
+    """id of each rule -> the recorded series (of `rules`' recording rules) its expression names;
+    by tokens, so a catalog of thousands of rules costs one pass over their text."""
+    recorded = {r.record for r in rules if isinstance(r, Record)}
+    return {id(r): (set(_TOKEN.findall(r.expr)) & recorded) - {r.name} for r in rules}
+
+
+def component_reads(catalog: Catalog) -> dict[str, set[str]]:
+    """Each alert's and recording rule's name -> the selectors (exporters, components) it reads:
+    their placeholders in its expression (`${etcd}`; not a parameter of that name), and those of
+    the recording rules whose series it reads, however deep."""
+    rules = [r for m in catalog.modules for g in m.groups for r in g.rules]
+    reads: dict[str, set[str]] = {r.name: set() for r in rules}  # several rules may record one series
+    for rule in rules:
+        reads[rule.name] |= (set(PLACEHOLDER.findall(rule.expr)) - set(getattr(rule, "params", {}))) & set(catalog.selectors)
+    series = _recorded_reads(rules)
+    changed = True
+    while changed:
+        changed = False
+        for rule in rules:
+            via = set().union(*(reads[name] for name in series[id(rule)]))
+            if not via <= reads[rule.name]:
+                reads[rule.name] |= via
+                changed = True
+    return reads
+
+
+def platform_off(catalog: Catalog, config: Config, platform: str | None = None,
+                 reads: dict[str, set[str]] | None = None) -> dict[str, tuple[str, ...]]:
+    """The rules `platform` (default: the configured one) turns off -> the hidden components they
+    read (`reads`: component_reads(catalog), when the caller has it already).
+
+    Off: the rules that read hidden components only (component_reads). One that reads visible
+    ones too (`... or` over every component, as KubeClientErrors) still works there and stays on.
+    An alert is off unless monitoring.yaml sets `alerts.<Name>.disabled: false`; a recording
+    rule is off unless a rule that stays on reads its series."""
+    name = config.platform if platform is None else platform
+    if name not in catalog.platforms:
+        if name == Config.platform:
+            return {}  # the default means "nothing hidden", whether or not the catalog describes it
+        known = ", ".join(sorted({Config.platform, *catalog.platforms}))
+        raise ConfigError(f"{config.path}: platform: unknown platform {name!r} (known: {known})")
+    hidden = set(catalog.platforms[name].hidden)
+    if not hidden:
+        return {}
+    reads = component_reads(catalog) if reads is None else reads
+    rules = [r for m in catalog.modules for g in m.groups for r in g.rules]
+
+    def disabled(rule) -> bool | None:
+        return getattr(config.alerts.get(rule.name), "disabled", None) if isinstance(rule, Alert) else None
+
+    blind = {r.name for r in rules if reads[r.name] and reads[r.name] <= hidden}
+    on = [r for r in rules if disabled(r) is not True and (r.name not in blind or disabled(r) is False)]
+    series = _recorded_reads(rules)
+    kept = {r.name for r in on}
+    new = (set().union(*(series[id(r)] for r in on)) & blind) - kept
+    while new:  # a recording rule that something on reads stays on, and so does what it reads
+        kept |= new
+        new = (set().union(*(series[id(r)] for r in rules if r.name in new)) & blind) - kept
+    order = catalog.platforms[name].hidden
+    return {r.name: tuple(h for h in order if h in reads[r.name]) for r in rules if r.name in blind - kept}
+
+
 class Resolver:
     def __init__(self, catalog: Catalog, config: Config):
         self.catalog = catalog
         self.config = config
+        self.off = platform_off(catalog, config)
         unknown = sorted(set(config.selectors) - set(catalog.selectors))
         if unknown:
             raise ConfigError(
@@ -259,7 +326,7 @@ class Resolver:
         when the settings disable it."""
         override = self.config.alerts.get(alert.name)
         params = self.params(alert)
-        if override and override.disabled:
+        if (override and override.disabled) or alert.name in self.off:
             return []
         where = f"{alert.source}: alert {alert.name}"
         values = self.placeholder_values(params, alert.namespaced)
@@ -401,7 +468,7 @@ class Resolver:
                 for rule in group.rules:
                     if isinstance(rule, Alert):
                         rules += self.alert(rule, group, module)
-                    else:
+                    elif rule.record not in self.off:
                         rules.append(self.record(rule, group, module))
                 group_cfg = self.config.groups.get(group.name)
                 interval = group_cfg.interval if group_cfg and group_cfg.interval else group.interval

@@ -109,7 +109,7 @@ def _alternation(names) -> str:
 
 class _Resolver:
     def __init__(self, routing: Routing, rule_files: list[RuleFile], analyses: dict[int, Analysis],
-                 config: Config, catalog_alerts: set[str]):
+                 config: Config, catalog_alerts: set[str], catalog_modules=()):
         self.routing = routing
         self.config = config
         self.settings = config.alertmanager
@@ -124,6 +124,10 @@ class _Resolver:
                 names = [r.name for r in g.rules if isinstance(r, AlertRule)]
                 self.modules[rf.name] += names
                 self.groups.setdefault(g.name, []).extend(names)
+        for module in catalog_modules:  # a module or group whose every alert is off is still no typo
+            self.modules.setdefault(module.name, [])
+            for g in module.groups:
+                self.groups.setdefault(g.name, [])
         self.cluster = config.multi_cluster.label if config.multi_cluster.enabled else None
 
     # -- timings and receivers --------------------------------------------------------
@@ -377,4 +381,4 @@ def resolve_routing(routing: Routing, rule_files: list[RuleFile], analyses: dict
     """`rule_files`: the built (enabled) rules; `catalog_modules`: every definition, to tell a
     disabled alert from a misspelt one."""
     catalog_alerts = {r.name for m in catalog_modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
-    return _Resolver(routing, rule_files, analyses, config, catalog_alerts).resolve()
+    return _Resolver(routing, rule_files, analyses, config, catalog_alerts, catalog_modules).resolve()
