@@ -15,7 +15,7 @@ from gen.errors import LintError, PromQLError
 from gen.lint import ERROR, WARNING, Context, Finding, run_checks
 from gen.dash import build as dash_build
 from gen.loader import Catalog, load_catalog, load_dashboards
-from gen.promql import Analysis, LabelSet, analyze
+from gen.promql import LabelSet, analyze
 from gen.render.docs import DOCS_PATH, PLATFORMS_PATH, alerts_markdown, platforms_markdown
 from gen.render.kustomize import render_kustomization
 from gen.render.relay import CONFIG_FILE, RELAY_DIR, render_relay
@@ -32,7 +32,6 @@ class Compiled:
     config: Config
     catalog: Catalog
     rule_files: list[RuleFile]
-    analyses: dict[int, Analysis]
     findings: list[Finding] = field(default_factory=list)
     dashboards: list = field(default_factory=list)  # gen.dash.model.Dashboard (or cache stubs), the enabled ones
     dashboard_uids: set[str] = field(default_factory=set)  # all, disabled ones included
@@ -46,20 +45,20 @@ class Compiled:
         return [f for f in self.findings if f.level != ERROR]
 
 
-def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
-    """Parse every expression; one PromQLError listing every expression that does not parse.
+def analyze_rules(rule_files: list[RuleFile]) -> None:
+    """Parse every expression and attach its analysis to the rule (`rule.analysis`); one
+    PromQLError listing every expression that does not parse.
 
     Recording rules go first, in order, so an expression reading a recorded series knows
     the labels that series carries (the record's result plus its static labels; the union
     when several rules record one name): an alert on `verb:apiserver_request:burnrate1h`
     carries `verb` and nothing else, which its dashboard link relies on."""
-    analyses: dict[int, Analysis] = {}
     recorded: dict[str, LabelSet] = {}
     failed = []
     rules = [rule for rf in rule_files for group in rf.groups for rule in group.rules]
     for rule in sorted(rules, key=lambda r: not isinstance(r, RecordingRule)):
         try:
-            analysis = analyses[id(rule)] = analyze(rule.expr, recorded)
+            analysis = rule.analysis = analyze(rule.expr, recorded)
         except PromQLError as exc:
             failed.append((rule, str(exc)))
             continue
@@ -75,7 +74,6 @@ def analyze_rules(rule_files: list[RuleFile]) -> dict[int, Analysis]:
             f"{rule.where('expr')}: {rule.what}: PromQL does not parse: "
             + (f"{positions[i]} (line:column in the expression)" if i in positions else message)
             for i, (rule, message) in enumerate(failed)))
-    return analyses
 
 
 def as_sources(sources: Sources | str | None, dashboards_src: str | None = None) -> Sources:
@@ -97,12 +95,12 @@ def compile_rules(config: Config, sources: Sources | str | None = None, dashboar
     sources = as_sources(sources, dashboards_src)
     catalog = load_catalog(sources.rules)
     rule_files = resolve(catalog, config)
-    analyses = analyze_rules(rule_files)
+    analyze_rules(rule_files)
     cached, cache_key = None, None
     if cache:
         from gen.dash import cache as dash_cache
 
-        partial = Compiled(config, catalog, rule_files, analyses)
+        partial = Compiled(config, catalog, rule_files)
         cache_key = dash_cache.key(partial, sources)
         cached = dash_cache.load(cache_key)
     if cached is not None:
@@ -111,18 +109,18 @@ def compile_rules(config: Config, sources: Sources | str | None = None, dashboar
         all_dashboards = load_dashboards(sources.dashboards, catalog)
         dashboards = dash_build.enabled(all_dashboards, config)
         uids = {d.uid for d in all_dashboards}
-    dash_build.link_alerts(rule_files, analyses, dashboards, uids, config)
+    dash_build.link_alerts(rule_files, dashboards, uids, config)
     selectors = effective_selectors(catalog, config)
     replicated = {name: selectors[name] for name in catalog.replicated}
-    findings = run_checks(Context(rule_files, analyses, config, replicated))
+    findings = run_checks(Context(rule_files, config, replicated))
     errors = [f for f in findings if f.level == ERROR]
     if errors:
         raise LintError("\n".join(str(f) for f in errors))
     findings += placeholder_findings(config)
     routing = None
     if sources.routing is not None:
-        routing = resolve_routing(load_routing(sources.routing), rule_files, analyses, config, catalog.modules)
-    return Compiled(config, catalog, rule_files, analyses, findings, dashboards, uids, routing,
+        routing = resolve_routing(load_routing(sources.routing), rule_files, config, catalog.modules)
+    return Compiled(config, catalog, rule_files, findings, dashboards, uids, routing,
                     cached.files if cached is not None else None, cache_key, sources)
 
 

@@ -194,7 +194,7 @@ def _lint_online(compiled, files, url, auth, args) -> int:
     from gen.prometheus_api import PrometheusClient
 
     rendered = {d.uid: json.loads(files[f"grafana/{d.uid}.json"]) for d in compiled.dashboards}
-    refs = (online_lint.rule_references(compiled.rule_files, compiled.analyses)
+    refs = (online_lint.rule_references(compiled.rule_files)
             + online_lint.dashboard_references(compiled.dashboards, rendered))
     known = online_lint.exporters({**compiled.catalog.selectors, **compiled.config.selectors})
     try:

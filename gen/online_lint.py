@@ -127,13 +127,13 @@ class Report:
 # --- what the catalog reads -----------------------------------------------------------------
 
 
-def rule_references(rule_files, analyses) -> list[Reference]:
+def rule_references(rule_files) -> list[Reference]:
     refs = []
     for rf in rule_files:
         for group in rf.groups:
             for rule in group.rules:
                 kind = "alert" if isinstance(rule, AlertRule) else "recording rule"
-                refs.append(Reference(kind, rule.what, rule.source, tuple(analyses[id(rule)].selectors)))
+                refs.append(Reference(kind, rule.what, rule.source, tuple(rule.analysis.selectors)))
     return refs
 
 

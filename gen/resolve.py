@@ -18,6 +18,7 @@ from gen.errors import ConfigError, DefinitionError, PromQLError
 from gen.loader import Catalog
 from gen.model import Alert, Case, Duration, Group, Module, ParamValue, Record, Source
 from gen.multicluster import keep_label
+from gen.promql import Analysis
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # An empty selector must take its separating comma (or its empty braces) with it. Empty
@@ -49,6 +50,8 @@ class AlertRule:
     # The settings replaced the expression or added a condition: the catalog's cases do not
     # describe this rule, the team's must.
     catalog_cases_hold: bool = True
+    # The expression's analysis (metrics read, result labels), attached by gen.build.analyze_rules.
+    analysis: Analysis | None = field(default=None, compare=False, repr=False)
 
     @property
     def cases(self) -> list[Case]:
@@ -76,6 +79,7 @@ class RecordingRule:
     definition: Record
     group: str
     module: str
+    analysis: Analysis | None = field(default=None, compare=False, repr=False)  # see AlertRule
 
     def where(self, field: str | None = None) -> str:
         return str(self.source)

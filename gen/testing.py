@@ -260,12 +260,12 @@ def coverage_gaps(rule_files: list[RuleFile]) -> list[str]:
     return gaps
 
 
-def _records_read(rule, analyses, records: dict) -> set[str]:
+def _records_read(rule, records: dict) -> set[str]:
     """Names of the recording rules `rule` reads, directly or through other recording rules."""
     seen: set[str] = set()
     todo = [rule]
     while todo:
-        for metric in analyses[id(todo.pop())].metrics:
+        for metric in todo.pop().analysis.metrics:
             if metric in records and metric not in seen:
                 seen.add(metric)
                 todo.extend(records[metric])
@@ -280,7 +280,7 @@ def _alert_rule_file(alert: AlertRule, compiled) -> dict:
             for rule in group.rules:
                 if not isinstance(rule, AlertRule):
                     records.setdefault(rule.name, []).append(rule)
-    needed = _records_read(alert, compiled.analyses, records)
+    needed = _records_read(alert, records)
     checked = dataclasses.replace(alert, annotations={**alert.annotations, VALUE_ANNOTATION: VALUE_TEMPLATE})
     groups = []
     for rf in compiled.rule_files:
@@ -364,7 +364,7 @@ def _write_settings_suite(dest: str, rules_src, settings: Settings, selectors: d
         if not settings.structural and alert.name not in settings.alerts:
             continue  # as in the default suite
         groups = []
-        labels = compiled.analyses[id(alert)].labels
+        labels = alert.analysis.labels
         keeps = settings.cluster_label is not None and labels is not None and labels.can_have(settings.cluster_label)
         test = by_module.setdefault(rf.name, TestFile([], rf.name))
         override = settings.alerts.get(alert.name)

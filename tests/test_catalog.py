@@ -105,7 +105,7 @@ def test_descriptions_name_the_object_and_humanize_the_value():
                 if not rule.what.startswith("alert"):
                     continue
                 description = rule.annotations.get("description", "")
-                labels = compiled.analyses[id(rule)].labels
+                labels = rule.analysis.labels
                 if labels is not None and labels.exact != frozenset():  # vector(1), absent(): no object to name
                     assert "$labels." in description, f"{rule.name}: description names no object"
                 assert not bare_value.search(description), f"{rule.name}: use a humanize function on $value"

@@ -53,7 +53,8 @@ def lint(tmp_path, rules: str, config: Config | None = None, replicated: dict[st
     folder = write_catalog(tmp_path, rules)
     config = config or Config()
     files = resolve(load_catalog(folder), config)
-    return [f for f in run_checks(Context(files, analyze_rules(files), config, replicated or {})) if f.check in KNOWN]
+    analyze_rules(files)
+    return [f for f in run_checks(Context(files, config, replicated or {})) if f.check in KNOWN]
 
 
 def of(findings: list[Finding], check: str) -> list[Finding]:
@@ -345,7 +346,8 @@ def test_recording_defined_in_other_module_counts(tmp_path):
         HEADER + 'groups = [Group("records", [Record("job:up:sum", expr="sum by (job) (up)")])]\n', encoding="utf-8"
     )
     files = resolve(load_catalog(folder), Config())
-    findings = run_checks(Context(files, analyze_rules(files), Config()))
+    analyze_rules(files)
+    findings = run_checks(Context(files, Config()))
     assert of(findings, "undefined-recording") == []
 
 

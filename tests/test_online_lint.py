@@ -158,7 +158,7 @@ def test_reports_exactly_what_the_fixture_does_not_serve(prometheus, exporter, c
 
     compiled, files = catalog
     rendered = {d.uid: json.loads(files[f"grafana/{d.uid}.json"]) for d in compiled.dashboards}
-    refs = online_lint.rule_references(compiled.rule_files, compiled.analyses) + \
+    refs = online_lint.rule_references(compiled.rule_files) + \
         online_lint.dashboard_references(compiled.dashboards, rendered)
     with PrometheusClient(prometheus.url) as client:
         report = online_lint.check(client, refs, online_lint.exporters(compiled.catalog.selectors),

@@ -83,7 +83,7 @@ def test_each_alert_is_tested_against_itself_and_the_records_it_reads(tmp_path):
         rules = [r for g in doc["groups"] for r in g["rules"]]
         assert [r["alert"] for r in rules if "alert" in r] == [alert.name], path.name
         kept = {r["record"] for r in rules if "record" in r}
-        read = {m for r in rules for m in compiled.analyses[id(alert)].metrics} & records
+        read = {m for r in rules for m in alert.analysis.metrics} & records
         assert read <= kept, f"{alert.name}: records it reads are missing from its test rule file"
         for r in rules:  # every kept record is read by the alert or by another kept record
             if "record" in r:

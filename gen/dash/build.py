@@ -33,7 +33,7 @@ def enabled(dashboards: list[Dashboard], config: Config) -> list[Dashboard]:
     return [d for d in dashboards if d.uid not in config.dashboards.disabled]
 
 
-def link_alerts(rule_files, analyses, dashboards: list[Dashboard], all_uids: set[str], config: Config) -> None:
+def link_alerts(rule_files, dashboards: list[Dashboard], all_uids: set[str], config: Config) -> None:
     """Give each alert that names a dashboard a `dashboard_url` annotation: the dashboard's uid
     with every variable the alert's labels can fill ({{ $labels.x }})."""
     by_uid = {d.uid: d for d in dashboards}
@@ -46,7 +46,7 @@ def link_alerts(rule_files, analyses, dashboards: list[Dashboard], all_uids: set
                                   f"(known: {', '.join(sorted(all_uids)) or 'none'})")
         if uid not in by_uid or "dashboard_url" in rule.annotations:  # disabled, or set by hand
             continue
-        labels = analyses[id(rule)].labels
+        labels = rule.analysis.labels
         carried = (lambda name: labels is not None and labels.can_have(name))
         values = {}
         if config.multi_cluster.enabled and carried(config.multi_cluster.label):

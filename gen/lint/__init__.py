@@ -32,7 +32,6 @@ class Finding:
 @dataclass
 class Context:
     files: list[RuleFile]
-    analyses: dict[int, Analysis]  # id(rule) -> analysis of its expression
     config: Config
     replicated: dict[str, str] = field(default_factory=dict)  # exporter -> its selector, for those run as replicas
 
@@ -48,7 +47,7 @@ class Context:
         return (r for r in self.rules() if isinstance(r, RecordingRule))
 
     def analysis(self, rule) -> Analysis:
-        return self.analyses[id(rule)]
+        return rule.analysis
 
 
 @dataclass(frozen=True)

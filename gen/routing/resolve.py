@@ -14,7 +14,6 @@ from gen.config import AlertmanagerSettings, Config
 from common.durations import parse_duration
 from gen.errors import ConfigError, RoutingError
 from gen.model import Alert, Source
-from gen.promql import Analysis
 from gen.resolve import AlertRule, RuleFile
 from gen.routing.model import Heartbeat, Matcher, Route, RouteCase, Routing
 
@@ -108,12 +107,10 @@ def _alternation(names) -> str:
 
 
 class _Resolver:
-    def __init__(self, routing: Routing, rule_files: list[RuleFile], analyses: dict[int, Analysis],
-                 config: Config, catalog_alerts: set[str], catalog_modules=()):
+    def __init__(self, routing: Routing, rule_files: list[RuleFile], config: Config, catalog_alerts: set[str], catalog_modules=()):
         self.routing = routing
         self.config = config
         self.settings = config.alertmanager
-        self.analyses = analyses
         self.catalog_alerts = catalog_alerts  # disabled ones included
         self.alerts = [r for rf in rule_files for g in rf.groups for r in g.rules if isinstance(r, AlertRule)]
         self.by_name = {a.name: a for a in self.alerts}
@@ -260,7 +257,7 @@ class _Resolver:
 
     def _carried(self, a: AlertRule, b: AlertRule, fallback: list[str]) -> list[str]:
         """Labels naming the object both alerts are about."""
-        la, lb = self.analyses[id(a)].labels, self.analyses[id(b)].labels
+        la, lb = a.analysis.labels, b.analysis.labels
         if la is None or lb is None:
             return []
         if la.exact is not None and lb.exact is not None:
@@ -306,7 +303,7 @@ class _Resolver:
                 raise RoutingError(f"{nd.origin}: node_down: unknown catalog module {module!r} "
                                    f"(known: {', '.join(sorted(self.modules))})")
             for name in self.modules[module]:
-                labels = self.analyses[id(self.by_name[name])].labels
+                labels = self.by_name[name].analysis.labels
                 if labels is not None and labels.can_have(nd.node_label):
                     targets.append(name)
         if not sources or not targets:
@@ -376,9 +373,9 @@ class _Resolver:
         return resolved
 
 
-def resolve_routing(routing: Routing, rule_files: list[RuleFile], analyses: dict[int, Analysis], config: Config,
+def resolve_routing(routing: Routing, rule_files: list[RuleFile], config: Config,
                     catalog_modules) -> Resolved:
     """`rule_files`: the built (enabled) rules; `catalog_modules`: every definition, to tell a
     disabled alert from a misspelt one."""
     catalog_alerts = {r.name for m in catalog_modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
-    return _Resolver(routing, rule_files, analyses, config, catalog_alerts, catalog_modules).resolve()
+    return _Resolver(routing, rule_files, config, catalog_alerts, catalog_modules).resolve()
