@@ -41,7 +41,7 @@ def main() -> int:
     args = p.parse_args()
     compiled, files = build(None)
     rendered = {d.uid: json.loads(files[f"grafana/{d.uid}.json"]) for d in compiled.dashboards}
-    refs = online_lint.rule_references(compiled.rule_files, compiled.analyses) + \
+    refs = online_lint.rule_references(compiled.rule_files) + \
         online_lint.dashboard_references(compiled.dashboards, rendered)
     known = online_lint.exporters(compiled.catalog.selectors)
     records = online_lint.recording_rule_sources(compiled.rule_files)

@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     routing_s, amtool_s = [], []
     for _ in range(args.runs):
         t = time.perf_counter()
-        resolved = resolve_routing(load_routing(c.sources.routing), c.rule_files, c.analyses, c.config, c.catalog.modules)
+        resolved = resolve_routing(load_routing(c.sources.routing), c.rule_files, c.config, c.catalog.modules)
         render_routing(resolved)
         routing_s.append(time.perf_counter() - t)
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp:
