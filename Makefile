@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 
 # promtool, prometheus, amtool and alertmanager from Debian's packages, unpacked without
 # installing. The tests need all four; gen uses $$PROMTOOL / $$AMTOOL or a promtool/amtool on
-# PATH in preference to these copies (gen/promtool.py), prometheus and alertmanager always
+# PATH in preference to these copies (gen/tools/promtool.py), prometheus and alertmanager always
 # come from here.
 $(TOOLS)/.unpacked:
 	set -e; mkdir -p $(TOOLS)/debs $(TOOLS)/root $(TOOLS)/bin; \

@@ -4,7 +4,7 @@ fixture exporter (tests/fixture_exporter.py) with the catalog's rule files loade
 
     .venv/bin/python bench/online_lint.py --runs 15
 
-Measured: the check alone (gen.online_lint.check, in-process, after one warm-up), the whole
+Measured: the check alone (gen.live.online_lint.check, in-process, after one warm-up), the whole
 CLI as a process, and Prometheus' start to first scrape of every target (the fixed cost a
 test pays). Asserts nothing; figures go to bench/README.md by hand.
 """
@@ -25,9 +25,10 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from fixture_exporter import FixtureExporter  # noqa: E402
-from gen import online_lint, outdir  # noqa: E402
+from gen.live import online_lint
+from gen.render import outdir  # noqa: E402
 from gen.build import build  # noqa: E402
-from gen.prometheus_api import PrometheusClient  # noqa: E402
+from gen.live.prometheus_api import PrometheusClient  # noqa: E402
 from live import running_prometheus  # noqa: E402
 
 
@@ -85,7 +86,7 @@ def main() -> int:
     print(f"server: {names} metric names; catalog: {len(refs)} references "
           f"({sum(len(r.selectors) for r in refs)} selectors); {len(report.missing)} findings")
     print(f"API requests per check: {requests_made}")
-    print(f"gen.online_lint.check: {_stats(checks)}")
+    print(f"gen.live.online_lint.check: {_stats(checks)}")
     print(f"python -m gen lint --prometheus (whole process, build included): {_stats(cli)}")
     print(f"Prometheus start to every target scraped once: {first_scrape:.2f} s (one run)")
     return 0

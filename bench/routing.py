@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gen import outdir  # noqa: E402
+from gen.render import outdir  # noqa: E402
 from gen.build import build  # noqa: E402
 from gen.routing import check  # noqa: E402
 from gen.routing.loader import load_routing  # noqa: E402

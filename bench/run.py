@@ -8,7 +8,7 @@ Measured (see bench/README.md):
   1. the real catalog (rules_src/ + monitoring.yaml): `python -m gen build --out <temp>` as a
      whole process, median of --runs runs (once with bytecode cached, once with gen/ and
      rules_src/ compiled on every start); next to it the same work in-process
-     (gen.build.build() + gen.outdir.replace_dir, plus docs/alerts.md as the CLI does), and
+     (gen.build.build() + gen.render.outdir.replace_dir, plus docs/alerts.md as the CLI does), and
      bare interpreter / import start-up;
   2. synthetic catalogs of --sizes alerts (bench/synthetic.py): the same in-process work with
      rules_src pointing at the generated folder, median of --synthetic-runs runs, with the time
@@ -102,8 +102,8 @@ def _build_runs(runs: int, config: str | None, rules_src: str, out: str, profile
     """Run build() (+ docs) + replace_dir `runs` times, after a first run reported apart (it
     compiles the catalog's modules unless their bytecode is cached already)."""
     import gen.build as gb
-    from gen import outdir
-    from gen.resolve import AlertRule
+    from gen.render import outdir
+    from gen.core.resolved import AlertRule
 
     spent = _instrument()
     cpu: list[float] = []  # CPU seconds of this process per run: wall >> cpu means it waited for a core
@@ -114,12 +114,12 @@ def _build_runs(runs: int, config: str | None, rules_src: str, out: str, profile
     with_docs = render_docs is not None and replace_files is not None
     docs_root = os.path.dirname(os.path.abspath(out))
 
-    import gen.loader as loader
+    import gen.rules.loader as loader
 
     def once():
         spent.clear()
         # A CLI build loads the catalog once per process: drop what the previous run loaded
-        # (gen.loader keeps an unchanged folder's catalog for later calls in the same process).
+        # (gen.rules.loader keeps an unchanged folder's catalog for later calls in the same process).
         getattr(loader, "_LOADED", {}).clear()
         c0 = time.process_time()
         t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """The base of every error a user can cause, and the settings-file error both products raise.
 
-Each product adds its own kinds (gen.errors, relay.errors); a command-line entry point prints
+Each product adds its own kinds (gen.core.errors, relay.errors); a command-line entry point prints
 any UserError as one line naming the thing at fault, without a traceback.
 """
 

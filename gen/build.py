@@ -1,6 +1,6 @@
 """The pipeline: catalog + config -> resolved rules -> validation -> rendered files.
 
-Nothing here touches out/; gen.outdir writes the result. Every stage raises a UserError
+Nothing here touches out/; gen.render.outdir writes the result. Every stage raises a UserError
 subclass naming the definition at fault.
 """
 
@@ -11,16 +11,19 @@ import gc
 from dataclasses import dataclass, field
 
 from gen.config import Config, load_config
-from gen.errors import LintError, PromQLError
-from gen.lint import ERROR, WARNING, Context, Finding, run_checks
+from gen.core.errors import LintError, PromQLError
+from gen.rules.lint import ERROR, WARNING, Context, Finding, run_checks
 from gen.dash import build as dash_build
-from gen.loader import Catalog, load_catalog, load_dashboards
-from gen.promql import LabelSet, analyze
+from gen.core.catalog import Catalog
+from gen.rules.loader import load_catalog
+from gen.dash.loader import load_dashboards
+from gen.core.promql import LabelSet, analyze
 from gen.render.docs import DOCS_PATH, PLATFORMS_PATH, alerts_markdown, platforms_markdown
 from gen.render.kustomize import render_kustomization
 from gen.render.relay import CONFIG_FILE, RELAY_DIR, render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
-from gen.resolve import RecordingRule, RuleFile, effective_selectors, resolve
+from gen.core.resolved import RecordingRule, RuleFile
+from gen.rules.resolve import resolve
 from gen.routing import render as routing_render
 from gen.routing.loader import load_routing
 from gen.routing.resolve import Resolved, resolve_routing
@@ -67,7 +70,7 @@ def analyze_rules(rule_files: list[RuleFile]) -> None:
             recorded[rule.name] = recorded[rule.name].union(labels) if rule.name in recorded else labels
     if failed:
         # promql-parser often says only "invalid promql query"; Prometheus' parser says where
-        from gen.promtool import parse_errors
+        from gen.tools.promtool import parse_errors
 
         positions = parse_errors([rule.expr for rule, _ in failed])
         raise PromQLError("\n".join(
@@ -110,7 +113,7 @@ def compile_rules(config: Config, sources: Sources | str | None = None, dashboar
         dashboards = dash_build.enabled(all_dashboards, config)
         uids = {d.uid for d in all_dashboards}
     dash_build.link_alerts(rule_files, dashboards, uids, config)
-    selectors = effective_selectors(catalog, config)
+    selectors = catalog.selectors_with(config.selectors)
     replicated = {name: selectors[name] for name in catalog.replicated}
     findings = run_checks(Context(rule_files, config, replicated))
     errors = [f for f in findings if f.level == ERROR]
@@ -130,8 +133,8 @@ def render_docs(compiled: Compiled) -> dict[str, bytes]:
 
 
 def _check_relay(compiled: Compiled, files: dict[str, bytes]) -> None:
-    """The relay's own check of out/relay/ (gen.relay_check); a warning when it cannot run."""
-    from gen import relay_check
+    """The relay's own check of out/relay/ (gen.tools.relay_check); a warning when it cannot run."""
+    from gen.tools import relay_check
 
     if not relay_check.available(cheap=True):
         compiled.findings.append(Finding(WARNING, "relay-check", f"{compiled.config.path}: relay", "relay settings",
@@ -157,7 +160,7 @@ def placeholder_findings(config: Config) -> list[Finding]:
 def render(compiled: Compiled, promtool: bool = False, check_relay: bool = False) -> dict[str, bytes]:
     """Every file of out/, keyed by its path relative to out/; with `promtool`, promtool
     checks every dashboard query too (gen.dash.build.promtool_check); with `check_relay`,
-    the relay checks the configuration written for it (gen.relay_check)."""
+    the relay checks the configuration written for it (gen.tools.relay_check)."""
     files = render_rule_files(compiled.rule_files, compiled.config)
     rendered, dashboard_files = None, compiled.dashboard_files
     if dashboard_files is None:
@@ -207,7 +210,7 @@ def build(config: Config | str | None = None, sources: Sources | str | None = No
     gen.sources.of, or the toolkit's own catalog without a settings file); `cache` lets
     unchanged dashboards come from gen.dash.cache; `promtool` has promtool check every
     dashboard query (gen.dash.build.promtool_check); `check_relay` has the relay check its
-    configuration (gen.relay_check)."""
+    configuration (gen.tools.relay_check)."""
     from gen import sources as located
 
     with _without_cyclic_gc():

@@ -7,13 +7,13 @@ import os
 import sys
 import tempfile
 
-from gen import outdir
+from gen.render import outdir
 from gen import sources
 from gen.build import build, render_docs
 from gen.config import Config, load_config
-from gen.resolve import AlertRule
+from gen.core.resolved import AlertRule
 from common.errors import exit_code
-from gen.errors import OptionError
+from gen.core.errors import OptionError
 
 DEFAULT_CONFIG = "monitoring.yaml"
 DEFAULT_GRAFANA_DIR = os.path.join("out", "grafana")
@@ -104,7 +104,8 @@ def _docs_root(args) -> str:
 
 def _runbook_warnings(compiled, docs_root: str) -> None:
     """The toolkit's alerts have their runbooks in the toolkit (gen.upstream), the team's in its docs/runbooks/."""
-    from gen import runbooks, upstream
+    from gen.rules import runbooks
+    from gen import upstream
 
     alerts = [r for rf in compiled.rule_files for g in rf.groups for r in g.rules if isinstance(r, AlertRule)]
     where = {r.name: r.source for r in alerts}
@@ -168,7 +169,7 @@ EXIT_UNREACHABLE = 2
 def cmd_lint(args) -> int:
     online = args.prometheus is not None
     if online:  # bad options fail before the (slower) build
-        from gen import prometheus_api
+        from gen.live import prometheus_api
 
         url = prometheus_api.check_url(args.prometheus)
         auth = prometheus_api.auth_from_options(args.bearer_token_file, args.basic_auth_user, args.basic_auth_password_file)
@@ -189,9 +190,9 @@ def cmd_lint(args) -> int:
 def _lint_online(compiled, files, url, auth, args) -> int:
     import json
 
-    from gen import online_lint
-    from gen.errors import PrometheusError
-    from gen.prometheus_api import PrometheusClient
+    from gen.live import online_lint
+    from gen.core.errors import PrometheusError
+    from gen.live.prometheus_api import PrometheusClient
 
     rendered = {d.uid: json.loads(files[f"grafana/{d.uid}.json"]) for d in compiled.dashboards}
     refs = (online_lint.rule_references(compiled.rule_files)
@@ -211,7 +212,8 @@ def _lint_online(compiled, files, url, auth, args) -> int:
 
 
 def cmd_test(args) -> int:
-    from gen import promtool, testing
+    from gen.tools import promtool
+    from gen import testing
 
     compiled, files = _build(args)
     failed = False
@@ -251,7 +253,7 @@ def cmd_test(args) -> int:
 
 def _relay_test(path: str) -> bool:
     """The relay's own CLI accepts the relay.yaml this build writes (without its secrets)."""
-    from gen import relay_check
+    from gen.tools import relay_check
 
     if not relay_check.available():
         print("python -m relay --check-config relay.yaml: FAILED (the relay is not installed: pip install "
@@ -291,7 +293,7 @@ def _dashboard_data_tests(args, dest: str, jobs: int | None = None) -> bool:
     import json
     from concurrent.futures import ThreadPoolExecutor
 
-    from gen import promtool
+    from gen.tools import promtool
     from gen.dash import datatest
 
     compiled, files = build(Config(), _settings(args)[1])
@@ -336,9 +338,10 @@ def cmd_init(args) -> int:
 def cmd_params(args) -> int:
     """Every alert with what monitoring.yaml can set for it: the values in effect with --config
     (default monitoring.yaml), each one the file changed marked with `*` and its default."""
-    from gen.loader import load_catalog
-    from gen.model import Alert
-    from gen.resolve import effective_selectors, format_value, platform_off, resolve
+    from gen.rules.loader import load_catalog
+    from gen.core.model import Alert
+    from gen.rules.resolve import platform_off, resolve
+    from gen.core.resolved import format_value
 
     config, located = _settings(args)
     catalog = load_catalog(located.rules)
@@ -374,7 +377,7 @@ def cmd_params(args) -> int:
                 changed += len(extra)
                 fields += extra
                 print(f"{where}  " + "  ".join(fields))
-    selectors = effective_selectors(catalog, config)
+    selectors = catalog.selectors_with(config.selectors)
     print("selectors: " + ", ".join(f"{k}: {v}" + ("*" if k in config.selectors else "") for k, v in selectors.items()))
     print(f"{changed} values set by {config.path}" if _config_path(args.config) else "defaults (no monitoring.yaml)", file=sys.stderr)
     return 0
@@ -395,7 +398,7 @@ def _expression_changes(override) -> list[str]:
 
 
 def cmd_grafana_push(args) -> int:
-    from gen import grafana
+    from gen.live import grafana
 
     if not args.timeout > 0:  # also refuses nan
         raise OptionError(f"--timeout {args.timeout:g}: must be more than 0 seconds")

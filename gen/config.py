@@ -1,7 +1,7 @@
 """The file users edit (monitoring.yaml): loaded, type-checked, every error naming its key.
 
 Structure only is checked here; whether an alert, group, selector or parameter named in the
-file exists in the catalog is checked in gen.resolve, which knows the catalog.
+file exists in the catalog is checked in gen.rules.resolve, which knows the catalog.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from common.durations import parse_duration
 from common.errors import ConfigError
 from common.settings import Reader, kind_of, read_yaml
-from gen.model import SEVERITIES
+from gen.core.model import SEVERITIES
 from gen.relay_settings import K8S_NAME as _K8S_NAME, PLACEHOLDER_IMAGE, RelaySettings, parse_relay
 
 # Keys an alert's entry may hold besides the alert's own parameters.
@@ -34,7 +34,7 @@ class Threshold:
 
 @dataclass
 class AlertOverride:
-    disabled: bool | None = None  # None: unset, so the platform's default holds (gen.resolve.platform_off)
+    disabled: bool | None = None  # None: unset, so the platform's default holds (gen.rules.resolve.platform_off)
     severity: str | None = None
     for_: str | None = None
     keep_firing_for: str | None = None
@@ -150,7 +150,7 @@ class Config:
     groups: dict[str, GroupOverride] = field(default_factory=dict)
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
     sources: SourceSettings = field(default_factory=SourceSettings)
-    platform: str = "self-managed"  # a name of the catalog's PLATFORMS, checked in gen.resolve
+    platform: str = "self-managed"  # a name of the catalog's PLATFORMS, checked in gen.rules.resolve
     path: str = "<defaults>"
 
     @property
@@ -382,7 +382,7 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
 
 def _thresholds(r: "Reader", value: Any, key: str) -> list[Threshold]:
     """`thresholds: [{match: {label: regex}, <parameter>: number}, ...]`; the parameter is
-    checked against the alert in gen.thresholds, which knows it."""
+    checked against the alert in gen.rules.thresholds, which knows it."""
     if not isinstance(value, list) or not value:
         raise r.fail(key, f"expected a list of {{match: {{label: regex}}, <parameter>: number}}, got {kind_of(value)}")
     out = []

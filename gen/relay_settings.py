@@ -6,7 +6,7 @@ relay's routes from this section, so the two cannot disagree (gen.routing.resolv
 and fails on a receiver without targets). What is checked here is what the compiler owns:
 the section's keys, target names, the receivers' and heartbeat's target lists, the manifests'
 settings, and that no secret is written in plain text (out/ is committed). Each target's own
-keys (kind, URL, mentions, rate limits) are the relay's to check: gen.relay_check runs the
+keys (kind, URL, mentions, rate limits) are the relay's to check: gen.tools.relay_check runs the
 relay's own configuration check on the relay.yaml the build writes.
 """
 
@@ -155,7 +155,7 @@ def parse_relay(r: Reader, value: Any) -> RelaySettings:
         if not targets:
             raise r.fail("relay.targets", "define at least one chat target (name: {kind: ..., url_env: ...})")
         out.targets = {}
-        for name, target in targets.items():  # names, kinds and keys: the relay's check (gen.relay_check)
+        for name, target in targets.items():  # names, kinds and keys: the relay's check (gen.tools.relay_check)
             key = f"relay.targets.{name}"
             target = r.mapping(target, key)
             _plain_secrets(r, target, key)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gen import upstream
 from gen.config import Config
-from gen.errors import ConfigError
+from gen.core.errors import ConfigError
 
 RULES_DIR = "rules_src"
 DASHBOARDS_DIR = "dashboards_src"

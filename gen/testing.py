@@ -48,16 +48,17 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
-from gen import thresholds as per_label
+from gen.rules import thresholds as per_label
 from gen.build import as_sources, compile_rules
 from gen.config import AlertOverride, Config, MultiCluster, Threshold
-from gen.errors import DefinitionError
+from gen.core.errors import DefinitionError
 from gen.regex_examples import examples
 from gen.expect import Unpredictable, render
-from gen.model import Case, replicated
+from gen.core.model import Case, replicated
 from gen.render.rules import PLAIN_DIR, groups_dict, render_rule_files
-from gen.render.yamlfmt import dump
-from gen.resolve import AlertRule, RuleFile, RuleGroup, format_value, substitute
+from gen.core.yamlfmt import dump
+from gen.core.resolved import AlertRule, RuleFile, RuleGroup, format_value
+from gen.core.placeholders import substitute
 
 # Hand-written promtool tests of a catalog folder's rule files (they name them by module:
 # rule_files: [apiserver.yaml]), run with the cases.
@@ -458,7 +459,7 @@ def run_suite(tests: list[TestFile], dest: str, jobs: int | None = None):
     yields (test, promtool.Run) in the order of `tests`."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from gen import promtool
+    from gen.tools import promtool
 
     def one(test: TestFile):
         return test, promtool.test_rules([os.path.basename(p) for p in test.paths], cwd=dest)

@@ -6,7 +6,7 @@ for the kube-prometheus ServiceMonitors to find (job="kube-scheduler" ... has no
 KubeSchedulerDown and KubeControllerManagerDown (absent(up{...} == 1)) fire from the first
 evaluation and every etcd alert is dead (its series never exist). A platform names those
 components by selector (_selectors.SELECTORS); the build turns off every alert and recording
-rule whose expression reads one of them (gen.resolve.platform_off), unless monitoring.yaml
+rule whose expression reads one of them (gen.rules.resolve.platform_off), unless monitoring.yaml
 sets `alerts.<Name>.disabled: false` (after scraping the component, see each `note`).
 
 The API server stays visible on every platform listed: the `kubernetes` Service in `default`

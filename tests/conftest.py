@@ -20,7 +20,7 @@ def postgres_dsn(postgres_server) -> str:
 
 
 def _tools_from_setup() -> None:
-    """The engine finds promtool and amtool on PATH or through $PROMTOOL/$AMTOOL (gen.promtool);
+    """The engine finds promtool and amtool on PATH or through $PROMTOOL/$AMTOOL (gen.tools.promtool);
     the tests use the copies `make setup` unpacks, whatever folder a test runs `gen` in."""
     import os
 

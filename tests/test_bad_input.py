@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gen import outdir
+from gen.render import outdir
 from gen.cli import main
 
 SELECTORS_PY = 'SELECTORS = {"ksm": \'job="kube-state-metrics"\', "cadvisor": \'job="kubelet", metrics_path="/metrics/cadvisor"\'}\n'

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen import outdir, promtool
+from gen.render import outdir
+from gen.tools import promtool
 from gen.upstream import RULES
 from gen.cli import main
 

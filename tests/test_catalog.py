@@ -10,7 +10,7 @@ import pytest
 from gen import upstream
 from gen.build import compile_rules, render_docs
 from gen.config import Config
-from gen.loader import load_catalog
+from gen.rules.loader import load_catalog
 from gen.model import Alert
 
 # The 60 alerts of the table the project started from (seed 001, 常用告警规则列表), by name.
@@ -47,7 +47,7 @@ Watchdog PrometheusRuleFailures PrometheusNotificationQueueRunningFull Alertmana
 PrometheusConfigReloadFailed AlertmanagerFailedReload
 """.split()
 
-from gen.runbooks import SECTIONS as RUNBOOK_SECTIONS  # noqa: E402
+from gen.rules.runbooks import SECTIONS as RUNBOOK_SECTIONS  # noqa: E402
 
 
 def _alerts() -> list[Alert]:

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from gen.errors import DefinitionError
-from gen.loader import load_catalog
+from gen.core.errors import DefinitionError
+from gen.rules.loader import load_catalog
 from gen.model import Duration, twins
 
 

@@ -1,4 +1,4 @@
-"""gen.config (parse_config / load_config) and gen.resolve (catalog + config -> rules)."""
+"""gen.config (parse_config / load_config) and gen.rules.resolve (catalog + config -> rules)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import textwrap
 import pytest
 
 from gen.config import AlertOverride, Config, GroupOverride, RuleMetadata, load_config, parse_config
-from gen.errors import ConfigError, DefinitionError, PromQLError
-from gen.loader import load_catalog
-from gen.promql import analyze
-from gen.resolve import AlertRule, RecordingRule, resolve, substitute_expr
+from gen.core.errors import ConfigError, DefinitionError, PromQLError
+from gen.rules.loader import load_catalog
+from gen.core.promql import analyze
+from gen.core.resolved import AlertRule, RecordingRule
+from gen.rules.resolve import resolve
+from gen.core.placeholders import substitute_expr
 
 # --------------------------------------------------------------------------------------
 # helpers

@@ -6,7 +6,8 @@ import os
 
 import yaml
 
-from gen import outdir, promtool
+from gen.render import outdir
+from gen.tools import promtool
 from gen.build import compile_rules, render
 from gen.config import parse_config
 

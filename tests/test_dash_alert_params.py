@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gen.build import build
-from gen.errors import DashboardError, DefinitionError
+from gen.core.errors import DashboardError, DefinitionError
 
 RULES = '''
 from gen.model import Alert, Case, Fire, Group

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen import outdir
+from gen.render import outdir
 from gen.build import build
 from gen.cli import main
 from gen.dash.check import check_queries, check_structure
 from gen.dash.layout import place
 from gen.dash.model import Cell, Row
-from gen.errors import ConfigError, DashboardError, DefinitionError
+from gen.core.errors import ConfigError, DashboardError, DefinitionError
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,13 @@ import os
 
 import pytest
 
-from gen import promtool
+from gen.tools import promtool
 from gen import upstream
 from gen.build import build
 from gen.config import Config
 from gen.dash import check, datatest
-from gen.loader import load_catalog, load_dashboards
+from gen.rules.loader import load_catalog
+from gen.dash.loader import load_dashboards
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ import re
 import pytest
 import yaml
 
-from gen import promtool
+from gen.tools import promtool
 from gen import upstream
 from gen.build import build
 from gen.dash import check
-from gen.loader import load_catalog
-from gen.resolve import substitute, substitute_expr
+from gen.rules.loader import load_catalog
+from gen.core.placeholders import substitute, substitute_expr
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from fixture_exporter import CRASHLOOP_POD, DISK_NODE, MEMORY_POD, NO_LEADER_NODE, FixtureExporter, Problems, targets
-from gen import promtool
+from gen.tools import promtool
 
 SAMPLE = re.compile(r"^(\w+)(?:\{(.*)\})? (\S+)$")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen import outdir
+from gen.render import outdir
 from gen.build import build
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""gen.lint: every registered check, once triggered and once not; lint_skip; config-aware rate-range."""
+"""gen.rules.lint: every registered check, once triggered and once not; lint_skip; config-aware rate-range."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 from gen.build import analyze_rules, compile_rules
 from gen.config import Config, parse_config
-from gen.errors import LintError
-from gen.lint import CHECKS, ERROR, WARNING, Context, Finding, run_checks
-from gen.loader import load_catalog
-from gen.resolve import resolve
+from gen.core.errors import LintError
+from gen.rules.lint import CHECKS, ERROR, WARNING, Context, Finding, run_checks
+from gen.rules.loader import load_catalog
+from gen.rules.resolve import resolve
 
 HEADER = "from gen.model import Alert, Group, Record\n\n"
 

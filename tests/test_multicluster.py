@@ -1,11 +1,11 @@
-"""gen.multicluster.keep_label: every aggregation and join keeps the cluster label, nothing else moves."""
+"""gen.rules.multicluster.keep_label: every aggregation and join keeps the cluster label, nothing else moves."""
 
 from __future__ import annotations
 
 import promql_parser
 import pytest
 
-from gen.multicluster import keep_label
+from gen.rules.multicluster import keep_label
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,13 @@ import pytest
 import requests
 
 from fixture_exporter import FixtureExporter, targets
-from gen.online_lint import RULE_EVALUATOR_SERIES
-from gen import outdir
+from gen.live.online_lint import RULE_EVALUATOR_SERIES
+from gen.render import outdir
 from gen.build import build
 from gen.cli import main
 from gen.dash.check import PARSE_MACROS, fill, queries
-from gen.promql import analyze
-from gen.resolve import RecordingRule
+from gen.core.promql import analyze
+from gen.core.resolved import RecordingRule
 from live import free_port, running_prometheus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -153,8 +153,8 @@ def expected_missing(compiled, files, served) -> set[tuple[str, str, str]]:
 
 
 def test_reports_exactly_what_the_fixture_does_not_serve(prometheus, exporter, catalog):
-    from gen import online_lint
-    from gen.prometheus_api import PrometheusClient
+    from gen.live import online_lint
+    from gen.live.prometheus_api import PrometheusClient
 
     compiled, files = catalog
     rendered = {d.uid: json.loads(files[f"grafana/{d.uid}.json"]) for d in compiled.dashboards}
@@ -400,14 +400,14 @@ def test_bad_options_are_named(argv, message, defaults, capsys):
     (("a", "!~", ".+"), False), (("a", "!~", "x"), False),
 ])
 def test_requires_label(matcher, needs):
-    from gen.online_lint import requires_label
+    from gen.live.online_lint import requires_label
 
     _, op, value = matcher
     assert requires_label(op, value) is needs
 
 
 def test_exporter_of_prefers_the_most_specific_catalog_selector():
-    from gen.online_lint import exporter_of, exporters
+    from gen.live.online_lint import exporter_of, exporters
 
     known = exporters({"kubelet": 'job="kubelet", metrics_path="/metrics"', "cadvisor": 'job="kubelet", metrics_path="/metrics/cadvisor"',
                        "loose": 'job="kubelet"', "empty": ""})

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen import promtool, testing
+from gen.tools import promtool
+from gen import testing
 from gen.build import build
 from gen.cli import main
 from gen.config import Config, parse_config
-from gen.errors import ConfigError, DefinitionError, PromQLError
+from gen.core.errors import ConfigError, DefinitionError, PromQLError
 from gen.expect import render
-from gen.resolve import AlertRule, RecordingRule
+from gen.core.resolved import AlertRule, RecordingRule
 from gen.sources import Sources
 
 BATCH = {"PodCpu75": {"thresholds": [{"match": {"namespace": "batch-.*"}, "threshold": 90}]}}

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen import outdir
+from gen.render import outdir
 from gen.build import build, compile_rules, render, render_docs
 from gen.cli import main
 from gen.config import AlertOverride, Config, parse_config
-from gen.errors import ConfigError, DefinitionError
-from gen.loader import load_catalog
+from gen.core.errors import ConfigError, DefinitionError
+from gen.rules.loader import load_catalog
 from gen.model import Alert
-from gen.resolve import AlertRule, RecordingRule, platform_off
+from gen.core.resolved import AlertRule, RecordingRule
+from gen.rules.resolve import platform_off
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGED = {"etcd", "kube_scheduler", "kube_controller_manager"}
@@ -49,7 +50,7 @@ def _catalog_alerts() -> list[Alert]:
 
 
 def _selectors_read(alert: Alert, selectors: set[str]) -> set[str]:
-    """Written apart from gen.resolve: the `${name}` of the definition's expression that are selectors."""
+    """Written apart from gen.rules.resolve: the `${name}` of the definition's expression that are selectors."""
     return {name for name in re.findall(r"\$\{(\w+)\}", alert.expr) if name in selectors and name not in alert.params}
 
 

@@ -1,4 +1,4 @@
-"""gen.promql.analyze: result labels, comparisons, absent(), ranges, metrics, parse errors."""
+"""gen.core.promql.analyze: result labels, comparisons, absent(), ranges, metrics, parse errors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import promql_parser
 import pytest
 import yaml
 
-from gen.errors import PromQLError
-from gen.promql import LabelSet, analyze
+from gen.core.errors import PromQLError
+from gen.core.promql import LabelSet, analyze
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

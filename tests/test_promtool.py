@@ -6,7 +6,9 @@ import os
 
 import pytest
 
-from gen import outdir, promtool, testing, upstream
+from gen.render import outdir
+from gen.tools import promtool
+from gen import testing, upstream
 from gen.build import build
 from gen.config import Config
 from gen.build import compile_rules
@@ -160,8 +162,8 @@ def test_a_case_that_cannot_hold_with_replicas_says_why_and_skips_the_variant(tm
 
 
 def test_replicated_must_name_a_selector(tmp_path):
-    from gen.errors import DefinitionError
-    from gen.loader import load_catalog
+    from gen.core.errors import DefinitionError
+    from gen.rules.loader import load_catalog
 
     _replica_catalog(tmp_path / "cat", "up == 0")
     (tmp_path / "cat" / "_selectors.py").write_text('SELECTORS = {"ksm": \'job="ksm"\'}\nREPLICATED = ("kube_state_metrics",)\n')

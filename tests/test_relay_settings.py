@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen import outdir
+from gen.render import outdir
 from gen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

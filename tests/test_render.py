@@ -55,7 +55,7 @@ def test_manifest_spec_loads_to_the_plain_groups(tmp_path):
 
 
 def test_shared_values_are_written_out_not_aliased():
-    from gen.render.yamlfmt import dump
+    from gen.core.yamlfmt import dump
 
     shared = {"team": "sre"}
     text = dump({"a": {"labels": shared}, "b": {"labels": shared}}).decode()

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gen import amtool, outdir
+from gen.tools import amtool
+from gen.render import outdir
 from gen import upstream
 from gen.build import build
-from gen.errors import ConfigError, DefinitionError, RoutingError
-from gen.loader import load_catalog
+from gen.core.errors import ConfigError, DefinitionError, RoutingError
+from gen.rules.loader import load_catalog
 from gen.routing.loader import load_routing
 from gen.routing import check
 from gen.routing.model import RouteCase

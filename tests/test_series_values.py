@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from gen.errors import DefinitionError
+from gen.core.errors import DefinitionError
 from gen.model import REPLICA_INSTANCES, moved
 from gen.series_values import STALE, expand, join
 

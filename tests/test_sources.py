@@ -12,8 +12,8 @@ import yaml
 from gen import scaffold, sources, upstream
 from gen.build import build
 from gen.config import load_config
-from gen.errors import ConfigError, DefinitionError, OptionError
-from gen.loader import load_catalog
+from gen.core.errors import ConfigError, DefinitionError, OptionError
+from gen.rules.loader import load_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from gen import upstream
-from gen.loader import load_catalog
+from gen.rules.loader import load_catalog
 from gen.model import Alert
 
 pytestmark = pytest.mark.live

@@ -14,10 +14,10 @@ from gen.dash import check
 from gen.dash.model import Dashboard
 from gen.dash import schema
 from gen.dash.render import Context, dashboard_url, panel_sources, render_dashboard
-from gen.errors import ConfigError, DashboardError, DefinitionError
-from gen.model import Alert
-from gen.render.yamlfmt import dump
-from gen.resolve import AlertRule, alert_params, effective_selectors, rules_of
+from gen.core.errors import ConfigError, DashboardError, DefinitionError
+from gen.core.model import Alert
+from gen.core.yamlfmt import dump
+from gen.core.resolved import AlertRule, alert_params, rules_of
 
 GRAFANA_DIR = "grafana"  # dashboard JSON, importable through Grafana's UI and API
 CONFIGMAP_DIR = "dashboards"  # ConfigMaps for Grafana's dashboard sidecar
@@ -74,7 +74,7 @@ def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> tup
     defaults = {r.name: dict(r.params) for m in compiled.catalog.modules for g in m.groups for r in g.rules
                 if isinstance(r, Alert)}
     expr_params = {name: {**values, **params.get(name, {})} for name, values in defaults.items()}
-    ctx = Context(config, effective_selectors(compiled.catalog, config), params, set(defaults), set(all_uids),
+    ctx = Context(config, compiled.catalog.selectors_with(config.selectors), params, set(defaults), set(all_uids),
                   expr_params=expr_params)
     out, files, errors = [], {}, []
     for d in dashboards:
@@ -97,8 +97,8 @@ def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> tup
 def promtool_check(rendered: list[dict]) -> None:
     """promtool has the last word on what Prometheus parses: DashboardError listing what it
     rejects; skipped (with a note) where promtool is missing."""
-    from gen import promtool
-    from gen.errors import ToolError
+    from gen.tools import promtool
+    from gen.core.errors import ToolError
 
     if not rendered:
         return

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gen.dash.model import Variable
 from gen.dash import schema
-from gen.resolve import alert_params, effective_selectors, format_value
+from gen.core.resolved import alert_params, format_value
 
 FORMAT = "dashboards-v1"
 _GEN = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def key(compiled, sources) -> str:
     resolved = {
         "params": params,
         "known": known,
-        "selectors": effective_selectors(compiled.catalog, config),
+        "selectors": compiled.catalog.selectors_with(config.selectors),
         "dashboards": dataclasses.asdict(config.dashboards),
         "multi_cluster": dataclasses.asdict(config.multi_cluster),
         "grafana_url": config.grafana_url,

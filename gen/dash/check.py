@@ -153,9 +153,9 @@ def promtool_rejects(rendered: list[dict]) -> list[str]:
     import os
     import tempfile
 
-    from gen import promtool
+    from gen.tools import promtool
     from gen.dash.schema import CACHE_DIR
-    from gen.render.yamlfmt import dump
+    from gen.core.yamlfmt import dump
 
     groups, names = [], {}
     for data in rendered:

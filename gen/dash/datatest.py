@@ -13,9 +13,9 @@ import os
 
 from gen.dash.check import fill, macros, queries
 from gen.dash.model import Dashboard
-from gen.errors import DefinitionError
-from gen.render.yamlfmt import dump
-from gen.resolve import substitute
+from gen.core.errors import DefinitionError
+from gen.core.yamlfmt import dump
+from gen.core.placeholders import substitute
 
 
 def test_groups(dashboard: Dashboard, data: dict, selectors: dict[str, str]) -> list[dict]:

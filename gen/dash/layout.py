@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gen.dash.model import GRID_COLUMNS, Cell, Row
-from gen.errors import DefinitionError
+from gen.core.errors import DefinitionError
 
 
 @dataclass

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from gen.errors import DefinitionError
-from gen.model import Source, _caller
+from gen.core.errors import DefinitionError
+from gen.core.model import Source, _caller
 
 GRID_COLUMNS = 24
 

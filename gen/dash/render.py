@@ -16,9 +16,10 @@ from gen.config import Config
 from gen.dash.layout import Placed, place
 from gen.dash.model import AlertLine, Dashboard, Link, Variable
 from gen.dash.schema import SCHEMA_VERSION
-from gen.errors import DefinitionError
-from gen.model import Source
-from gen.resolve import format_value, substitute_expr
+from gen.core.errors import DefinitionError
+from gen.core.model import Source
+from gen.core.resolved import format_value
+from gen.core.placeholders import substitute_expr
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RECORDED = "recorded"  # the placeholder of recorded series: `verb:apiserver_request:burnrate1h{${recorded}}`

@@ -4,9 +4,11 @@ docs/platforms.md: what each platform of the catalog hides and which rules it tu
 from __future__ import annotations
 
 from gen.config import Config
-from gen.loader import Catalog
-from gen.model import Alert
-from gen.resolve import component_reads, format_value, normalize_expr, platform_off, substitute
+from gen.core.catalog import Catalog
+from gen.core.model import Alert
+from gen.rules.resolve import component_reads, platform_off
+from gen.core.resolved import format_value
+from gen.core.placeholders import normalize_expr, substitute
 
 DOCS_PATH = "docs/alerts.md"
 PLATFORMS_PATH = "docs/platforms.md"
@@ -47,7 +49,7 @@ def alerts_markdown(catalog: Catalog) -> bytes:
 
 def platforms_markdown(catalog: Catalog) -> bytes:
     """Per platform: the components it hides, the sources saying so, and the rules it turns off
-    (computed as the build does, gen.resolve.platform_off), so the page cannot drift from it."""
+    (computed as the build does, gen.rules.resolve.platform_off), so the page cannot drift from it."""
     lines = [
         "# Platforms",
         "",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gen.render.yamlfmt import dump
+from gen.core.yamlfmt import dump
 
 
 def render_kustomization(manifests: list[str]) -> bytes:

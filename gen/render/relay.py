@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from common.errors import ConfigError
 from gen.config import RELAY_NAME, RELAY_PORT, Config
 from gen.relay_settings import SECRET_DIR
-from gen.render.yamlfmt import dump
+from gen.core.yamlfmt import dump
 from gen.routing.resolve import Resolved
 
 RELAY_DIR = "relay"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gen.config import Config
-from gen.errors import DefinitionError
-from gen.render.yamlfmt import dump
-from gen.resolve import AlertRule, RuleFile
+from gen.core.errors import DefinitionError
+from gen.core.yamlfmt import dump
+from gen.core.resolved import AlertRule, RuleFile
 
 PLAIN_DIR = "rules"
 MANIFEST_DIR = "prometheusrules"

@@ -10,8 +10,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from gen import amtool
-from gen.promtool import Run
+from gen.tools import amtool
+from gen.tools.promtool import Run
 from gen.routing.model import RouteCase
 from gen.routing.resolve import Resolved
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 
-from gen.errors import DefinitionError
+from gen.core.errors import DefinitionError
 from gen.routing.model import Routing
 
 
 def load_routing(path: str) -> Routing:
     """The `routing` a module defines; DefinitionError naming the file otherwise."""
-    from gen.loader import import_file
+    from gen.core.imports import import_file
 
     if not os.path.isfile(path):
         raise DefinitionError(f"{path}: routing module not found")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from common.durations import parse_duration
 from common.matchers import Matcher, MatcherError, parse_matcher
-from gen.errors import RoutingError
-from gen.model import Source, _caller
+from gen.core.errors import RoutingError
+from gen.core.model import Source, _caller
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
@@ -125,7 +125,7 @@ class Inhibit:
 class CriticalTwins:
     """An alert named `<X><suffix>` at critical severity silences its warning twin `<X>` for
     the same object; `pairs` adds twins named otherwise (critical name -> warning name).
-    The object is the labels both expressions carry (gen.promql), else `object_labels`."""
+    The object is the labels both expressions carry (gen.core.promql), else `object_labels`."""
 
     suffix: str = "Critical"
     pairs: dict[str, str] = field(default_factory=dict)

@@ -8,7 +8,7 @@ AlertmanagerConfig (monitoring.coreos.com/v1alpha1: camelCase, matchers as objec
 
 from __future__ import annotations
 
-from gen.render.yamlfmt import dump
+from gen.core.yamlfmt import dump
 from gen.routing.model import Matcher
 from gen.routing.resolve import TIMING_FIELDS, Resolved, RRoute
 

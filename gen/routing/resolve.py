@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from gen.config import AlertmanagerSettings, Config
 from common.durations import parse_duration
-from gen.errors import ConfigError, RoutingError
-from gen.model import Alert, Source
-from gen.resolve import AlertRule, RuleFile
+from gen.core.errors import ConfigError, RoutingError
+from gen.core.model import Alert, Source
+from gen.core.resolved import AlertRule, RuleFile
 from gen.routing.model import Heartbeat, Matcher, Route, RouteCase, Routing
 
 TIMING_FIELDS = ("group_wait", "group_interval", "repeat_interval")

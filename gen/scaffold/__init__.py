@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from common import __version__
-from gen.errors import OptionError
+from gen.core.errors import OptionError
 
 FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "files")
 RENAMED = {"gitignore": ".gitignore"}  # a dot file would be left out of the wheel's data

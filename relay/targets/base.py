@@ -96,7 +96,7 @@ class Target(ABC):
     @abstractmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], where: str) -> "Target":
         """Validate this target's settings (`where` is e.g. "relay.yaml: targets.ops-dingtalk");
-        raise gen.errors.ConfigError naming the key at fault. Secrets come from `*_file` or
+        raise gen.core.errors.ConfigError naming the key at fault. Secrets come from `*_file` or
         `*_env` keys and are never logged or put in error messages."""
 
     @abstractmethod

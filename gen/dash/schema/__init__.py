@@ -23,6 +23,8 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING, Callable
 
+from gen.core.cache import CACHE_DIR  # the module global the schema cache (and tests) use
+
 if TYPE_CHECKING:  # jsonschema is imported only to explain a failure (its import costs ~90 ms)
     import jsonschema
     from jsonschema.exceptions import ValidationError
@@ -59,10 +61,6 @@ def load_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
-# The engine's caches (compiled schema, rendered dashboards, tool checks): content-addressed, so
-# one per user serves every repository; $GEN_CACHE_DIR moves it (the tests use their own).
-CACHE_DIR = Path(os.environ.get("GEN_CACHE_DIR")
-                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "k8s-monitoring-as-code")
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """An alert expression without a comparison fires for every series it returns."""
 
-from gen.lint import ERROR, check
+from gen.rules.lint import ERROR, check
 
 
 @check("no-condition", ERROR)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from gen.errors import OptionError, PrometheusError
+from gen.core.errors import OptionError, PrometheusError
 
 log = logging.getLogger(__name__)
 

@@ -18,51 +18,13 @@ written against that monitoring.yaml; `gen test` runs them against the team's ru
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
-import sys
-import types
-from dataclasses import dataclass, field
 
-from gen.errors import DefinitionError, UserError
-from gen.model import Alert, Case, Group, Module, Platform
+from gen.core.catalog import Catalog
+from gen.core.errors import DefinitionError
+from gen.core.imports import as_package, import_path
+from gen.core.model import Case, Group, Module, Platform
 from gen.sources import is_upstream
-
-
-@dataclass
-class Catalog:
-    modules: list[Module]
-    selectors: dict[str, str]
-    replicated: tuple[str, ...] = ()  # selector names of exporters commonly run as several replicas
-    folders: tuple[str, ...] = ()  # where it was read, upstream first
-    platforms: dict[str, Platform] = field(default_factory=dict)  # name -> what monitoring.yaml's `platform:` hides
-    cases: dict[str, list[Case]] = field(default_factory=dict)  # modules' `cases`: alert name -> cases
-
-    def alert_names(self) -> set[str]:
-        return {r.name for m in self.modules for g in m.groups for r in g.rules if isinstance(r, Alert)}
-
-
-def _import(path: str, package: str):
-    name = f"{package}.{os.path.splitext(os.path.basename(path))[0]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except UserError:
-        raise
-    except SyntaxError as exc:
-        raise DefinitionError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
-    except Exception as exc:  # a bug in the catalog module: say where
-        tb = exc.__traceback__
-        line = 0
-        while tb is not None:
-            if os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(path):
-                line = tb.tb_lineno
-            tb = tb.tb_next
-        raise DefinitionError(f"{os.path.relpath(path)}:{line}: {type(exc).__name__}: {exc}") from None
-    return module
 
 
 _LOADED: dict[str, tuple[tuple, Catalog]] = {}
@@ -79,26 +41,6 @@ def _stamp(folder: str) -> tuple:
                 st = os.stat(os.path.join(root, name))
                 found.append((os.path.relpath(os.path.join(root, name), folder), st.st_size, st.st_mtime_ns))
     return tuple(sorted(found))
-
-
-def _as_package(folder: str, prefix: str) -> str:
-    """Make `folder` an importable package, so its public modules can import its private
-    helpers relatively (`from ._fixtures.nodes import filesystem`). A reload drops what the
-    previous load imported, so an edited helper is read again."""
-    package = prefix + hashlib.sha1(folder.encode()).hexdigest()[:10]
-    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-        del sys.modules[name]
-    pkg = types.ModuleType(package)
-    pkg.__path__ = [folder]
-    sys.modules[package] = pkg
-    return package
-
-
-def import_file(path: str, prefix: str):
-    """Import one definition file as a module of a package of its own folder (so it may import
-    its neighbours relatively); errors name the file and line."""
-    path = os.path.abspath(path)
-    return _import(path, _as_package(os.path.dirname(path), prefix))
 
 
 def load_catalog(folders: str | tuple[str, ...] | list[str]) -> Catalog:
@@ -143,7 +85,7 @@ def _platforms(folder: str, package: str) -> dict[str, Platform]:
     path = os.path.join(folder, "_platforms.py")
     if not os.path.exists(path):
         return {}
-    platforms = getattr(_import(path, package), "PLATFORMS", None)
+    platforms = getattr(import_path(path, package), "PLATFORMS", None)
     if not isinstance(platforms, dict) or not all(isinstance(k, str) and isinstance(v, Platform) for k, v in platforms.items()):
         raise DefinitionError(f"{path}: PLATFORMS must be a dict of platform name -> Platform")
     return dict(platforms)
@@ -185,12 +127,12 @@ def _load_folder(folder: str) -> Catalog:
 
 
 def _load_catalog(folder: str) -> Catalog:
-    package = _as_package(folder, "_catalog_")
+    package = as_package(folder, "_catalog_")
     selectors: dict[str, str] = {}
     replicated: tuple[str, ...] = ()
     selectors_file = os.path.join(folder, "_selectors.py")
     if os.path.exists(selectors_file):
-        defaults = _import(selectors_file, package)
+        defaults = import_path(selectors_file, package)
         selectors = dict(getattr(defaults, "SELECTORS", {}))
         replicated = tuple(getattr(defaults, "REPLICATED", ()))
         unknown = [name for name in replicated if name not in selectors]
@@ -203,7 +145,7 @@ def _load_catalog(folder: str) -> Catalog:
         if not entry.endswith(".py") or entry.startswith("_"):
             continue
         path = os.path.join(folder, entry)
-        module = _import(path, package)
+        module = import_path(path, package)
         groups = getattr(module, "groups", [] if hasattr(module, "cases") else None)  # cases alone: fine
         rel = f"{os.path.basename(folder)}/{entry}"  # stable whatever the working directory
         if not isinstance(groups, list) or not all(isinstance(g, Group) for g in groups):
@@ -226,43 +168,3 @@ def _module_cases(module, rel: str) -> dict[str, list[Case]]:
     return found
 
 
-def load_dashboards(folders: str | tuple[str, ...] | list[str], catalog: Catalog | None = None) -> list:
-    """Every `dashboard` (or `dashboards` list) of the public modules of the dashboards folders;
-    private modules (`_name.py`) are helpers the others import relatively. A module made from
-    the catalog (the alert overview lists its rule groups) defines `build(catalog)` instead,
-    returning a Dashboard or a list of them; it gets the whole catalog being built."""
-    from gen.dash.grafanalib_import import import_grafanalib
-    from gen.dash.model import Dashboard
-
-    folders = [folders] if isinstance(folders, str) else list(folders)
-    folders = [os.path.abspath(f) for f in folders if os.path.isdir(f)]
-    if not folders:
-        return []
-    import_grafanalib()  # before the modules import it: cheaper this way (see there)
-    found: list = []
-    for folder in folders:
-        package = _as_package(folder, "_dashboards_")  # dashboards share helpers: `from ._kube import workload_pods`
-        for entry in sorted(os.listdir(folder)):
-            if not entry.endswith(".py") or entry.startswith("_"):
-                continue
-            module = _import(os.path.join(folder, entry), package)
-            rel = f"{os.path.basename(folder)}/{entry}"
-            if callable(getattr(module, "build", None)):
-                if catalog is None:
-                    raise DefinitionError(f"{rel}: `build(catalog)` needs the catalog: load the dashboards with it")
-                items = module.build(catalog)
-                items = items if isinstance(items, list) else [items]
-            else:
-                items = getattr(module, "dashboards", None)
-                if items is None:
-                    items = [getattr(module, "dashboard", None)]
-            if not items or not all(isinstance(d, Dashboard) for d in items):
-                raise DefinitionError(f"{rel}: a dashboard module must define `dashboard` (a Dashboard), "
-                                      "`dashboards`, or `build(catalog)` returning them")
-            found.extend(items)
-    seen: dict[str, object] = {}
-    for d in found:
-        if d.uid in seen:
-            raise DefinitionError(f"{d.source}: dashboard uid {d.uid!r} already used at {seen[d.uid]}")
-        seen[d.uid] = d.source
-    return found

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from gen.config import Config
-from gen.promql import Analysis
-from gen.resolve import AlertRule, RecordingRule, RuleFile
+from gen.core.promql import Analysis
+from gen.core.resolved import AlertRule, RecordingRule, RuleFile
 
 ERROR = "error"
 WARNING = "warning"
@@ -85,7 +85,7 @@ def run_checks(ctx: Context) -> list[Finding]:
 
 
 # Importing the check modules registers them.
-from gen.lint import (  # noqa: E402,F401
+from gen.rules.lint import (  # noqa: E402,F401
     alert_condition,
     cluster_label,
     duplicate_names,

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from common.errors import ConfigError
-from gen.dash.schema import CACHE_DIR
+from gen.core.cache import CACHE_DIR
 
 _NAME = "relay.yaml"
 FORMAT = "relay-check-v1"

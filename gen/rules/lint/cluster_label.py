@@ -1,6 +1,6 @@
 """With multi-cluster on, a rule whose result loses the cluster label mixes clusters up."""
 
-from gen.lint import WARNING, check
+from gen.rules.lint import WARNING, check
 
 
 @check("cluster-label", WARNING)

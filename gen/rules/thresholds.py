@@ -19,7 +19,7 @@ Annotations that print the parameter print the value that applies, through Prome
 `match` template function.
 
 Everything here works on the expression templates (`${name}` placeholders unresolved);
-gen.resolve resolves the results like any catalog expression.
+gen.rules.resolve resolves the results like any catalog expression.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import textwrap
 from dataclasses import dataclass
 
 from gen.config import Threshold
-from gen.errors import ConfigError
+from gen.core.errors import ConfigError
 
 _COMPARED = re.compile(r"(?s)^(?P<lhs>.*?)\s*(?P<op>>=|<=|==|!=|>|<)\s*\$\{(?P<param>[A-Za-z_][A-Za-z0-9_]*)\}\s*$")
 
@@ -76,7 +76,7 @@ def keys_expr(cut: Split, labels: list[str]) -> str:
 
 
 def threshold_expr(keys: str, thresholds: list[Threshold], default: str, fmt) -> str:
-    """`fmt` formats a number as PromQL (gen.resolve.format_value)."""
+    """`fmt` formats a number as PromQL (gen.rules.resolve.format_value)."""
     parts = []
     for t in thresholds:
         matchers = ", ".join(f"{label}=~{_promql_string(regex)}" for label, regex in sorted(t.match.items()))

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from gen.errors import ToolError
+from gen.core.errors import ToolError
 
 LOCAL_BIN = os.path.join("tools", "bin")
 

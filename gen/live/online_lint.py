@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 
 from gen.dash.check import fill, queries
 from gen.dash.render import panel_sources
-from gen.errors import PromQLError
-from gen.model import Source
-from gen.prometheus_api import PrometheusClient
-from gen.promql import Selector, analyze
-from gen.resolve import AlertRule, RecordingRule, promql_string
+from gen.core.errors import PromQLError
+from gen.core.model import Source
+from gen.live.prometheus_api import PrometheusClient
+from gen.core.promql import Selector, analyze
+from gen.core.resolved import AlertRule, RecordingRule
+from gen.core.placeholders import promql_string
 
 # Series Prometheus writes itself for alerting rules: they exist only while some alert is
 # pending or firing, so their absence says nothing about the catalog.
 RULE_EVALUATOR_SERIES = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 
-Matcher = tuple[str, str, str]  # (label, op, value) as gen.promql gives them
+Matcher = tuple[str, str, str]  # (label, op, value) as gen.core.promql gives them
 
 KINDS = ("alert", "recording rule", "panel target", "dashboard variable")
 RECORDING_RULES = "recording rules of the catalog"

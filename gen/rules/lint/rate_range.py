@@ -1,7 +1,7 @@
 """rate()/increase() over fewer than ~4 scrapes returns nothing after one missed scrape."""
 
 from common.durations import format_duration
-from gen.lint import WARNING, check
+from gen.rules.lint import WARNING, check
 
 _FUNCS = ("rate", "increase", "irate")
 

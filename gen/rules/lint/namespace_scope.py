@@ -1,6 +1,6 @@
 """A namespaced alert with a selector the namespace scope cannot narrow still watches every namespace."""
 
-from gen.lint import WARNING, check
+from gen.rules.lint import WARNING, check
 
 
 @check("namespace-scope", WARNING)

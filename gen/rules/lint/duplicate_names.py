@@ -1,7 +1,7 @@
 """Two alerts with one name, or two recording rules with one name and label set, collide."""
 
-from gen.lint import ERROR, check
-from gen.resolve import RecordingRule
+from gen.rules.lint import ERROR, check
+from gen.core.resolved import RecordingRule
 
 
 @check("duplicate-name", ERROR)

@@ -1,6 +1,6 @@
 """A rule reading a recorded series (name with a colon) that no group records never has data."""
 
-from gen.lint import ERROR, check
+from gen.rules.lint import ERROR, check
 
 
 @check("undefined-recording", ERROR)

@@ -1,7 +1,7 @@
 """Routing trees match on severity; a value outside the known set routes nowhere."""
 
-from gen.lint import ERROR, check
-from gen.model import SEVERITIES
+from gen.rules.lint import ERROR, check
+from gen.core.model import SEVERITIES
 
 
 @check("unknown-severity", ERROR)

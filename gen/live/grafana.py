@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from gen.errors import DashboardFileError, GrafanaError, OptionError
+from gen.core.errors import DashboardFileError, GrafanaError, OptionError
 
 log = logging.getLogger(__name__)
 

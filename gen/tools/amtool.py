@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import subprocess
 
-from gen.errors import ToolError
-from gen.promtool import Run, find_tool
+from gen.core.errors import ToolError
+from gen.tools.promtool import Run, find_tool
 
 
 def find_amtool() -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import promql_parser as pp
 
-from gen.lint import WARNING, check
-from gen.promql import parse
+from gen.rules.lint import WARNING, check
+from gen.core.promql import parse
 
 _COUNTING = {"sum", "count", "count_values", "group"}  # aggregations whose result changes with duplicates
 _PASSING = {"topk", "bottomk", "limitk", "limit_ratio"}  # return input series as they are

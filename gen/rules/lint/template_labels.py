@@ -2,7 +2,7 @@
 
 import re
 
-from gen.lint import ERROR, check
+from gen.rules.lint import ERROR, check
 
 _LABEL_REF = re.compile(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)|index\s+\$labels\s+\"([^\"]+)\"")
 

@@ -1,6 +1,6 @@
 """Alerts reach people: without severity, summary and description they cannot be routed or read."""
 
-from gen.lint import ERROR, check
+from gen.rules.lint import ERROR, check
 
 
 @check("required-fields", ERROR)

@@ -12,7 +12,7 @@ from typing import Mapping
 
 import promql_parser as pp
 
-from gen.errors import PromQLError
+from gen.core.errors import PromQLError
 
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 SET_OPS = {"and", "or", "unless"}

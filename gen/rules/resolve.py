@@ -9,163 +9,16 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass, field
 from typing import Any
 
-from gen import thresholds as per_label
 from gen.config import ALERT_KEYS, AlertOverride, Config
-from gen.errors import ConfigError, DefinitionError, PromQLError
-from gen.loader import Catalog
-from gen.model import Alert, Case, Duration, Group, Module, ParamValue, Record, Source
-from gen.multicluster import keep_label
-from gen.promql import Analysis
-
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# An empty selector must take its separating comma (or its empty braces) with it. Empty
-# expansions are first marked with a sentinel, so only text around placeholders is touched.
-_GAP = "\x00"
-_GAP_RULES = (
-    (re.compile(r"\{\s*\x00\s*\}"), ""),  # metric{${empty}} -> metric
-    (re.compile(r"\x00\s*,\s*"), ""),  # {${empty}, a="b"} -> {a="b"}
-    (re.compile(r",\s*\x00"), ""),  # {a="b", ${empty}} -> {a="b"}
-)
-
-
-@dataclass
-class AlertRule:
-    name: str
-    expr: str
-    for_: str
-    keep_firing_for: str | None
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    params: dict[str, ParamValue]
-    origins: dict[str, str]  # "labels.x"/"annotations.y" set by the config -> "file: dotted.key"
-    definition: Alert
-    group: str
-    module: str
-    # The team's cases for this alert (a rules module's `cases = {name: [...]}`), written
-    # against the team's monitoring.yaml.
-    team_cases: list[Case] = field(default_factory=list)
-    # The settings replaced the expression or added a condition: the catalog's cases do not
-    # describe this rule, the team's must.
-    catalog_cases_hold: bool = True
-    # The expression's analysis (metrics read, result labels), attached by gen.build.analyze_rules.
-    analysis: Analysis | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def cases(self) -> list[Case]:
-        """The cases that prove the rule as compiled with these settings."""
-        return (list(self.definition.cases) if self.catalog_cases_hold else []) + self.team_cases
-
-    def where(self, field: str | None = None) -> str:
-        """The config key that set `field`, else the definition's file:line."""
-        return self.origins.get(field, str(self.source)) if field else str(self.source)
-
-    @property
-    def source(self) -> Source:
-        return self.definition.source
-
-    @property
-    def what(self) -> str:
-        return f"alert {self.name}"
-
-
-@dataclass
-class RecordingRule:
-    name: str
-    expr: str
-    labels: dict[str, str]
-    definition: Record
-    group: str
-    module: str
-    analysis: Analysis | None = field(default=None, compare=False, repr=False)  # see AlertRule
-
-    def where(self, field: str | None = None) -> str:
-        return str(self.source)
-
-    @property
-    def source(self) -> Source:
-        return self.definition.source
-
-    @property
-    def what(self) -> str:
-        return f"recording rule {self.name}"
-
-
-@dataclass
-class RuleGroup:
-    name: str
-    interval: str | None
-    rules: list[AlertRule | RecordingRule]
-    source: Source
-
-
-@dataclass
-class RuleFile:
-    """One catalog module, resolved: one plain rule file and one PrometheusRule."""
-
-    name: str
-    source_file: str
-    groups: list[RuleGroup] = field(default_factory=list)
-
-
-def rules_of(rule_files: list[RuleFile]):
-    """Every resolved rule, file by file and group by group."""
-    for rf in rule_files:
-        for group in rf.groups:
-            yield from group.rules
-
-
-def alert_params(rule_files: list[RuleFile]) -> dict[str, dict[str, ParamValue]]:
-    """Each enabled alert's parameters as monitoring.yaml resolved them."""
-    return {r.name: r.params for r in rules_of(rule_files) if isinstance(r, AlertRule)}
-
-
-def format_value(value: ParamValue) -> str:
-    """A parameter as it appears in PromQL: integers without a decimal point."""
-    if isinstance(value, Duration):
-        return value.text
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def substitute(text: str, values: dict[str, str], where: str) -> str:
-    """Fill `${name}` placeholders; DefinitionError naming `where` for an unknown one."""
-
-    def repl(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in values:
-            known = ", ".join(sorted(values)) or "none"
-            raise DefinitionError(f"{where}: unknown placeholder ${{{name}}} (known: {known})")
-        return values[name]
-
-    return PLACEHOLDER.sub(repl, text)
-
-
-def substitute_expr(text: str, values: dict[str, str], where: str) -> str:
-    """`substitute` for PromQL: a placeholder that expands to nothing leaves no stray comma."""
-    marked = {k: (v if v.strip() else _GAP) for k, v in values.items()}
-    expr = substitute(text, marked, where)
-    while _GAP in expr:
-        before = expr
-        for pattern, repl in _GAP_RULES:
-            expr = pattern.sub(repl, expr)
-        if expr == before:
-            expr = expr.replace(_GAP, "")
-    return expr
-
-
-def promql_string(text: str) -> str:
-    """`text` escaped for a double-quoted PromQL string."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def normalize_expr(expr: str) -> str:
-    """Dedent, strip, drop trailing spaces: the expression as written, tidy."""
-    lines = textwrap.dedent(expr).strip().splitlines()
-    return "\n".join(line.rstrip() for line in lines)
+from gen.core.catalog import Catalog
+from gen.core.errors import ConfigError, DefinitionError, PromQLError
+from gen.core.model import Alert, Duration, Group, Module, ParamValue, Record
+from gen.core.placeholders import PLACEHOLDER, normalize_expr, promql_string, substitute, substitute_expr
+from gen.core.resolved import AlertRule, RecordingRule, RuleFile, RuleGroup, format_value
+from gen.rules import thresholds as per_label
+from gen.rules.multicluster import keep_label
 
 
 def _coerce_param(alert: Alert, key: str, default: ParamValue, value: Any, config_path: str) -> ParamValue:
@@ -189,7 +42,7 @@ def _coerce_param(alert: Alert, key: str, default: ParamValue, value: Any, confi
 def _check_selector(path: str, name: str, text: str) -> None:
     """A selector from the config is label matchers (`job="kube-state-metrics"`); checked here
     once, so a typo is one error at its key, not a parse error in every alert that uses it."""
-    from gen.promql import parse
+    from gen.core.promql import parse
 
     if not text.strip():
         return  # an empty selector is allowed: the expressions lose that matcher
@@ -198,12 +51,6 @@ def _check_selector(path: str, name: str, text: str) -> None:
     except PromQLError as exc:
         raise ConfigError(f"{path}: selectors.{name}: {text!r} is not a list of label matchers like "
                           f'job="kube-state-metrics", namespace=~"kube-system|monitoring": {exc}') from None
-
-
-def effective_selectors(catalog: Catalog, config: Config) -> dict[str, str]:
-    """Each exporter's selector as the expressions get it: the catalog's default unless the
-    config sets it (unknown names are refused by Resolver)."""
-    return {**catalog.selectors, **config.selectors}
 
 
 _TOKEN = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
@@ -285,7 +132,7 @@ class Resolver:
             )
         for name, text in sorted(config.selectors.items()):
             _check_selector(config.path, name, text)
-        self.selectors = effective_selectors(catalog, config)
+        self.selectors = catalog.selectors_with(config.selectors)
 
     def check_names(self) -> None:
         """Every alert and group the config names must exist in the catalog."""
@@ -410,7 +257,7 @@ class Resolver:
     def thresholds(self, alert: Alert, override: AlertOverride, template: str, values: dict[str, str],
                    group: Group, module: Module) -> tuple[list["RecordingRule"], str, dict[str, str]]:
         """The recording rules, expression template and annotation values of an alert with
-        per-label thresholds (gen.thresholds)."""
+        per-label thresholds (gen.rules.thresholds)."""
         entries = override.thresholds
         key = entries[0].key.rsplit("[", 1)[0]
         param = entries[0].param
@@ -437,7 +284,7 @@ class Resolver:
                                 entries, key: str) -> None:
         """The comparison is the expression's last step, and the labels matched are ones its
         left-hand side can carry (else no series could match: a silent no-op)."""
-        from gen.promql import COMPARISONS, analyze, parse
+        from gen.core.promql import COMPARISONS, analyze, parse
 
         whole = parse(self.expression(f"{cut.lhs} {cut.op} 0", values, key))
         if type(whole).__name__ != "BinaryExpr" or str(whole.op) not in COMPARISONS:

@@ -2,7 +2,7 @@
 
 import re
 
-from gen.lint import WARNING, check
+from gen.rules.lint import WARNING, check
 
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+$")
 
