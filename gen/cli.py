@@ -12,7 +12,7 @@ from gen import sources
 from gen.build import build, render_docs
 from gen.config import Config, load_config
 from gen.core.resolved import AlertRule
-from common.errors import exit_code
+from common.errors import UserError, exit_code
 from gen.core.errors import OptionError
 
 DEFAULT_CONFIG = "monitoring.yaml"
@@ -383,6 +383,42 @@ def cmd_params(args) -> int:
     return 0
 
 
+DIFF_HELP = """\
+What a change to the toolkit (or to your catalogs and settings) does to what you ship: the
+alerts and recording rules added, removed and changed (expression, for, labels, annotations),
+the dashboards changed (panels added, removed, changed) and every other file of out/ that
+differs. Run it after `make build` in a pull request that bumps the toolkit:
+
+  python -m gen diff --against origin/main            # out/ as committed there
+  python -m gen diff --against ../old-out --format markdown
+
+Exit status: 0, or with --exit-code 1 when anything differs; 2 when the comparison cannot
+be made (unknown ref, not a git repository, a folder that is not an out/).
+"""
+
+
+def cmd_diff(args) -> int:
+    from gen import diff
+
+    _settings(args)
+    try:
+        if not os.path.isdir(args.out):
+            raise OptionError(f"{args.out}: no such folder: run `python -m gen build` first, or give --out")
+        new = outdir.read_tree(args.out)
+        if os.path.isdir(args.against):
+            old = outdir.read_tree(args.against)
+            if not any(p.startswith(diff.RULES_DIR) for p in old):
+                raise OptionError(f"--against {args.against}: holds no rules/: not an out/ folder")
+        else:
+            old = diff.git_tree(args.out, args.against, args.out)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    changes = diff.compare(old, new)
+    sys.stdout.write(diff.render_markdown(changes) if args.format == "markdown" else diff.render_text(changes))
+    return 1 if args.exit_code and not changes.empty else 0
+
+
 def _expression_changes(override) -> list[str]:
     """How monitoring.yaml changes an alert's expression, as `gen params` shows it."""
     if override is None:
@@ -488,6 +524,16 @@ def parser() -> argparse.ArgumentParser:
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
     _grafana_parser(sub)
+    dp = sub.add_parser("diff", help="what out/ changes against a git ref or another out/ folder", description=DIFF_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(dp)
+    dp.add_argument("--against", required=True, metavar="REF_OR_DIR",
+                    help="a git ref (HEAD, origin/main, v0.3.0: out/ as committed there) or another out/ folder")
+    dp.add_argument("--out", default=None, help="the out/ to compare (default: the out/ beside the settings file)")
+    dp.add_argument("--format", choices=("text", "markdown"), default="text",
+                    help="text for a terminal, markdown for a pull request")
+    dp.add_argument("--exit-code", action="store_true", help="exit 1 when anything differs (as git diff --exit-code)")
+    dp.set_defaults(func=cmd_diff)
     init = sub.add_parser("init", help="start a team repository that depends on the toolkit", description=INIT_HELP,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     init.add_argument("dir", metavar="DIR", help="the folder to write (created if missing; must not hold the files)")
