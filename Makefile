@@ -48,7 +48,7 @@ $(TOOLS)/.alertmanager: $(TOOLS)/.unpacked
 	fi
 	@touch $@
 
-# PostgreSQL's server, for the tests of the relay's shared store (tests/postgres_server.py starts
+# PostgreSQL's server, for the tests of the relay's shared store (tests/support/postgres_server.py starts
 # a cluster of its own in a temporary folder, as `nobody` when run as root, and stops it):
 # Debian's postgresql-15, installed only when the machine has no /usr/lib/postgresql/*/bin/postgres.
 $(TOOLS)/.postgresql:
@@ -74,7 +74,7 @@ test: setup
 
 # The relay's container image (relay/Dockerfile), named as out/relay/deployment.yaml runs it
 # (monitoring.yaml's relay.image). Its build context holds only what the relay needs;
-# tests/test_relay_image.py installs that same context, as the Dockerfile does, into a fresh
+# tests/relay/test_image.py installs that same context, as the Dockerfile does, into a fresh
 # virtualenv and runs the relay from it (no container engine runs where the tests do).
 RELAY_CONTEXT ?= build/relay-image
 relay-context:

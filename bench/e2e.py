@@ -1,4 +1,4 @@
-"""How long the end-to-end test (tests/test_e2e.py) takes: the whole pytest process, run N
+"""How long the end-to-end test (tests/shipped/test_e2e.py) takes: the whole pytest process, run N
 times one after another, timed from outside; the median is the figure in bench/README.md.
 
     .venv/bin/python bench/e2e.py --runs 3
@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-COMMAND = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_e2e.py"]
+COMMAND = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/shipped/test_e2e.py"]
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Online lint benchmark: how long `python -m gen lint --prometheus URL` takes and how many
 API requests it makes, against a real Prometheus 2.42 (tools/bin/prometheus) scraping the
-fixture exporter (tests/fixture_exporter.py) with the catalog's rule files loaded.
+fixture exporter (tests/support/fixture_exporter.py) with the catalog's rule files loaded.
 
     .venv/bin/python bench/online_lint.py --runs 15
 
@@ -24,12 +24,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
-from fixture_exporter import FixtureExporter  # noqa: E402
+from support.fixture_exporter import FixtureExporter  # noqa: E402
 from gen.live import online_lint
 from gen.render import outdir  # noqa: E402
 from gen.build import build  # noqa: E402
 from gen.live.prometheus_api import PrometheusClient  # noqa: E402
-from live import running_prometheus  # noqa: E402
+from support.live import running_prometheus  # noqa: E402
 
 
 def _stats(xs: list[float]) -> str:

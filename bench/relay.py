@@ -277,7 +277,7 @@ def main() -> int:
                      "nproc": os.cpu_count(), "python": platform.python_version(), "cpu": platform.processor(),
                      "duration_s": args.duration, "runs": {}}
     loads = {"closed loop": (16, 0), "paced ~1000/s": (32, 20)}  # (connections, ms between requests)
-    from postgres_server import running_postgres
+    from support.postgres_server import running_postgres
 
     with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp, running_postgres() as pg:
         script = lua_script(tmp)

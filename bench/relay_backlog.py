@@ -12,7 +12,7 @@ from the process start to its "listening" line; RSS is VmRSS 3 s after that.
 
 Storm: 300 distinct alerts posted as Alertmanager sends them when it groups by alert and pod
 (300 notifications of one alert, all at once) to a relay whose route reaches a DingTalk and a
-WeCom contract server (tests/chatfakes.py: 20 messages a minute each, sizes checked); the
+WeCom contract server (tests/support/chatfakes.py: 20 messages a minute each, sizes checked); the
 time until the last alert's pod appears in each chat's text, and how many messages it took.
 Targets (issue 12) are reported, never asserted; results go to bench/relay_backlog_results.json.
 """
@@ -107,7 +107,7 @@ def backlog_run(count: int, down_port: int) -> dict:
 
 
 def storm_run(tmp: str) -> dict:
-    from chatfakes import DingTalkFake, WeComFake
+    from support.chatfakes import DingTalkFake, WeComFake
 
     with DingTalkFake() as dingtalk, WeComFake() as wecom:
         cfg = {"listen": "127.0.0.1:0", "store": os.path.join(tmp, f"storm-{time.time_ns()}.db"),

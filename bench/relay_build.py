@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import alertsamples as samples  # noqa: E402
+import support.alertsamples as samples  # noqa: E402
 from relay.targets import KINDS  # noqa: E402
 
 URLS = {

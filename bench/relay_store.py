@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
-from postgres_server import running_postgres  # noqa: E402
+from support.postgres_server import running_postgres  # noqa: E402
 from relay import postgres, store  # noqa: E402
 
 BODY = (b'{"alerts": [' + b", ".join([b'{"labels": {"alertname": "KubePodCrashLooping", "pod": "shop-0"}}'] * 120)

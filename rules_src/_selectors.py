@@ -4,7 +4,7 @@ Override any of them under `selectors:` in monitoring.yaml, e.g. when kube-state
 is scraped under another job name.
 
 Exporter versions the expressions target: kube-state-metrics v2 (the label sets of every
-case's series are those its v2.20.0 docs list: tests/exporter_labels.py; the scheduling-gate
+case's series are those its v2.20.0 docs list: tests/support/exporter_labels.py; the scheduling-gate
 reason KubePodNotReady reads exists from v2.19), the kubelet and cAdvisor of Kubernetes 1.27
 and later (cAdvisor 0.47's cgroup series with the kubelet's `pod`/`container`/`id`/`image`/`name`
 labels, checked the same way; the API server's

@@ -8,7 +8,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    from postgres_server import running_postgres
+    from support.postgres_server import running_postgres
 
     with running_postgres() as server:
         yield server
