@@ -1,5 +1,6 @@
 """Fixtures shared across test modules: one PostgreSQL server for the whole run (started on
-first use), a fresh database per test."""
+first use), a fresh database per test; no bytecode for tests that rewrite catalog modules.
+The relay's tests share theirs in tests/relay/conftest.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ def postgres_server():
 @pytest.fixture
 def postgres_dsn(postgres_server) -> str:
     return postgres_server.create_database()
+
+
+@pytest.fixture
+def no_bytecode(monkeypatch):
+    """Tests that rewrite catalog modules within one second: a stale .pyc must never answer."""
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
 
 
 def _tools_from_setup() -> None:

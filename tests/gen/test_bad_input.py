@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -49,10 +48,7 @@ POD_CPU = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_bytecode(monkeypatch):
-    # Catalog modules are rewritten within the same second; never let a stale .pyc answer.
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+pytestmark = pytest.mark.usefixtures("no_bytecode")  # conftest.py
 
 
 # --- writing catalogs -------------------------------------------------------------------

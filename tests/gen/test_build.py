@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,7 @@ from gen.upstream import RULES
 from gen.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _no_bytecode(monkeypatch):
-    # Importing the catalog must not drop __pycache__ folders into rules_src/.
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+pytestmark = pytest.mark.usefixtures("no_bytecode")  # conftest.py
 
 
 def run(capsys, command: str, config: Path, out: Path) -> tuple[int, str, str]:

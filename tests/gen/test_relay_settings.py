@@ -6,7 +6,6 @@ as it was, and what the relay itself refuses is reported at the monitoring.yaml 
 from __future__ import annotations
 
 from support.paths import REPO
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,7 @@ DT_URL = "https://oapi.dingtalk.com/robot/send?access_token=5ecret-t0ken"
 RECEIVERS = ["critical", "info", "host", "core-components", "core-apps", "cluster"]  # routing_src/routing.py, heartbeat aside
 
 
-@pytest.fixture(autouse=True)
-def _no_bytecode(monkeypatch):
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+pytestmark = pytest.mark.usefixtures("no_bytecode")  # conftest.py
 
 
 def run_build(capsys, tmp: Path, settings: dict | str, out: Path | None = None) -> tuple[int, str, Path]:

@@ -11,18 +11,7 @@ import pytest
 
 import support.relay_testkind as relay_testkind  # noqa: F401  (the CLI below reads a config using the testhook kind)
 from relay.cli import main
-from support.relay_support import Receiver, RelayProcess, payload, relay_config
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        for hold in r.holds.values():
-            hold.set()
-        r.close()
+from support.relay_support import RelayProcess, payload, relay_config
 
 
 @pytest.fixture

@@ -20,14 +20,7 @@ from relay import samples
 from relay.config import parse_relay_config
 from relay.server import Relay
 from relay.targets.base import AlertItem, KINDS
-from support.relay_support import Receiver, RelayProcess, payload, relay_config
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
+from support.relay_support import RelayProcess, payload, relay_config
 
 
 @pytest.mark.parametrize("body, status, message", [

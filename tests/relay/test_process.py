@@ -11,16 +11,7 @@ import urllib.error
 
 import pytest
 
-from support.relay_support import Receiver, RelayProcess, payload, relay_config
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
+from support.relay_support import RelayProcess, payload, relay_config
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ disabled: the panel still shows the quantity), and a wrong alert or parameter na
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from pathlib import Path
 
@@ -36,9 +35,7 @@ dashboard = Dashboard(
 '''
 
 
-@pytest.fixture(autouse=True)
-def _no_bytecode(monkeypatch):
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+pytestmark = pytest.mark.usefixtures("no_bytecode")  # conftest.py
 
 
 def _build(tmp_path: Path, param: str, settings: dict | None = None):

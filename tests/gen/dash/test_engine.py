@@ -4,7 +4,6 @@ alert -> dashboard links, packaging, and every kind of bad dashboard named preci
 from __future__ import annotations
 
 import json
-import sys
 import os
 import textwrap
 from pathlib import Path
@@ -21,9 +20,7 @@ from gen.dash.model import Cell, Row
 from gen.core.errors import ConfigError, DashboardError, DefinitionError
 
 
-@pytest.fixture(autouse=True)
-def _no_bytecode(monkeypatch):
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+pytestmark = pytest.mark.usefixtures("no_bytecode")  # conftest.py
 
 
 RULES = '''

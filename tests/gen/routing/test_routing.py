@@ -9,7 +9,6 @@ from __future__ import annotations
 from support.paths import REPO
 import dataclasses
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,9 +29,7 @@ ROUTING = load_routing(upstream.ROUTING)
 REPO = REPO
 
 
-@pytest.fixture(autouse=True)
-def _no_bytecode(monkeypatch):
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+pytestmark = pytest.mark.usefixtures("no_bytecode")  # conftest.py
 
 
 def _copy_catalog(rules: Path) -> Path:
