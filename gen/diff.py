@@ -100,7 +100,8 @@ def _fields(old: dict, new: dict) -> list[FieldChange]:
 
 
 def _panels(dashboard: dict) -> dict[str, dict]:
-    """Panels by title (rows' nested panels included; untitled ones by type and position)."""
+    """Panels by title (rows' nested panels included; untitled ones by type and position),
+    without their place on the grid."""
     found: dict[str, dict] = {}
 
     def visit(panels):
@@ -108,7 +109,8 @@ def _panels(dashboard: dict) -> dict[str, dict]:
             title = panel.get("title") or f"<untitled {panel.get('type', 'panel')} #{i}>"
             while title in found:
                 title += "'"
-            found[title] = {k: v for k, v in panel.items() if k not in ("panels", "id")}
+            # where a panel sits is not what it shows: one panel added moves all below it
+            found[title] = {k: v for k, v in panel.items() if k not in ("panels", "id", "gridPos")}
             visit(panel.get("panels"))
 
     visit(dashboard.get("panels"))

@@ -132,8 +132,18 @@ def test_dashboard_panels_added_removed_and_changed(shipped):
     first, second = data["panels"][0]["title"], data["panels"][1]["title"]
     change = _only(diff.compare(shipped, _edit_dashboard(shipped, "k8s-pod", edit)))
     assert (change.uid, change.change) == ("k8s-pod", "changed")
+    assert not change.other
     assert change.panels_added == [first + " (renamed)"] and change.panels_removed == [first]
     assert change.panels_changed == [second]
+
+
+def test_a_panel_inserted_above_others_changes_only_itself(shipped):
+    def insert(data):
+        data["panels"].insert(0, {"type": "text", "title": "Read me first", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 2}})
+        for panel in data["panels"][1:]:
+            panel["gridPos"] = {**panel.get("gridPos", {}), "y": panel.get("gridPos", {}).get("y", 0) + 2}
+    change = _only(diff.compare(shipped, _edit_dashboard(shipped, "k8s-pod", insert)))
+    assert change.panels_added == ["Read me first"] and not change.panels_changed and not change.panels_removed
 
 
 def test_a_removed_dashboard(shipped):
