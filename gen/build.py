@@ -16,7 +16,7 @@ from gen.lint import ERROR, WARNING, Context, Finding, run_checks
 from gen.dash import build as dash_build
 from gen.loader import Catalog, load_catalog, load_dashboards
 from gen.promql import Analysis, LabelSet, analyze
-from gen.render.docs import DOCS_PATH, PLATFORMS_PATH, alerts_markdown, platforms_markdown
+from gen.render.docs import CHECKS_DIR, DOCS_PATH, PLATFORMS_PATH, alerts_markdown, checks_markdown, platforms_markdown
 from gen.render.kustomize import render_kustomization
 from gen.render.relay import CONFIG_FILE, RELAY_DIR, render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
@@ -126,9 +126,13 @@ def compile_rules(config: Config, sources: Sources | str | None = None, dashboar
                     cached.files if cached is not None else None, cache_key, sources)
 
 
+DOCS_OWNED = (CHECKS_DIR,)  # folders of docs/ only render_docs writes: files it no longer makes are stale
+
+
 def render_docs(compiled: Compiled) -> dict[str, bytes]:
     """Generated documentation, keyed by its path relative to the project root."""
-    return {DOCS_PATH: alerts_markdown(compiled.catalog), PLATFORMS_PATH: platforms_markdown(compiled.catalog)}
+    return {DOCS_PATH: alerts_markdown(compiled.catalog), PLATFORMS_PATH: platforms_markdown(compiled.catalog),
+            **checks_markdown()}
 
 
 def _check_relay(compiled: Compiled, files: dict[str, bytes]) -> None:
