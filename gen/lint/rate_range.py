@@ -9,12 +9,12 @@ grafana/grafana#84063). The minimum here is `min_rate_intervals` (default 4) tim
 
 Example: with the default 30s scrape interval, a 1m range holds two samples:
 
-    Alert("HighErrorRate", expr="rate(http_requests_total{code=~\"5..\"}[1m]) > 1", ...)
+    Alert("HighErrorRate", expr='rate(http_requests_total{code=~"5.."}[1m]) > 1', ...)
 
 Fix: a range of at least four scrape intervals, best as a parameter so a team with a slower
 scrape interval can widen it:
 
-    Alert("HighErrorRate", expr="rate(http_requests_total{code=~\"5..\"}[${rate_window}]) > 1",
+    Alert("HighErrorRate", expr='rate(http_requests_total{code=~"5.."}[${rate_window}]) > 1',
           params={"rate_window": Duration("5m")}, ...)
 """
 

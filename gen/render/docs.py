@@ -180,7 +180,7 @@ def check_docs() -> list[CheckDoc]:
 
     from gen.lint import CHECKS
 
-    docs = [check_doc(c.name, c.level, c.run, "`python -m gen build` (which then writes nothing), `lint`, `check` and `test`", "Alert or Record")
+    docs = [check_doc(c.name, c.level, c.run, "`python -m gen build` (on an error it writes nothing), `lint`, `check` and `test`", "Alert or Record")
             for c in CHECKS.values()]
     for name, level, module, function, runs_in, applies_to in OTHER_CHECKS:
         fn = getattr(importlib.import_module(module), function)
