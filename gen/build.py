@@ -18,7 +18,7 @@ from gen.core.catalog import Catalog
 from gen.rules.loader import load_catalog
 from gen.dash.loader import load_dashboards
 from gen.core.promql import LabelSet, analyze
-from gen.render.docs import DOCS_PATH, PLATFORMS_PATH, alerts_markdown, platforms_markdown
+from gen.render.docs import CHECKS_DIR, DOCS_PATH, PLATFORMS_PATH, alerts_markdown, checks_markdown, platforms_markdown
 from gen.render.kustomize import render_kustomization
 from gen.render.relay import CONFIG_FILE, RELAY_DIR, render_relay
 from gen.render.rules import MANIFEST_DIR, render_rule_files
@@ -127,9 +127,13 @@ def compile_rules(config: Config, sources: Sources | str | None = None, dashboar
                     cached.files if cached is not None else None, cache_key, sources)
 
 
+DOCS_OWNED = (CHECKS_DIR,)  # folders of docs/ only render_docs writes: files it no longer makes are stale
+
+
 def render_docs(compiled: Compiled) -> dict[str, bytes]:
     """Generated documentation, keyed by its path relative to the project root."""
-    return {DOCS_PATH: alerts_markdown(compiled.catalog), PLATFORMS_PATH: platforms_markdown(compiled.catalog)}
+    return {DOCS_PATH: alerts_markdown(compiled.catalog), PLATFORMS_PATH: platforms_markdown(compiled.catalog),
+            **checks_markdown()}
 
 
 def _check_relay(compiled: Compiled, files: dict[str, bytes]) -> None:

@@ -9,7 +9,7 @@ import tempfile
 
 from gen.render import outdir
 from gen import sources
-from gen.build import build, render_docs
+from gen.build import DOCS_OWNED, build, render_docs
 from gen.config import Config, load_config
 from gen.core.resolved import AlertRule
 from common.errors import UserError, exit_code
@@ -122,7 +122,7 @@ def cmd_build(args) -> int:
     _print_warnings(compiled)
     _runbook_warnings(compiled, _docs_root(args))
     outdir.replace_dir(args.out, files)
-    outdir.replace_files(_docs_root(args), docs)
+    outdir.replace_files(_docs_root(args), docs, owned=DOCS_OWNED)
     rules = [r for rf in compiled.rule_files for g in rf.groups for r in g.rules]
     alerts = sum(1 for r in rules if isinstance(r, AlertRule))
     print(
@@ -135,7 +135,7 @@ def cmd_build(args) -> int:
 def cmd_check(args) -> int:
     compiled, files = _build(args, cache=not args.no_cache)
     diff = outdir.compare(args.out, files)
-    stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled))
+    stale_docs = outdir.compare_files(_docs_root(args), render_docs(compiled), owned=DOCS_OWNED)
     if diff.clean and not stale_docs:
         print(f"{os.path.relpath(args.out)}/ is up to date ({len(files)} files)")
         return 0

@@ -245,7 +245,26 @@ def alert_cases(rule_files: list[RuleFile]):
 
 
 def coverage_gaps(rule_files: list[RuleFile]) -> list[str]:
-    """Alerts without a case where they fire or without one where they do not."""
+    """Alerts without a case where they fire, or without one where they stay silent (`silent-case`).
+
+    Why: a firing case proves the alert can fire at all; a silent case proves it does not fire
+    all the time, and usually sits just on the other side of the threshold or `for`, so a
+    condition inverted or off by a factor fails `gen test`. The firing half cannot be skipped;
+    the silent half is the check `silent-case`.
+
+    Example: `gen test` reports "alert JobFailed lacks a non-firing case":
+
+        Alert("JobFailed", expr="kube_job_status_failed{${kube_state_metrics}} > 0", ...,
+              cases=[Case("fires on a failed pod", series={...: "1x10"}, at="5m", fires=[Fire({...})])])
+
+    Fix: add a case where it must stay silent (no `fires`):
+
+        cases=[Case("fires on a failed pod", series={...: "1x10"}, at="5m", fires=[Fire({...})]),
+               Case("silent without failures", series={...: "0x10"}, at="5m")]
+
+    Skip when: the alert fires by design, as the dead man's switch `Watchdog` does
+    (rules_src/monitoring.py).
+    """
     gaps = []
     for _, alert in alert_cases(rule_files):
         cases = alert.cases

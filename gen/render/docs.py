@@ -1,7 +1,15 @@
 """docs/alerts.md: the catalog as a table, generated from the definitions and their defaults;
-docs/platforms.md: what each platform of the catalog hides and which rules it turns off."""
+docs/platforms.md: what each platform of the catalog hides and which rules it turns off;
+docs/checks/: one page per check a rule can skip, from the check's own docstrings."""
 
 from __future__ import annotations
+
+import inspect
+import re
+import sys
+import textwrap
+from dataclasses import dataclass
+from typing import Callable
 
 from gen.config import Config
 from gen.core.catalog import Catalog
@@ -9,6 +17,8 @@ from gen.core.model import Alert
 from gen.rules.resolve import component_reads, platform_off
 from gen.core.resolved import format_value
 from gen.core.placeholders import normalize_expr, substitute
+from gen.core.errors import DefinitionError
+from gen.rules.lint import ERROR, WARNING
 
 DOCS_PATH = "docs/alerts.md"
 PLATFORMS_PATH = "docs/platforms.md"
@@ -77,3 +87,157 @@ def platforms_markdown(catalog: Catalog) -> bytes:
         if mixed:
             lines += ["Stay on, as they read visible components too: " + ", ".join(f"`{n}`" for n in mixed) + ".", ""]
     return ("\n".join(lines).rstrip() + "\n").encode()
+
+
+CHECKS_DIR = "docs/checks"
+
+# Checks outside gen.lint that a rule can also skip by name (lint_skip), documented beside the
+# lint checks: (name, level, module, function, the command that runs it).
+OTHER_CHECKS = (("silent-case", ERROR, "gen.testing", "coverage_gaps", "`python -m gen test` (`make test`)", "Alert"),)
+
+# The sections of a check module's docstring: a paragraph starting "Why:", "Example:" or "Fix:"
+# opens one (all three required), "Skip when:" is optional; the first paragraph is the summary.
+_SECTIONS = {"Why:": "Why it matters", "Example:": "Example", "Fix:": "Fix", "Skip when:": "When to skip it"}
+_REQUIRED = ("Why:", "Example:", "Fix:")
+_LEVELS = {ERROR: "**error**: the command fails", WARNING: "**warning**: printed, the command goes on"}
+
+
+@dataclass(frozen=True)
+class CheckDoc:
+    """One check's page: from its registration (name, level) and its module's docstrings."""
+
+    name: str
+    level: str
+    module: str  # dotted module name
+    summary: str  # the function docstring's first line: what a finding means
+    sections: dict[str, str]  # heading of _SECTIONS -> markdown
+    runs_in: str
+    applies_to: str  # where lint_skip goes: "Alert", "Alert or Record"
+    lead: str  # the module docstring's first paragraph
+
+
+def _markdown(paragraphs: list[str]) -> str:
+    """Docstring paragraphs as markdown: indented ones are Python code blocks."""
+    out = []
+    for para in paragraphs:
+        if para.startswith("    "):
+            out.append("```python\n" + textwrap.dedent(para) + "\n```")
+        else:
+            out.append(" ".join(para.split()))
+    return "\n\n".join(out)
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Paragraphs of a docstring; consecutive indented ones are one code block (blank lines kept)."""
+    out: list[str] = []
+    for para in re.split(r"\n\s*\n", inspect.cleandoc(text)):
+        if para.startswith("    ") and out and out[-1].startswith("    "):
+            out[-1] += "\n\n" + para
+        else:
+            out.append(para)
+    return out
+
+
+def check_doc(name: str, level: str, fn: Callable, runs_in: str, applies_to: str, own_module: bool = True) -> CheckDoc:
+    """The page's parts: the prose from the check's module docstring (`own_module`: a module per
+    check, as in gen.lint) or else from the function's; DefinitionError naming the module when a
+    docstring or a required section is missing, so a check cannot ship without its page."""
+    module = fn.__module__
+    where = f"{module.replace('.', '/')}.py: check {name}"
+    if not fn.__doc__ or not fn.__doc__.strip():
+        raise DefinitionError(f"{where}: {fn.__name__}() has no docstring; its first line is the check's line "
+                              f"in {CHECKS_DIR}/README.md")
+    doc = sys.modules[module].__doc__ if own_module else fn.__doc__
+    what = "the module docstring" if own_module else f"the docstring of {fn.__name__}()"
+    if not doc or not doc.strip():
+        raise DefinitionError(f"{where}: the module has no docstring; it is the check's page in {CHECKS_DIR}/ "
+                              f"(a summary paragraph, then paragraphs starting {', '.join(_REQUIRED)})")
+    paras = _paragraphs(doc)
+    sections: dict[str, list[str]] = {}
+    current = None
+    for para in paras[1:]:
+        opener = next((k for k in _SECTIONS if para.startswith(k)), None)
+        if opener is not None:
+            current = _SECTIONS[opener]
+            para = para[len(opener):].strip()
+            if opener != "Skip when:":  # that one continues "Only when ..."
+                para = para[:1].upper() + para[1:]
+            sections.setdefault(current, [])
+        if current is None:
+            raise DefinitionError(f"{where}: {what}: a second paragraph before 'Why:' ({para[:40]!r}); "
+                                  "the summary is one paragraph")
+        if para:
+            sections[current].append(para)
+    missing = [k for k in _REQUIRED if _SECTIONS[k] not in sections]
+    if missing:
+        raise DefinitionError(f"{where}: {what} lacks {', '.join(repr(k) for k in missing)} "
+                              f"(a paragraph starting so; the check's page in {CHECKS_DIR}/ is made of them)")
+    return CheckDoc(name, level, module, " ".join(fn.__doc__.strip().splitlines()[0].split()),
+                    {k: _markdown(v) for k, v in sections.items()}, runs_in, applies_to, " ".join(paras[0].split()))
+
+
+def check_docs() -> list[CheckDoc]:
+    """Every check a rule can skip by name: the registered lint checks and OTHER_CHECKS, by name."""
+    import importlib
+
+    from gen.rules.lint import CHECKS
+
+    docs = [check_doc(c.name, c.level, c.run, "`python -m gen build` (on an error it writes nothing), `lint`, `check` and `test`", "Alert or Record")
+            for c in CHECKS.values()]
+    for name, level, module, function, runs_in, applies_to in OTHER_CHECKS:
+        fn = getattr(importlib.import_module(module), function)
+        docs.append(check_doc(name, level, fn, runs_in, applies_to, own_module=False))
+    return sorted(docs, key=lambda d: d.name)
+
+
+def _check_page(doc: CheckDoc) -> bytes:
+    source = doc.module.replace(".", "/") + ".py"
+    lines = [
+        f"# `{doc.name}`",
+        "",
+        f"Generated by `make build` from the docstrings of `{source}`; do not edit.",
+        "",
+        f"- Level: {_LEVELS[doc.level]}.",
+        f"- Runs in: {doc.runs_in}.",
+        f"- Reports: {doc.summary}",
+        "",
+        doc.lead,
+        "",
+    ]
+    for heading in ("Why it matters", "Example", "Fix"):
+        lines += [f"## {heading}", "", doc.sections[heading], ""]
+    lines += [
+        "## Skip it",
+        "",
+        f"Add the check's name to `lint_skip` on the {doc.applies_to} it should leave alone (say why in a comment):",
+        "",
+        "```python",
+        f'lint_skip=("{doc.name}",)',
+        "```",
+        "",
+    ]
+    if "When to skip it" in doc.sections:
+        lines += ["Only when " + doc.sections["When to skip it"], ""]
+    return ("\n".join(lines).rstrip() + "\n").encode()
+
+
+def checks_markdown() -> dict[str, bytes]:
+    """docs/checks/<name>.md per check and docs/checks/README.md listing them, from the checks'
+    own docstrings, so a check cannot exist without its page or drift from it."""
+    docs = check_docs()
+    index = [
+        "# Checks",
+        "",
+        "Generated by `make build` from the checks' modules (`gen/lint/`, one per check, and the checks",
+        "named below outside it); do not edit. A rule opts out of one with `lint_skip=(\"<name>\",)` on its",
+        "`Alert` or `Record`. Errors fail the command, warnings are printed.",
+        "",
+        "| check | level | runs in | reports |",
+        "|---|---|---|---|",
+    ]
+    pages = {}
+    for doc in docs:
+        pages[f"{CHECKS_DIR}/{doc.name}.md"] = _check_page(doc)
+        index.append(f"| [`{doc.name}`]({doc.name}.md) | {doc.level} | {_cell(doc.runs_in)} | {_cell(doc.summary)} |")
+    pages[f"{CHECKS_DIR}/README.md"] = ("\n".join(index) + "\n").encode()
+    return pages

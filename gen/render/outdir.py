@@ -57,8 +57,17 @@ def replace_dir(target: str, files: dict[str, bytes]) -> None:
         raise
 
 
-def replace_files(root: str, files: dict[str, bytes]) -> None:
-    """Write single files under `root`, each replaced atomically (temp file + rename)."""
+def _orphans(root: str, files: dict[str, bytes], owned: tuple[str, ...]) -> list[str]:
+    """Files in the `owned` folders under `root` (folders only a build writes) that `files` lacks."""
+    return sorted(f"{folder}/{rel}" for folder in owned for rel in read_tree(os.path.join(root, folder))
+                  if f"{folder}/{rel}" not in files)
+
+
+def replace_files(root: str, files: dict[str, bytes], owned: tuple[str, ...] = ()) -> None:
+    """Write single files under `root`, each replaced atomically (temp file + rename); files in
+    the `owned` folders that `files` no longer has are removed (a page of a removed check)."""
+    for rel in _orphans(root, files, owned):
+        os.unlink(os.path.join(root, rel))
     for rel, data in files.items():
         path = os.path.join(root, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -74,8 +83,9 @@ def replace_files(root: str, files: dict[str, bytes]) -> None:
             raise
 
 
-def compare_files(root: str, files: dict[str, bytes]) -> list[str]:
-    """Paths among `files` whose content under `root` differs or is missing."""
+def compare_files(root: str, files: dict[str, bytes], owned: tuple[str, ...] = ()) -> list[str]:
+    """Paths among `files` whose content under `root` differs or is missing, then the files in
+    the `owned` folders that `files` lacks."""
     stale = []
     for rel, data in sorted(files.items()):
         path = os.path.join(root, rel)
@@ -86,7 +96,7 @@ def compare_files(root: str, files: dict[str, bytes]) -> list[str]:
         except FileNotFoundError:
             pass
         stale.append(rel)
-    return stale
+    return stale + _orphans(root, files, owned)
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 A check is a function taking a Context and yielding Findings. Errors fail the build,
 warnings are printed. A rule opts out of a check with `lint_skip=("check-name",)`.
+Each check module's docstring is its page in docs/checks/ (gen.render.docs: a summary
+paragraph, then paragraphs starting "Why:", "Example:", "Fix:" and optionally "Skip when:");
+the function's docstring's first line is its line in docs/checks/README.md.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ def check(name: str, level: str):
     reported at its config key."""
 
     def register(fn):
-        CHECKS[name] = Check(name, level, (fn.__doc__ or "").strip().splitlines()[0], fn)
+        # no docstring: registered anyway, and docs/checks/ (gen.render.docs) names the module
+        CHECKS[name] = Check(name, level, next(iter((fn.__doc__ or "").strip().splitlines()), ""), fn)
         return fn
 
     return register

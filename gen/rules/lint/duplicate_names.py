@@ -1,4 +1,22 @@
-"""Two alerts with one name, or two recording rules with one name and label set, collide."""
+"""Two alerts with one name, or two recording rules with one name and label set, collide.
+
+Why: Alertmanager identifies an alert by its labels, of which the name is one: two alerts named
+alike share their silences, inhibitions, routes and runbook (docs/runbooks/<Alert>.md), and
+`alerts.<Name>` in monitoring.yaml changes both. Two recording rules writing the same name and
+labels write one series from two expressions: its value jumps between them, or Prometheus
+rejects the samples as duplicates. Recording rules with one name and different static labels are fine (one rule
+per verb group writing `verb:...:burnrate1h`, for example).
+
+Example: an alert copied into a second group without renaming it:
+
+    Group("pods", [Alert("PodNotReady", expr="... > 0", ...)]),
+    Group("pods-critical", [Alert("PodNotReady", expr="... > 0", for_="1h", severity="critical", ...)]),
+
+Fix: give each its own name (or, for a different threshold per namespace, one alert with
+per-label thresholds in monitoring.yaml):
+
+    Group("pods-critical", [Alert("PodNotReadyLong", expr="... > 0", for_="1h", severity="critical", ...)]),
+"""
 
 from gen.rules.lint import ERROR, check
 from gen.core.resolved import RecordingRule

@@ -1,4 +1,23 @@
-"""A namespaced alert with a selector the namespace scope cannot narrow still watches every namespace."""
+"""A namespaced alert with a selector the namespace scope cannot narrow still watches every namespace.
+
+Why: `namespace_scope: "prod-.*"` in monitoring.yaml narrows the alerts defined with
+`namespaced=True` to the matching namespaces, by adding `namespace=~"prod-.*"` to each
+exporter placeholder (`${kube_state_metrics}`, `${cadvisor}`, ...) of their expressions. A
+selector written without a placeholder (`{job="kube-state-metrics"}` spelled out) gets no
+matcher, so that part of the expression still reads every namespace: the alert fires for
+namespaces the team left out of its scope. Only reported while `namespace_scope` is set.
+
+Example: the selector names its job itself:
+
+    Alert("PodNotReady", namespaced=True,
+          expr='kube_pod_status_ready{job="kube-state-metrics", condition="false"} > 0', ...)
+
+Fix: use the exporter's placeholder in every selector (it also follows the team's
+`selectors.kube_state_metrics`):
+
+    Alert("PodNotReady", namespaced=True,
+          expr='kube_pod_status_ready{${kube_state_metrics}, condition="false"} > 0', ...)
+"""
 
 from gen.rules.lint import WARNING, check
 

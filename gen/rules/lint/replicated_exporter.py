@@ -1,13 +1,27 @@
 """Series of an exporter teams run as several replicas, used as if there were one.
 
-Two kube-state-metrics replicas (HA, or any rolling update) report every object twice,
+Why: two kube-state-metrics replicas (HA, or any rolling update) report every object twice,
 differing in `instance`. An expression that keeps `instance` alerts once per replica (and
 restarts its `for` when a replica changes address); one that sums or counts them before
 dropping `instance` doubles the result; a join that ignores `instance` between two such
 sides has two series on each side of every match (a many-to-many error, nothing fires).
-The fix is `max without (instance) (...)` around the exporter's series, or around the whole
-expression of an alert on one exporter. `gen test` proves it per case (the replicated
-exporters variant); this check finds it without a case, and names where.
+The exporters concerned are `REPLICATED` in rules_src/_selectors.py. `gen test` proves it per
+case (the replicated exporters variant); this check finds it without a case, and names where.
+
+Example: with two replicas, every pod counts twice and the alert fires at half the restarts:
+
+    Alert("ManyPodsRestarting",
+          expr="count(increase(kube_pod_container_status_restarts_total{${kube_state_metrics}}[1h]) > 3) > 10", ...)
+
+Fix: reduce the exporter's series to one per object first, `max without (instance) (...)`
+around them (or around the whole expression of an alert on one exporter):
+
+    Alert("ManyPodsRestarting",
+          expr='''count(max without (instance) (
+                   increase(kube_pod_container_status_restarts_total{${kube_state_metrics}}[1h])) > 3) > 10''', ...)
+
+Skip when: the series are about the replicas themselves, as kube-state-metrics' own request
+errors summed over its replicas are (rules_src/control_plane.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,24 @@
-"""`{{ $labels.pod }}` on `sum by (namespace) (...)` renders empty: the label was aggregated away."""
+"""`{{ $labels.pod }}` on `sum by (namespace) (...)` renders empty: the label was aggregated away.
+
+Why: an annotation's `{{ $labels.x }}` is filled from the labels of the alert's series, which
+are the labels the expression's result keeps. After `sum by (namespace) (...)` only
+`namespace` is left, so `Pod {{ $labels.pod }}` renders as "Pod " and the reader cannot tell
+which pod. The check follows each aggregation, join and function to the labels the result can
+carry; a value set in monitoring.yaml (`alerts.<Name>.annotations`) is reported at its key.
+
+Example:
+
+    Alert("NamespaceMemoryHigh",
+          expr="sum by (namespace) (container_memory_working_set_bytes{${cadvisor}}) > ${bytes}",
+          description="Pod {{ $labels.pod }} in {{ $labels.namespace }} uses too much memory.", ...)
+
+Fix: keep the label in the aggregation (`by (namespace, pod)`), or say only what the result
+carries:
+
+    Alert("NamespaceMemoryHigh",
+          expr="sum by (namespace) (container_memory_working_set_bytes{${cadvisor}}) > ${bytes}",
+          description="Namespace {{ $labels.namespace }} uses {{ $value | humanize1024 }}B of memory.", ...)
+"""
 
 import re
 
