@@ -34,6 +34,7 @@ def _rendered(built, uid):
     return dashboard, data
 
 
+@pytest.mark.live  # runs promtool test rules over every panel query of the dashboard (seconds)
 @pytest.mark.parametrize("uid", _uids())
 def test_every_panel_returns_data_under_its_fixture(built, uid, tmp_path):
     dashboard, data = _rendered(built, uid)

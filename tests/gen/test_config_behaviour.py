@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import yaml
 
 from gen.render import outdir
 from gen.tools import promtool
 from gen.build import compile_rules, render
 from gen.config import parse_config
+
+# live: every test runs promtool test rules; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
 
 CPU = 'container_cpu_usage_seconds_total{{job="kubelet", metrics_path="/metrics/cadvisor", {extra}namespace="{ns}", pod="web-1", container="app"}}'
 LIMIT = 'kube_pod_container_resource_limits{{job="kube-state-metrics", {extra}namespace="{ns}", pod="web-1", container="app", resource="cpu", unit="core"}}'

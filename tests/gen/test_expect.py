@@ -76,6 +76,7 @@ def _rule_group(templates: dict[str, str]) -> dict:
     return {"name": "g", "rules": [{"alert": "Value", "expr": "x > -1e300", "annotations": templates}]}
 
 
+@pytest.mark.live  # promtool renders every value
 @needs_promtool
 @pytest.mark.parametrize("value", VALUES, ids=[repr(v) for v in VALUES])
 def test_render_matches_prometheus(tmp_path, value):
@@ -221,6 +222,7 @@ def test_humanize_functions(func, value, text):
     assert render("{{ $value | %s }}" % func, {}, value) == text
 
 
+@pytest.mark.live  # promtool renders the table
 @needs_promtool
 def test_humanize_function_table_is_what_prometheus_prints(tmp_path):
     """The expected texts above are Prometheus' own: one test group per table row."""

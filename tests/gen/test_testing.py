@@ -31,6 +31,7 @@ def _suite_files():
     return names
 
 
+@pytest.mark.live  # runs promtool test rules over a whole suite (seconds)
 @pytest.mark.parametrize("title", _suite_files())
 def test_promtool_unit_tests(suite, title):
     dest, files = suite
@@ -55,6 +56,7 @@ def test_built_rule_files_pass_promtool_check(tmp_path):
     assert run.ok, run.output
 
 
+@pytest.mark.live  # runs promtool test rules over a whole suite (seconds)
 def test_a_broken_case_fails_with_promtools_expected_and_got(tmp_path):
     """The runner reports promtool's exp/got when a case's expectation is wrong."""
     files = testing.write_suite(str(tmp_path), handwritten=None)

@@ -16,6 +16,9 @@ import yaml
 
 from support.relay_support import DEADLINE, ROOT, Receiver, RelayProcess, relay_config
 
+# live: runs a real Alertmanager posting to the relay process; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 ALERTMANAGER = os.environ.get("ALERTMANAGER", str(ROOT / "tools" / "bin" / "alertmanager"))
 TOKEN = "am-to-relay-token"
 

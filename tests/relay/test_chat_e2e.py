@@ -12,6 +12,9 @@ import pytest
 from support.chatfakes import DingTalkFake, WeComFake
 from support.relay_support import RelayProcess, payload
 
+# live: runs the relay process against the chat stand-ins; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 SECRET = "SEC-relay-test"
 
 

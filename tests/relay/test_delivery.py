@@ -11,6 +11,9 @@ import pytest
 
 import support.relay_testkind as relay_testkind  # noqa: F401  (the CLI below reads a config using the testhook kind)
 from relay.cli import main
+# live: runs the relay process until retries give up (max_age); `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 from support.relay_support import RelayProcess, payload, relay_config
 
 

@@ -20,6 +20,9 @@ from relay import samples
 from relay.config import parse_relay_config
 from relay.server import Relay
 from relay.targets.base import AlertItem, KINDS
+# live: runs the relay process (SIGTERM, taken ports); `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 from support.relay_support import RelayProcess, payload, relay_config
 
 

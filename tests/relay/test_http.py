@@ -197,6 +197,7 @@ def test_health_ready_and_metrics(env):
     assert any(k.startswith('relay_deliveries_delivered_total{target="b"}') for k in m)
 
 
+@pytest.mark.live  # waits for the store to recover (seconds)
 def test_503_while_the_store_cannot_be_written_then_recovers(env):
     relay, receiver = env
     blocker = sqlite3.connect(relay.tmp / "relay.db", timeout=5, isolation_level=None)

@@ -21,6 +21,9 @@ import yaml
 from support.chatfakes import WeComFake
 from support.relay_support import RelayProcess, payload
 
+# live: installs the relay's image context into a fresh virtualenv; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 ROOT = REPO
 DOCKERFILE = ROOT / "relay" / "Dockerfile"
 COMPILER = ("gen", "grafanalib", "promql_parser", "jsonschema", "fastjsonschema", "requests")

@@ -17,6 +17,9 @@ from relay import store
 from relay.errors import StoreError
 from relay.postgres import PostgreSQL, hold_leases, lease_holders, release_leases
 
+# live: runs a PostgreSQL server; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture
 def two(postgres_dsn):

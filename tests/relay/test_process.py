@@ -11,6 +11,9 @@ import urllib.error
 
 import pytest
 
+# live: runs the relay process (kill -9, SIGHUP); `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 from support.relay_support import RelayProcess, payload, relay_config
 
 

@@ -21,6 +21,9 @@ import pytest
 from support.chatfakes import DingTalkFake, WeComFake
 from support.relay_support import Receiver, RelayProcess, payload, relay_config
 
+# live: runs several relay processes on a PostgreSQL server; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 NOTIFICATIONS = 150
 KILLS = 4
 DELIVERY_TIMEOUT = 1.0  # seconds (relay.yaml), so the lease may be short

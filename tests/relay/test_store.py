@@ -15,7 +15,7 @@ from relay.errors import StoreError
 from relay import store
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.live)])  # live: a PostgreSQL server
 def st(request, tmp_path):
     if request.param == "sqlite":
         db = store.SQLite(str(tmp_path / "relay.db"))

@@ -20,6 +20,9 @@ from support.chatfakes import DingTalkFake, WeComFake
 from support.live import running_alertmanager
 from support.relay_support import Receiver, RelayProcess, payload, relay_config
 
+# live: runs Alertmanager and the relay process through an outage (about 2 minutes); `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 STORM = 300
 DEADLINE = 150.0  # seconds the whole storm may take to appear; not a measurement (bench/README.md)
 RATE_CODES = {130101, 45009}  # DingTalk's and WeCom's "over 20 per minute"

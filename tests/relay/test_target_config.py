@@ -131,6 +131,7 @@ def test_relative_files_are_read_from_the_config_folder(tmp_path):
     "relay.message", "relay.render", "relay.samples", "relay.targets.base",
     "relay.targets.settings", "relay.targets.chat", "relay.targets.dingtalk",
 ])
+@pytest.mark.live  # a fresh Python process per module
 def test_any_relay_module_can_be_imported_first_and_registers_every_kind(module):
     """The engine may import any of these first; a cycle would surface as an ImportError."""
     code = f"import {module}; from relay.targets import KINDS; print(sorted(KINDS))"

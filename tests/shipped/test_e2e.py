@@ -45,6 +45,9 @@ from support.fixture_exporter import (BUSY_KUBELET_NODE, CONNTRACK_NODE, CRASHLO
 from support.live import running_alertmanager, running_prometheus
 from support.relay_support import RelayProcess
 
+# live: runs Prometheus, Alertmanager and the relay process end to end; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 STEP_TIMEOUT = 45.0  # seconds any one stage may take before the test fails; not a measurement
 POLL = 0.2
 TOKEN = "e2e-relay-token-5d1f"  # Alertmanager -> relay

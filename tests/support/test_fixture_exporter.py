@@ -47,6 +47,7 @@ def control(exporter, **changes):
     return resp.status_code, resp.json()
 
 
+@pytest.mark.live  # promtool checks every target's scrape
 @pytest.mark.parametrize("problems", [{}, {"crashloop": True, "memory_pressure": True, "disk_full": True, "etcd_no_leader": True}])
 def test_every_target_passes_promtool_check_metrics(exporter, problems):
     exporter.set_problems(**problems)

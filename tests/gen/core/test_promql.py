@@ -346,6 +346,7 @@ def _selector_text(labels: dict) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
 
+@pytest.mark.live  # promtool evaluates every expression
 @needs_promtool
 @pytest.mark.parametrize("expr, series, results, extra", REAL, ids=[c[0] for c in REAL])
 def test_labels_match_prometheus(tmp_path, expr, series, results, extra):

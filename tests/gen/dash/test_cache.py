@@ -56,6 +56,7 @@ def test_a_cache_hit_gives_the_bytes_of_a_full_render(cache_dir):
     assert first == full and second == full
 
 
+@pytest.mark.live  # fresh Python processes
 def test_a_cache_hit_loads_neither_grafanalib_nor_the_dashboards(tmp_path):
     env = {**os.environ, "GEN_CACHE_DIR": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
     probe = ("import sys; from gen.build import build; c, f = build(None, cache=True); "

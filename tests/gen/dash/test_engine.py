@@ -301,6 +301,7 @@ def test_multi_cluster_adds_the_cluster_variable_and_narrows_every_query(tmp_pat
     # only Grafana's dashboard schema catches this one: a panel link in a shape Grafana does not know
     (DASH.replace("unit=unit,", 'unit=unit, links=[{"title": "x"}],'), GOOD_BODY, "panels[1].links[0]: 'icon' is a required property (panel id 2, title 'CPU %')"),
 ])
+@pytest.mark.live  # two whole builds (promtool included) per case
 def test_bad_dashboard_fails_the_build_names_it_and_leaves_out_untouched(tmp_path, capsys, dash, body, fragment):
     src = project(tmp_path)
     out = tmp_path / "out"

@@ -10,6 +10,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+# live: every test starts fresh Python processes; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 ROOT = str(REPO)
 
 # Imports grafanalib through the cache, counts the methods attrs compiled itself (cache

@@ -29,6 +29,9 @@ from gen.core.promql import analyze
 from gen.core.resolved import RecordingRule
 from support.live import free_port, running_prometheus
 
+# live: runs a real Prometheus scraping the fixture exporter; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 ROOT = str(REPO)
 
 BASIC_USER = "lint"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from relay import store
@@ -94,6 +95,7 @@ def test_check_config_without_secrets_passes_and_lists_what_is_needed():
         assert f"env {name}" in run.stdout, run.stdout
 
 
+@pytest.mark.live  # runs the relay's check-config in a process
 def test_check_config_with_secrets_lists_every_missing_one_at_once():
     run = relay_cli("--config", str(SHIPPED), "--check-config")
     assert run.returncode == 1

@@ -26,6 +26,9 @@ import yaml
 from gen.render import outdir
 from gen.build import build
 
+# live: runs a real Alertmanager; `pytest -m "not live"` skips it
+pytestmark = pytest.mark.live
+
 ROOT = REPO
 ALERTMANAGER = os.environ.get("ALERTMANAGER", str(ROOT / "tools" / "bin" / "alertmanager"))
 DEADLINE = 30.0  # seconds to wait for Alertmanager to start and to apply the rules; not a measurement

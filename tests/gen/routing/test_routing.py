@@ -107,6 +107,7 @@ AREA = {"nodes": "host", "apiserver": "core-components", "control_plane": "core-
 GROUP_AREA = {"kubernetes-nodes": "host", "kubelet": "core-components"}
 
 
+@pytest.mark.live  # runs amtool for every catalog alert (seconds)
 def test_every_catalog_alert_reaches_its_area_and_watchdog_only_the_heartbeat(default):
     compiled, _, path = default
     resolved = compiled.routing
@@ -289,6 +290,7 @@ def _line_of(rules: str, fragment: str) -> int:
     return next(i for i, line in enumerate(lines, 1) if fragment in line)
 
 
+@pytest.mark.live  # a whole build per case (seconds in all)
 @pytest.mark.parametrize("old, new, at, fragment", [
     ('modules=["pods", "workloads", "storage"]', 'modules=["pods", "workload", "storage"]',
      'modules=["pods", "workload"', "unknown catalog module 'workload'"),

@@ -108,6 +108,7 @@ def _pod_cpu_series(namespace: str, pod: str, millicores_per_minute: int) -> lis
             {"series": f"kube_pod_container_resource_limits{{{ksm}}}", "values": "1x20"}]
 
 
+@pytest.mark.live  # runs promtool test rules
 def test_promtool_fires_each_namespace_at_its_own_threshold(tmp_path):
     _, files = _compile(BATCH)
     (tmp_path / "pods.yaml").write_bytes(files["rules/pods.yaml"])
@@ -149,6 +150,7 @@ def _cases(tests, module: str) -> list[str]:
     return [c for t in tests if t.title == module for c in t.cases]
 
 
+@pytest.mark.live  # runs promtool test rules over a whole suite (seconds)
 def test_the_suite_runs_the_catalogs_cases_in_each_threshold_region(tmp_path):
     dest, tests = _suite(tmp_path, {"alerts": BATCH})
     names = _cases(tests, "pods")
@@ -164,6 +166,7 @@ def test_the_suite_runs_the_catalogs_cases_in_each_threshold_region(tmp_path):
     assert 'namespace="batch-' in text  # the variant's series moved into the entry's namespaces
 
 
+@pytest.mark.live  # runs promtool test rules over a whole suite (seconds)
 def test_a_threshold_variant_fails_when_the_join_ignores_the_entry(tmp_path):
     """The variants test the compiled rule: with the threshold series at 75 for every
     namespace, the 76.67% case moved into batch-* fires and its variant fails."""
@@ -292,6 +295,7 @@ def _team_rules(tmp_path: Path, text: str = TEAM_CASES) -> str:
     return str(folder)
 
 
+@pytest.mark.live  # runs promtool test rules over a whole suite (seconds)
 def test_the_teams_cases_prove_an_added_condition_and_the_catalogs_are_dropped(tmp_path):
     rules_src = _team_rules(tmp_path)
     dest, tests = _suite(tmp_path, {"alerts": {"KubePodCrashLooping": {"and": PROD_ONLY}}}, rules_src)
@@ -303,6 +307,7 @@ def test_the_teams_cases_prove_an_added_condition_and_the_catalogs_are_dropped(t
         assert run.ok, run.output
 
 
+@pytest.mark.live  # runs promtool test rules over a suite
 def test_the_teams_case_fails_when_its_condition_is_not_compiled(tmp_path):
     """The team's cases run against the team's rule: compiled without its condition, the
     'silent outside prod' case fires and fails."""
@@ -320,6 +325,7 @@ def test_the_teams_case_fails_when_its_condition_is_not_compiled(tmp_path):
     assert not run.ok and "silent outside prod [team]" in run.output
 
 
+@pytest.mark.live  # runs promtool test rules over a whole suite (seconds)
 def test_unless_keeps_the_catalogs_cases(tmp_path):
     dest, tests = _suite(tmp_path, {"alerts": {"KubePodCrashLooping": {
         "unless": 'on (namespace) kube_namespace_labels{${kube_state_metrics}, label_quiet="true"}'}}})
@@ -330,6 +336,7 @@ def test_unless_keeps_the_catalogs_cases(tmp_path):
         assert run.ok, run.output
 
 
+@pytest.mark.live  # runs promtool test rules over a whole suite (seconds)
 def test_an_unless_that_silences_the_catalogs_cases_fails_them(tmp_path):
     dest, tests = _suite(tmp_path, {"alerts": {"KubePodCrashLooping": {"unless": "on () vector(1)"}}})
     [pods] = [t for t in tests if t.title == "pods"]
