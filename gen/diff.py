@@ -236,23 +236,23 @@ def render_markdown(changes: TreeChanges) -> str:
     return "\n".join(out)
 
 
+def _git(at: str, *args: str, stdin: bytes | None = None) -> bytes:
+    run = subprocess.run(["git", "-C", at, *args], input=stdin, capture_output=True)
+    if run.returncode != 0:
+        raise OptionError(f"git {' '.join(args[:2])}: {run.stderr.decode(errors='replace').strip() or 'failed'}")
+    return run.stdout
+
+
 def git_tree(repo_dir: str, ref: str, folder: str) -> dict[str, bytes]:
     """`folder` (a path inside the repository holding `repo_dir`) as commit `ref` has it,
-    read with one `git cat-file --batch` for all its files."""
-    where = [repo_dir]  # the repository's top once known: pathspecs are relative to -C
-
-    def git(*args: str, stdin: bytes | None = None) -> bytes:
-        run = subprocess.run(["git", "-C", where[0], *args], input=stdin, capture_output=True)
-        if run.returncode != 0:
-            raise OptionError(f"git {' '.join(args[:2])}: {run.stderr.decode(errors='replace').strip() or 'failed'}")
-        return run.stdout
-
-    root = where[0] = git("rev-parse", "--show-toplevel").decode().strip()
+    read with one `git cat-file --batch` for all its files. git runs at the repository's
+    top: pathspecs are relative to -C."""
+    root = _git(repo_dir, "rev-parse", "--show-toplevel").decode().strip()
     rel = os.path.relpath(os.path.realpath(folder), os.path.realpath(root)).replace(os.sep, "/")
     if subprocess.run(["git", "-C", repo_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
                       capture_output=True).returncode != 0:
         raise OptionError(f"--against {ref}: neither a folder nor a commit of the repository at {root}")
-    listing = git("ls-tree", "-r", "-z", ref, "--", rel + "/")
+    listing = _git(root, "ls-tree", "-r", "-z", ref, "--", rel + "/")
     entries = []
     for item in filter(None, listing.split(b"\0")):
         meta, path = item.split(b"\t", 1)
@@ -261,7 +261,7 @@ def git_tree(repo_dir: str, ref: str, folder: str) -> dict[str, bytes]:
             entries.append((path.decode()[len(rel) + 1:], sha.decode()))
     if not entries:
         raise OptionError(f"{ref}: has no files under {rel}/ (was out/ committed there?)")
-    data = git("cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in entries).encode())
+    data = _git(root, "cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in entries).encode())
     files, pos = {}, 0
     for path, _ in entries:
         header_end = data.index(b"\n", pos)

@@ -418,10 +418,6 @@ def _label_pattern(label: str) -> re.Pattern:
     return re.compile(rf'(?<![A-Za-z0-9_]){re.escape(label)}="([^"]*)"')
 
 
-def _series_labels(text: str) -> dict[str, str]:
-    return dict(re.findall(r'([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"', text))
-
-
 def threshold_cases(alert: AlertRule, case: Case, entries: list[Threshold], not_derived: list[str]) -> list[Case]:
     """The case moved into each entry's label values, expecting the alerts whose value crosses
     the entry's value; what cannot be derived is appended to `not_derived`."""
@@ -430,8 +426,7 @@ def threshold_cases(alert: AlertRule, case: Case, entries: list[Threshold], not_
     out = []
     for i, entry in enumerate(entries):
         name = f"{case.name} [thresholds[{i}]]"
-        stricter = entry.value >= default if cut.op in (">", ">=") else entry.value <= default if cut.op in ("<", "<=") else False
-        if not stricter:
+        if not _stricter(cut.op, entry.value, default):
             not_derived.append(f"{alert.name}: {name}: {entry.value} is looser than the alert's {default}: "
                                "a silent case's series could cross it")
             continue
@@ -444,6 +439,16 @@ def threshold_cases(alert: AlertRule, case: Case, entries: list[Threshold], not_
                  for f in case.fires if per_label.compare(cut.op, f.value, entry.value)]
         out.append(dataclasses.replace(case, name=name, series=series, fires=fires))
     return out
+
+
+def _stricter(op: str, value: float, default: float) -> bool:
+    """An entry whose alerts are a subset of the default's: what fires at it fired at the
+    default, so a case's expected alerts, filtered, predict it (== and != never are)."""
+    if op in (">", ">="):
+        return value >= default
+    if op in ("<", "<="):
+        return value <= default
+    return False
 
 
 def _moved_into(case: Case, entry: Threshold, earlier: list[Threshold]) -> dict[tuple[str, str], str] | str:
@@ -461,7 +466,7 @@ def _moved_into(case: Case, entry: Threshold, earlier: list[Threshold]) -> dict[
                 return f"no value of {label!r} matching {regex!r} could be derived"
             moved[(label, value)] = found
     for text in case.series:
-        labels = _series_labels(_rename(text, moved))
+        labels = _equalities(_rename(text, moved))
         if any(per_label.applies(e, labels) for e in earlier) or not per_label.applies(entry, labels):
             return "an earlier entry also selects the moved series"
     return moved

@@ -30,6 +30,7 @@ import textwrap
 from dataclasses import dataclass
 
 from gen.config import Threshold
+from gen.core.placeholders import promql_string
 from gen.core.errors import ConfigError
 
 _COMPARED = re.compile(r"(?s)^(?P<lhs>.*?)\s*(?P<op>>=|<=|==|!=|>|<)\s*\$\{(?P<param>[A-Za-z_][A-Za-z0-9_]*)\}\s*$")
@@ -67,10 +68,6 @@ def record_names(alert: str, labels: list[str]) -> tuple[str, str]:
     return f"{level}:alert_threshold_keys:{alert}", f"{level}:alert_threshold:{alert}"
 
 
-def _promql_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def keys_expr(cut: Split, labels: list[str]) -> str:
     return f"group by ({', '.join(labels)}) (\n{textwrap.indent(cut.lhs, '  ')}\n)"
 
@@ -79,7 +76,7 @@ def threshold_expr(keys: str, thresholds: list[Threshold], default: str, fmt) ->
     """`fmt` formats a number as PromQL (gen.rules.resolve.format_value)."""
     parts = []
     for t in thresholds:
-        matchers = ", ".join(f"{label}=~{_promql_string(regex)}" for label, regex in sorted(t.match.items()))
+        matchers = ", ".join(f'{label}=~"{promql_string(regex)}"' for label, regex in sorted(t.match.items()))
         parts.append(f"{fmt(t.value)} * {keys}{{{matchers}}}")
     parts.append(f"{default} * {keys}")
     return "\nor\n".join(parts)
