@@ -25,6 +25,9 @@ GRAFANA_DIR = "grafana/"
 # Files that wrap the ones above (PrometheusRules, dashboard ConfigMaps and GrafanaDashboards):
 # listed under "other files" only when what they wrap did not change.
 WRAPPERS = ("prometheusrules/", "dashboards/", "grafana-operator/")
+# libyaml's loader where PyYAML was built with it: both sides' rule files are parsed on every
+# comparison (0.5 s for the catalog's out/ with the pure-Python loader)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -70,7 +73,7 @@ def _rules(tree: dict[str, bytes]) -> dict[tuple[str, str, int], tuple[str, dict
     two severities), counted in file order."""
     out: dict[tuple[str, str, int], tuple[str, dict]] = {}
     for path in sorted(p for p in tree if p.startswith(RULES_DIR) and p.endswith(".yaml")):
-        doc = yaml.safe_load(tree[path]) or {}
+        doc = yaml.load(tree[path], Loader=_LOADER) or {}
         for group in doc.get("groups") or []:
             for rule in group.get("rules") or []:
                 kind = "alert" if "alert" in rule else "record"

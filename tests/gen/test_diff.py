@@ -76,10 +76,10 @@ def test_a_removed_alert(shipped):
 def test_a_changed_expression_shows_the_lines(shipped):
     def edit(rule, rules):
         rule["expr"] = rule["expr"].replace("> 75", "> 80")
-    change = _only(diff.compare(shipped, _edit_rule(shipped, "PodCpu75", edit)))
-    [field] = change.fields
+    changes = diff.compare(shipped, _edit_rule(shipped, "PodCpu75", edit))
+    [field] = _only(changes).fields
     assert field.field == "expr" and "> 75" in field.old and "> 80" in field.new
-    text = diff.render_text(diff.compare(shipped, _edit_rule(shipped, "PodCpu75", edit)))
+    text = diff.render_text(changes)
     assert any(line.strip().startswith("-") and "> 75" in line for line in text.splitlines())
     assert any(line.strip().startswith("+") and "> 80" in line for line in text.splitlines())
 
@@ -93,9 +93,10 @@ def test_a_changed_expression_shows_the_lines(shipped):
     (lambda r, _: r.update({"keep_firing_for": "5m"}), "keep_firing_for", None, "5m"),
 ])
 def test_each_changed_field_is_named_with_its_values(shipped, edit, field, old, new):
-    change = _only(diff.compare(shipped, _edit_rule(shipped, "PodCpu75", edit)))
+    changes = diff.compare(shipped, _edit_rule(shipped, "PodCpu75", edit))
+    change = _only(changes)
     assert [(f.field, f.old, f.new) for f in change.fields] == [(field, old, new)]
-    assert f"{field}: {old or '(none)'} -> {new}" in diff.render_text(diff.compare(shipped, _edit_rule(shipped, "PodCpu75", edit)))
+    assert f"{field}: {old or '(none)'} -> {new}" in diff.render_text(changes)
 
 
 def test_a_changed_recording_rule(shipped):
