@@ -9,7 +9,7 @@ DEBS   := prometheus prometheus-alertmanager
 
 .PHONY: setup build test lint check bench clean relay-context relay-image relay-image-name
 
-setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager $(TOOLS)/.postgresql
+setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager $(TOOLS)/.postgresql $(TOOLS)/.drills $(TOOLS)/.servers
 
 # editable_mode=compat: the editable install is a plain path in a .pth file; the default puts
 # an import finder there that every Python start loads (pathlib, urllib, ...): 25 ms of each
@@ -58,6 +58,35 @@ $(TOOLS)/.postgresql:
 		apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null 2>&1 || \
 			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15; }; \
 	else echo "make setup: the relay's tests need PostgreSQL's server: sudo apt-get install postgresql-15 (or set PG_BINDIR)" >&2; exit 1; fi
+	@mkdir -p $(TOOLS) && touch $@
+
+# The drills' real components (tests/drills/): etcd, node_exporter, the middleware exporters and
+# VictoriaMetrics with vmalert, all single Go binaries, unpacked from Debian's packages like promtool.
+DRILL_DEBS := etcd-server etcd-client prometheus-node-exporter prometheus-mysqld-exporter \
+	prometheus-postgres-exporter prometheus-redis-exporter victoria-metrics
+DRILL_BINS := etcd etcdctl prometheus-node-exporter prometheus-mysqld-exporter \
+	prometheus-postgres-exporter prometheus-redis-exporter victoria-metrics vmalert vmagent
+$(TOOLS)/.drills:
+	set -e; mkdir -p $(TOOLS)/drill-debs $(TOOLS)/root $(TOOLS)/bin; \
+	cd $(TOOLS)/drill-debs; \
+	apt-get download $(DRILL_DEBS) 2>/dev/null || { apt-get update -qq && apt-get download $(DRILL_DEBS); }; \
+	cd ../..; \
+	for deb in $(TOOLS)/drill-debs/*.deb; do dpkg -x "$$deb" $(TOOLS)/root; done; \
+	for tool in $(DRILL_BINS); do ln -sf ../root/usr/bin/$$tool $(TOOLS)/bin/$$tool; done
+	@touch $@
+
+# MariaDB's and Redis' servers for the middleware drills (tests/support/servers.py starts each in a
+# temporary folder and stops it): installed from Debian when the machine has none (they link
+# against system libraries, so they are not unpacked). Debian does not start them here.
+$(TOOLS)/.servers:
+	@missing=""; command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing="mariadb-server"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 || \
+			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; }; \
+	else echo "make setup: the drills need $$missing: sudo apt-get install $$missing" >&2; exit 1; fi
 	@mkdir -p $(TOOLS) && touch $@
 
 build: $(VENV)/.installed
