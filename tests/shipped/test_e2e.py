@@ -30,32 +30,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
-from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote
 
 import pytest
-import yaml
 
-import support.shipped as shipped
-from support.chatfakes import DingTalkFake, WeComFake
 from support.fixture_exporter import (BUSY_KUBELET_NODE, CONNTRACK_NODE, CRASHLOOP_POD, DISK_NODE, ETCD_PORT, MEMORY_POD,
                               NO_LEADER_NODE, NODE_EXPORTER_PORT, QUOTA, THROTTLED_POD, FixtureExporter)
-from support.live import running_alertmanager, running_prometheus
-from support.relay_support import RelayProcess
+from support.pipeline import (ChatAlert, Timings, alertmanager_alerts, chat_alerts, everything_received,
+                              firing_in_prometheus, received, received_by_relay, relay_received, shipped_pipeline,
+                              wait_until)
 
 # live: runs Prometheus, Alertmanager and the relay process end to end; `pytest -m "not live"` skips it
 pytestmark = pytest.mark.live
 
-STEP_TIMEOUT = 45.0  # seconds any one stage may take before the test fails; not a measurement
-POLL = 0.2
-TOKEN = "e2e-relay-token-5d1f"  # Alertmanager -> relay
-DT_SECRET = "SEC-e2e-dingtalk-signing"
-# The relay's heartbeat: longer than Watchdog's repeat below (~3 s) and than the time from the
-# relay's start to the first Watchdog (about 7 s here). Should a slow machine take longer, the
-# heartbeat target gets a "broken" page at start-up and its recovery, which the tests allow.
-MISSING_AFTER_S = 15
+MISSING_AFTER_S = 15  # the relay's heartbeat (support.pipeline.Timings)
+STEP_TIMEOUT = 45.0
 
 # Timings only. Why each: a real `for` is minutes; KubePodCrashLooping's max_over_time and
 # CPUThrottlingHigh's increase look back 5m, which would keep them firing for five minutes
@@ -67,10 +56,7 @@ FOR = {"KubePodCrashLooping": "2s", "PodMemory75": "2s", "NodeFilesystemAlmostOu
        "KubeletTooManyPods": "2s", "KubeQuotaExceeded": "2s", "CPUThrottlingHigh": "2s"}
 KEEP_FIRING_FOR = {"NodeFilesystemAlmostOutOfSpace": "5s"}
 WINDOWS = {"KubePodCrashLooping": ("[5m]", "[10s]"), "CPUThrottlingHigh": ("[5m]", "[10s]")}
-# one firing and one resolved message per alert: nothing repeats within the test; Watchdog
-# comes again every ~3 s (2 s rounded up to group_interval ticks), well inside missing_after
-FAST = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"}
-HEARTBEAT = {"group_wait": "0s", "group_interval": "1s", "repeat_interval": "2s"}
+TIMINGS = Timings(FOR, KEEP_FIRING_FOR, WINDOWS, missing_after_s=MISSING_AFTER_S)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,170 +100,25 @@ INHIBITED = Expected("NodeFilesystemSpaceFillingUp", "disk_full", "warning", "ho
 SOURCE_OF_INHIBITION = "NodeFilesystemAlmostOutOfSpace"
 
 
-def wait_until(what: str, check: Callable[[], object], seen: Callable[[], object], timeout: float = STEP_TIMEOUT):
-    """check() until truthy (returned); else fail with `what` and what was seen instead."""
-    end = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} after {timeout:g} s; {seen()}")
-        time.sleep(POLL)
-
-
-# --- out/ as shipped, with its secrets pointing at contract servers ----------------------------
-
-
-def chat_fakes(relay: dict) -> dict[str, DingTalkFake | WeComFake]:
-    """A contract server per target of the shipped relay.yaml, of its kind."""
-    fakes = {}
-    for name, target in relay["targets"].items():
-        assert target["kind"] in ("dingtalk", "wecom"), \
-            f"target {name}: this test reads DingTalk and WeCom messages; add the kind {target['kind']!r} here"
-        assert set(target) <= {"kind", "url_env", "secret_env", "mobiles", "at_all", "timezone"}, \
-            f"target {name}: give the new keys {sorted(target)} a value here"
-        fakes[name] = (DingTalkFake(token=f"dt-{name}", secret=DT_SECRET if "secret_env" in target else None)
-                       if target["kind"] == "dingtalk" else WeComFake(key=f"wc-{name}"))
-    return fakes
-
-
-def secrets(relay: dict, fakes: dict) -> dict[str, str]:
-    """The relay's *_env secrets, pointing at the (started) contract servers."""
-    env = {relay["auth"]["bearer_token_env"]: TOKEN}
-    for name, target in relay["targets"].items():
-        env[target["url_env"]] = fakes[name].url
-        if "secret_env" in target:
-            env[target["secret_env"]] = DT_SECRET
-    return env
-
-
 @dataclasses.dataclass
-class Pipeline:
+class Run:
     exporter: FixtureExporter
-    prometheus: object  # live.Prometheus
-    alertmanager: object  # live.Alertmanager
-    relay: RelayProcess
-    fakes: dict[str, DingTalkFake | WeComFake]
-    rules: dict[str, dict]  # alert name -> its rule as shipped (annotation templates)
-    routes: dict[str, list[str]]  # the shipped relay.yaml's routes: name -> targets
-    heartbeat_targets: list[str]
-
-    def targets_of(self, receiver: str) -> list[str]:
-        """The chat targets the shipped relay configuration gives this receiver's route."""
-        assert receiver in self.routes, (f"receiver {receiver}: the shipped relay.yaml has no route {receiver!r} "
-                                         f"(routes: {sorted(self.routes)}): its alerts would reach the default targets")
-        return self.routes[receiver]
+    pipeline: object  # support.pipeline.Pipeline
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
+def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
-    relay_cfg = shipped.relay_config()
-    problems = shipped.contract_problems(shipped.receiver_paths(), relay_cfg)
-    assert not problems, "out/ as committed breaks the receivers' contract with the relay:\n" + "\n".join(problems)
-    fakes = chat_fakes(relay_cfg)
-    relay = None
-    try:
-        for fake in fakes.values():
-            fake.start()
-        relay_cfg.update(listen="127.0.0.1:0", store=str(tmp / "relay.db"), retry={"initial": "200ms", "max": "1s"})
-        relay_cfg["heartbeat"]["missing_after"] = f"{MISSING_AFTER_S}s"
-        relay = RelayProcess(tmp, relay_cfg, extra_modules=(), env=secrets(relay_cfg, fakes))
-        relay.start()
-
-        (tmp / "token").write_text(TOKEN + "\n")
-        am_config = tmp / "alertmanager.yaml"
-        am_config.write_text(yaml.safe_dump(shipped.alertmanager_config(relay.url, tmp / "token", FAST, HEARTBEAT)))
-        rule_files = shipped.write_rules(tmp / "rules", FOR, KEEP_FIRING_FOR, WINDOWS)
-        with running_alertmanager(tmp / "am", str(am_config)) as am, FixtureExporter() as exporter:
-            alerting = {"alertmanagers": [{"static_configs": [{"targets": [am.url.removeprefix("http://")]}]}]}
-            with running_prometheus(
-                    tmp / "prometheus", exporter.scrape_configs(), rule_files, extra_config={"alerting": alerting},
-                    # firing alerts are re-sent every second: the first ones may come before
-                    # Prometheus has discovered the Alertmanager and would wait the default 1m
-                    extra_args=["--rules.alert.resend-delay=1s"]) as prom:
-                yield Pipeline(exporter, prom, am, relay, fakes, shipped.alert_rules(), shipped.relay_routes(relay_cfg),
-                               relay_cfg["heartbeat"]["targets"])
-    finally:
-        if relay is not None:
-            relay.stop()
-        for fake in fakes.values():
-            fake.stop()
+    with FixtureExporter() as exporter, shipped_pipeline(tmp, exporter.scrape_configs(), TIMINGS) as pipeline:
+        yield Run(exporter, pipeline)
 
 
 # --- reading each stage ---------------------------------------------------------------------
 
 
-def firing_in_prometheus(prom) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    for sample in prom.api("query", query='ALERTS{alertstate="firing"}')["result"]:
-        labels = sample["metric"]
-        out.setdefault(labels["alertname"], []).append(labels)
-    return out
-
-
-def alertmanager_alerts(am) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    for alert in am.alerts():
-        out.setdefault(alert["labels"]["alertname"], []).append(alert)
-    return out
-
-
-@dataclasses.dataclass
-class ChatAlert:
-    """One alert as a chat message shows it (the default templates of dingtalk and wecom)."""
-
-    status: str  # FIRING / RESOLVED
-    name: str
-    severity: str
-    summary: str
-    links: dict[str, str]
-    text: str
-
-
-_DINGTALK_HEAD = re.compile(r"^\*\*(?:🔥|✅) (FIRING|RESOLVED) · (\S+)\*\*(?: · (\w+))?$", re.M)
-_WECOM_HEAD = re.compile(r'^<font color="\w+">(FIRING|RESOLVED)</font> \*\*(\S+)\*\*(?: · (\w+))?$', re.M)
-_LINK = re.compile(r"\[(\w+)\]\(([^)\s]+)\)")
-
-
-def chat_alerts(message: dict) -> list[ChatAlert]:
-    """Split a DingTalk or WeCom markdown message into its alerts."""
-    if "title" in message["markdown"]:  # DingTalk markdown has a title, WeCom's has not
-        text, head = message["markdown"]["text"], _DINGTALK_HEAD
-    else:
-        text, head = message["markdown"]["content"], _WECOM_HEAD
-    starts = list(head.finditer(text))
-    out = []
-    for i, m in enumerate(starts):
-        block = text[m.end(): starts[i + 1].start() if i + 1 < len(starts) else len(text)]
-        quoted = [line[2:].strip() for line in block.splitlines() if line.startswith("> ")]
-        out.append(ChatAlert(m.group(1), m.group(2), m.group(3) or "", quoted[0] if quoted else "",
-                             dict(_LINK.findall(block)), block))
-    return out
-
-
-def received(fakes, target: str) -> list[ChatAlert]:
-    return [a for message in list(fakes[target].accepted) for a in chat_alerts(message)]
-
-
-def everything_received(fakes) -> dict[str, list[str]]:
-    return {name: [f"{a.status} {a.name}" for a in received(fakes, name)] for name in fakes}
-
-
-def relay_received(relay: RelayProcess) -> list[str]:
-    """What reached the relay: `route: group labels status (result)`, from its log."""
-    return [f"{e.get('route')}: {str(e.get('group_key')).rpartition('}:')[2]} {e.get('status')} ({e.get('result')})"
-            for e in relay.logs() if e.get("msg") == "received"]
-
-
 def expand(template: str, labels: dict) -> str:
     """What Prometheus makes of an annotation that only reads `{{ $labels.x }}`."""
     return re.sub(r"\{\{\s*\$labels\.(\w+)\s*\}\}", lambda m: labels.get(m.group(1), ""), template)
-
-
-def received_by_relay(relay: RelayProcess) -> list[dict]:
-    return [e for e in relay.logs() if e.get("msg") == "received"]
 
 
 def check_message(alert: ChatAlert, exp: Expected, status: str, rule: dict, am) -> None:
@@ -302,11 +143,10 @@ def check_message(alert: ChatAlert, exp: Expected, status: str, rule: dict, am) 
 # --- the tests ------------------------------------------------------------------------------
 
 
-def test_every_area_reaches_its_chat_target_inhibited_twin_stays_quiet_then_resolve(pipeline):
-    prom, am, relay, fakes, exporter = pipeline.prometheus, pipeline.alertmanager, pipeline.relay, pipeline.fakes, \
-        pipeline.exporter
-    everything = lambda: (f"Prometheus ALERTS firing: {sorted(firing_in_prometheus(prom))}; "  # noqa: E731
-                          f"relay received: {relay_received(relay)}; chat: {everything_received(fakes)}")
+def test_every_area_reaches_its_chat_target_inhibited_twin_stays_quiet_then_resolve(run):
+    pipeline, exporter = run.pipeline, run.exporter
+    prom, am, relay, fakes = pipeline.prometheus, pipeline.alertmanager, pipeline.relay, pipeline.fakes
+    everything = pipeline.everything
     where = {exp.alert: pipeline.targets_of(exp.receiver) for exp in EXPECTED}
 
     # 0. a quiet cluster: scraped, Alertmanager discovered, only Watchdog fires
@@ -381,10 +221,11 @@ def test_every_area_reaches_its_chat_target_inhibited_twin_stays_quiet_then_reso
         assert all(json.loads(body)["errcode"] == 0 for _, body in fake.answers), f"{name}: {fake.answers}"
 
 
-def test_watchdog_feeds_the_heartbeat_only(pipeline):
+def test_watchdog_feeds_the_heartbeat_only(run):
     """Watchdog reaches the relay on the heartbeat receiver (plain /alerts) and is recorded, never
     delivered; when Alertmanager stops, the heartbeat targets, and no other, hear that the
     pipeline is broken. Stops the pipeline's Alertmanager: keep this test last."""
+    pipeline = run.pipeline
     relay, fakes, am = pipeline.relay, pipeline.fakes, pipeline.alertmanager
 
     def heartbeats() -> list[dict]:
