@@ -43,10 +43,10 @@ ID2 = "2d6a3b5e4f1c7a09"
 ID3 = "8e9e05c52164694d"
 
 
-def peer_failures(per_minute_each: float, to: str = ID3) -> dict:
-    """Send failures of members 1 and 2 to member `to`, each `per_minute_each` a minute."""
+def peer_failures(per_minute_each: float, to: str = ID3, values: str | None = None) -> dict:
+    """Send failures of members 1 and 2 to member `to`, each `per_minute_each` a minute (or `values`)."""
     return {
-        f'etcd_network_peer_sent_failures_total{{job="etcd", {m}, To="{to}"}}': f"0+{per_minute_each}x30"
+        f'etcd_network_peer_sent_failures_total{{job="etcd", {m}, To="{to}"}}': values or f"0+{per_minute_each}x30"
         for m in (M, M2)
     }
 
