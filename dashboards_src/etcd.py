@@ -138,7 +138,9 @@ _grpc = Row("gRPC requests", [
          alert=AlertLine("etcdHighNumberOfFailedGRPCRequests")),
     cell(_ts("gRPC latency, p99 (unary)", "s",
              _t(_p99("grpc_server_handling_seconds", EI + ', grpc_type="unary", grpc_method!="Defragment"',
-                     "grpc_service, grpc_method"), "{{grpc_service}}/{{grpc_method}}")),
+                     "grpc_service, grpc_method"), "{{grpc_service}}/{{grpc_method}}"),
+             description="Needs etcd started with --metrics=extensive: the default (basic) exports no gRPC latency "
+                         "histogram, and this panel and etcdGRPCRequestsSlow stay empty."),
          alert=AlertLine("etcdGRPCRequestsSlow", "threshold_seconds")),
     cell(_ts("Open watch and lease streams", "short",
              _t(f'sum(grpc_server_started_total{{{EI}, grpc_service="etcdserverpb.Watch", grpc_type="bidi_stream"}})'

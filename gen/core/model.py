@@ -203,6 +203,10 @@ class Alert:
     lint_skip: tuple[str, ...] = ()
     # About objects in a namespace: the configured namespace scope narrows its selectors.
     namespaced: bool = False
+    # What the exporter must be run with for the alert to fire at all, when its defaults do
+    # not export the series read (e.g. etcd's `--metrics=extensive`): printed in
+    # docs/alerts.md, and its runbook must say it (tests/catalog).
+    requires: str | None = None
     source: Source = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:

@@ -48,6 +48,8 @@ def alerts_markdown(catalog: Catalog) -> bytes:
                 defaults = {k: format_value(v) for k, v in rule.params.items()}
                 meaning = substitute(normalize_expr(rule.summary or ""), {**catalog.selectors, **defaults}, rule.name)
                 knobs = ", ".join(f"`{k}`={v}" for k, v in defaults.items()) or "-"
+                if rule.requires:
+                    meaning += f" **Needs** {rule.requires}."
                 lines.append(
                     f"| `{rule.name}` | {group.name} | {rule.severity or '-'} | {rule.for_} | {knobs} | "
                     f"{_cell(meaning)} | [runbook](runbooks/{rule.name}.md) |"

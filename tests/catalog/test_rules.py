@@ -74,6 +74,9 @@ def test_alert_has_a_runbook(alert):
     assert text.startswith(f"# {alert.name}"), f"{path} must start with '# {alert.name}'"
     for section in RUNBOOK_SECTIONS:
         assert section in text, f"{path} lacks a '{section}' section"
+    # an alert that cannot fire under the exporter's defaults says so where the on-call reads
+    for needed in re.findall(r"`([^`]+)`", alert.requires or ""):
+        assert needed in text, f"{path} does not say that {alert.name} needs {needed} (Alert.requires)"
 
 
 def test_runbook_urls_point_at_the_runbook_pages():
