@@ -1,0 +1,70 @@
+"""A built dashboard's queries against a live Prometheus, as Grafana would send them: each
+query variable takes all the values its label_values() finds (its `All`), other variables
+their current value, Grafana's macros short windows that fit a few minutes of data.
+
+    empty = panels_without_data(prom, "k8s-etcd")   # [Empty(title, description, query, metrics), ...]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from gen.core.promql import analyze
+from gen.dash.check import fill, macros, panels, queries
+from support.shipped import OUT
+
+# A test's Prometheus holds a minute or two of 1 s scrapes.
+LIVE_MACROS = macros(rate_interval="15s", interval="5s", range_="2m")
+
+
+def dashboard(uid: str) -> dict:
+    return json.loads((OUT / "grafana" / f"{uid}.json").read_text())
+
+
+def variable_values(prom, data: dict) -> dict[str, str]:
+    """Each variable's value: a query variable's `All` (a regex of every value found, or its
+    allValue), else its current value."""
+    values: dict[str, str] = {}
+    for q in queries(data):
+        if q.panel_id is not None:
+            continue
+        expr = fill(q.expr, values, LIVE_MACROS)
+        found = sorted({s[q.label] for s in prom.api("series", **{"match[]": expr}) if q.label in s}) if q.label \
+            else [s["metric"].get("__name__", "") for s in prom.api("query", query=expr)["result"]]
+        # as Grafana writes a multi-value regex into a PromQL string: escaped, then the backslashes doubled
+        values[q.ref] = "|".join(re.escape(v).replace("\\", "\\\\") for v in found) if found else "__none__"
+    for var in data.get("templating", {}).get("list", []):
+        current = (var.get("current") or {}).get("value")
+        if var["name"] not in values and current is not None:
+            values[var["name"]] = current if isinstance(current, str) else "|".join(current)
+    return values
+
+
+@dataclass(frozen=True)
+class Empty:
+    """A panel target that returned nothing."""
+
+    title: str
+    description: str
+    query: str  # as sent
+    metrics: frozenset[str]  # the series names it reads
+
+    def __repr__(self) -> str:
+        return f"panel {self.title!r}: {self.query}"
+
+
+def panels_without_data(prom, uid: str) -> list[Empty]:
+    """Every panel target of out/grafana/<uid>.json that returns nothing now."""
+    data = dashboard(uid)
+    values = variable_values(prom, data)
+    descriptions = {p.get("id"): p.get("description") or "" for p in panels(data)}
+    empty = []
+    for q in queries(data):
+        if q.panel_id is None:
+            continue
+        expr = fill(q.expr, values, LIVE_MACROS)
+        if not prom.api("query", query=expr)["result"]:
+            empty.append(Empty(q.title, descriptions[q.panel_id], expr, frozenset(analyze(expr).metrics)))
+    return empty
