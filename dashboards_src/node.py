@@ -138,7 +138,8 @@ dashboard = Dashboard(
             cell(ts("PIDs used", "percent",
                     ("100 * max(" + ne("node_processes_threads") + ") / max(" + ne("node_processes_max_processes") + ")", "of kernel.pid_max"),
                     ("100 * max(" + ne("node_processes_threads") + ") / max(" + ne("node_processes_max_threads") + ")", "of kernel.threads-max"),
-                    fill=0, description="Threads against the kernel's limits (node-exporter's processes collector). "
+                    fill=0, description="Threads against the kernel's limits. Needs node-exporter started with --collector.processes "
+                                        "(off by default): without it this panel and NodePidsExhaustion stay empty. "
                                         "Leaking <defunct> processes show as a steady climb."),
                  alert=AlertLine("NodePidsExhaustion")),
             cell(ts("Clock offset", "s",

@@ -293,6 +293,7 @@ groups = [
         Alert(
             "NodePidsExhaustion",
             dashboard="k8s-node", dashboard_vars=_NODE_VARS,
+            requires="node-exporter started with `--collector.processes`",
             # Every thread takes a PID: the thread count is what runs into kernel.pid_max and
             # kernel.threads-max (node_processes_pids counts processes only). Needs node-exporter's
             # `processes` collector (--collector.processes, off by default).

@@ -23,18 +23,26 @@ def dashboard(uid: str) -> dict:
     return json.loads((OUT / "grafana" / f"{uid}.json").read_text())
 
 
-def variable_values(prom, data: dict) -> dict[str, str]:
-    """Each variable's value: a query variable's `All` (a regex of every value found, or its
-    allValue), else its current value."""
+def variable_values(prom, data: dict, chosen: dict[str, str] | None = None) -> dict[str, str]:
+    """Each variable's value, in the dashboard's order: `chosen` if given; else a query
+    variable with `All` takes a regex of every value found, one without takes the first (as
+    Grafana does); other variables their current value."""
+    chosen = dict(chosen or {})
+    include_all = {v["name"]: bool(v.get("includeAll")) for v in data.get("templating", {}).get("list", [])}
     values: dict[str, str] = {}
     for q in queries(data):
         if q.panel_id is not None:
             continue
+        if q.ref in chosen:
+            values[q.ref] = chosen[q.ref]
+            continue
         expr = fill(q.expr, values, LIVE_MACROS)
         found = sorted({s[q.label] for s in prom.api("series", **{"match[]": expr}) if q.label in s}) if q.label \
             else [s["metric"].get("__name__", "") for s in prom.api("query", query=expr)["result"]]
-        # as Grafana writes a multi-value regex into a PromQL string: escaped, then the backslashes doubled
-        values[q.ref] = "|".join(re.escape(v).replace("\\", "\\\\") for v in found) if found else "__none__"
+        if not include_all[q.ref]:
+            values[q.ref] = found[0] if found else "__none__"
+        else:  # as Grafana writes a multi-value regex into a PromQL string: escaped, backslashes doubled
+            values[q.ref] = "|".join(re.escape(v).replace("\\", "\\\\") for v in found) if found else "__none__"
     for var in data.get("templating", {}).get("list", []):
         current = (var.get("current") or {}).get("value")
         if var["name"] not in values and current is not None:
@@ -55,10 +63,11 @@ class Empty:
         return f"panel {self.title!r}: {self.query}"
 
 
-def panels_without_data(prom, uid: str) -> list[Empty]:
-    """Every panel target of out/grafana/<uid>.json that returns nothing now."""
+def panels_without_data(prom, uid: str, chosen: dict[str, str] | None = None) -> list[Empty]:
+    """Every panel target of out/grafana/<uid>.json that returns nothing now (variables as
+    variable_values() sets them, `chosen` first)."""
     data = dashboard(uid)
-    values = variable_values(prom, data)
+    values = variable_values(prom, data, chosen)
     descriptions = {p.get("id"): p.get("description") or "" for p in panels(data)}
     empty = []
     for q in queries(data):
