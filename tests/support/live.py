@@ -98,6 +98,26 @@ class Prometheus:
             time.sleep(_POLL_S)
         raise PrometheusStartError(f"targets not all up after {timeout:g} s: {last}\n{self.log()}")
 
+    def add_scrape_configs(self, configs: list[dict]) -> None:
+        """Add scrape jobs (e.g. Prometheus' own address, known only once it runs) and reload
+        (SIGHUP), waiting until their targets are active."""
+        path = os.path.join(self.workdir, "prometheus.yml")
+        with open(path, encoding="utf-8") as fh:
+            config = yaml.safe_load(fh)
+        config["scrape_configs"].extend(configs)
+        with open(path, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(config, fh, sort_keys=False)
+        self.process.send_signal(signal.SIGHUP)
+        jobs = {c["job_name"] for c in configs}
+        deadline = time.monotonic() + SCRAPE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self._check_alive()
+            active = {t["scrapePool"] for t in self.api("targets", state="active")["activeTargets"]}
+            if jobs <= active:
+                return
+            time.sleep(_POLL_S)
+        raise PrometheusStartError(f"jobs {sorted(jobs)} not active {SCRAPE_TIMEOUT_S:g} s after a reload\n{self.log()}")
+
     def _check_alive(self) -> None:
         if self.process.poll() is not None:
             raise PrometheusStartError(f"prometheus exited with {self.process.returncode}\n{self.log()}")
@@ -199,6 +219,8 @@ class Alertmanager:
     url: str
     process: subprocess.Popen
     log_path: str
+    args: list[str] = field(default_factory=list)  # how it was started: start() again after stop()
+    workdir: str = ""
 
     def log(self) -> str:
         with open(self.log_path, encoding="utf-8", errors="replace") as fh:
@@ -216,6 +238,27 @@ class Alertmanager:
     def stop(self) -> None:
         _stop(self.process)
 
+    def start(self) -> None:
+        """Start it again after stop(): same port, configuration and storage."""
+        with open(self.log_path, "ab") as log_file:
+            self.process = subprocess.Popen(self.args, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=log_file,
+                                            start_new_session=True)
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.process.poll() is not None:
+                raise PrometheusStartError(f"alertmanager exited with {self.process.returncode}\n{self.log()}")
+            try:
+                if requests.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise PrometheusStartError(f"alertmanager not ready after {START_TIMEOUT_S:g} s\n{self.log()}")
+            time.sleep(_POLL_S)
+
 
 @contextlib.contextmanager
 def running_alertmanager(workdir, config: str):
@@ -232,25 +275,14 @@ def running_alertmanager(workdir, config: str):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = os.path.join(workdir, "alertmanager.log")
+    args = [ALERTMANAGER, f"--config.file={config}", f"--storage.path={os.path.join(workdir, 'am-data')}",
+            f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url={url}",
+            "--cluster.listen-address=", "--log.level=info"]
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen([ALERTMANAGER, f"--config.file={config}", f"--storage.path={os.path.join(workdir, 'am-data')}",
-                                    f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url={url}",
-                                    "--cluster.listen-address=", "--log.level=info"],
-                                   cwd=workdir, stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
-    am = Alertmanager(url, process, log_path)
+        process = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
+    am = Alertmanager(url, process, log_path, args, workdir)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise PrometheusStartError(f"alertmanager exited with {process.returncode}\n{am.log()}")
-            try:
-                if requests.get(f"{url}/-/ready", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise PrometheusStartError(f"alertmanager not ready after {START_TIMEOUT_S:g} s\n{am.log()}")
-            time.sleep(_POLL_S)
+        am.wait_ready()
         yield am
     finally:
-        _stop(process)
+        _stop(am.process)
