@@ -213,3 +213,50 @@ def test_problems_fire_in_vmalert_reach_alertmanager_then_resolve(stack):
     wait_until("Alertmanager still holds alerts other than Watchdog",
                lambda: set(stack.in_alertmanager()) == {"Watchdog"}, stack.everything)
     assert not stack.rule_errors()
+
+
+# --- MetricsQL against PromQL on the same samples -----------------------------------------------
+
+# Alerts whose expression gives other series on VictoriaMetrics than on Prometheus, each with why.
+# MetricsQL's changes() and increase() count a series' first sample as a change from nothing when
+# the series is younger than the window (Prometheus needs two samples inside it): here every series
+# is seconds old, so `changes(kube_deployment_status_replicas_updated[5m]) == 0` is false on
+# VictoriaMetrics for the first 5 minutes of a series (a new Deployment, or a fresh
+# VictoriaMetrics), and KubeDeploymentReplicasMismatch (for: 15m) starts counting up to 5
+# minutes later than on Prometheus. Checked by hand: changes(...[10s]) agrees, [5m] does not.
+KNOWN_DIFFERENCES = {"KubeDeploymentReplicasMismatch": "changes() over a series younger than its 5m window"}
+SETTLE_S = 20.0  # samples gathered before comparing (rate()/changes() need two inside their window)
+
+
+def _series(result: list[dict]) -> list[str]:
+    return sorted(str(sorted(s["metric"].items())) for s in result)
+
+
+def test_every_shipped_alert_expression_gives_the_same_series_on_victoriametrics(tmp_path):
+    """Each shipped alert's expression as committed (not shortened), as an instant query at the
+    same moment on Prometheus 2.42 and on VictoriaMetrics 1.79.5, both scraping the fixture
+    every second: the same label sets, healthy and with every problem on, but the known
+    differences above. (Alerts on recorded series see none on either side: no rules run here.)"""
+    from support.fixture_exporter import Problems
+    from support.live import running_prometheus
+
+    alerts = shipped.alert_rules()
+    with FixtureExporter() as exporter, running_prometheus(tmp_path / "prom", exporter.scrape_configs()) as prom, \
+            running_victoria_metrics(tmp_path / "vm", exporter.scrape_configs()) as vm:
+        prom.wait_for_scrapes()
+        vm.wait_for_scrapes()
+        differ = {}
+        for phase, problems in (("healthy", False), ("every problem on", True)):
+            exporter.set_problems(**{name: problems for name in vars(Problems())})
+            time.sleep(SETTLE_S)
+            at = time.time()
+            for name, rule in alerts.items():
+                promql = _series(prom.api("query", query=rule["expr"], time=at)["result"])
+                metricsql = _series(vm.api("query", query=rule["expr"], time=at)["result"])
+                if promql != metricsql:
+                    differ.setdefault(name, []).append(f"{phase}: Prometheus {promql}, VictoriaMetrics {metricsql}")
+    unexpected = {name: seen for name, seen in differ.items() if name not in KNOWN_DIFFERENCES}
+    assert not unexpected, "MetricsQL gives other series than PromQL:\n" + "\n".join(
+        f"{name}: {'; '.join(seen)}" for name, seen in unexpected.items())
+    # the known differences are still there (when one goes, take it out of the table and the README)
+    assert set(KNOWN_DIFFERENCES) <= set(differ), f"no longer different: {set(KNOWN_DIFFERENCES) - set(differ)}"
