@@ -13,6 +13,7 @@ from typing import Any
 from common.durations import parse_duration
 from common.errors import ConfigError
 from common.settings import Reader, kind_of, read_yaml
+from gen.core.engines import DEFAULT as DEFAULT_ENGINE, ENGINES
 from gen.core.model import SEVERITIES
 from gen.relay_settings import K8S_NAME as _K8S_NAME, PLACEHOLDER_IMAGE, RelaySettings, parse_relay
 
@@ -151,6 +152,7 @@ class Config:
     alerts: dict[str, AlertOverride] = field(default_factory=dict)
     sources: SourceSettings = field(default_factory=SourceSettings)
     platform: str = "self-managed"  # a name of the catalog's PLATFORMS, checked in gen.rules.resolve
+    rule_engine: str = DEFAULT_ENGINE  # what evaluates the rules: a name of gen.core.engines.ENGINES
     path: str = "<defaults>"
 
     @property
@@ -191,6 +193,7 @@ TOP_KEYS = (
     "alerts",
     "sources",
     "platform",
+    "rule_engine",
 )
 
 
@@ -337,6 +340,10 @@ def parse_config(data: Any, path: str = "<config>") -> Config:
     cfg.sources = _sources(r, data.get("sources"))
     if "platform" in data:
         cfg.platform = r.string(data["platform"], "platform")
+    if "rule_engine" in data:
+        cfg.rule_engine = r.string(data["rule_engine"], "rule_engine")
+        if cfg.rule_engine not in ENGINES:
+            raise r.fail("rule_engine", f"unknown rule engine {cfg.rule_engine!r} (choices: {', '.join(ENGINES)})")
 
     for name, entry in r.mapping(data.get("groups"), "groups").items():
         key = f"groups.{name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gen.config import Config
+from gen.core import engines
 from gen.core.errors import DefinitionError
 from gen.core.yamlfmt import dump
 from gen.core.resolved import AlertRule, RuleFile
@@ -11,13 +12,15 @@ PLAIN_DIR = "rules"
 MANIFEST_DIR = "prometheusrules"
 
 
-def rule_dict(rule) -> dict:
+def rule_dict(rule, engine: engines.Engine = engines.of(None)) -> dict:
+    """The rule as `engine` reads it (gen.core.engines: what it lacks and can go without)."""
     if isinstance(rule, AlertRule):
         out: dict = {"alert": rule.name, "expr": rule.expr}
         if rule.for_ and rule.for_ != "0s":
             out["for"] = rule.for_
-        if rule.keep_firing_for:
-            out["keep_firing_for"] = rule.keep_firing_for
+        keep_firing_for = engines.written_keep_firing_for(engine, rule.keep_firing_for)
+        if keep_firing_for:
+            out["keep_firing_for"] = keep_firing_for
     else:
         out = {"record": rule.name, "expr": rule.expr}
     if rule.labels:
@@ -27,13 +30,13 @@ def rule_dict(rule) -> dict:
     return out
 
 
-def groups_dict(rule_file: RuleFile) -> dict:
+def groups_dict(rule_file: RuleFile, engine: engines.Engine = engines.of(None)) -> dict:
     groups = []
     for group in rule_file.groups:
         g: dict = {"name": group.name}
         if group.interval:
             g["interval"] = group.interval
-        g["rules"] = [rule_dict(r) for r in group.rules]
+        g["rules"] = [rule_dict(r, engine) for r in group.rules]
         groups.append(g)
     return {"groups": groups}
 
@@ -58,7 +61,7 @@ def manifest_head(rule_file: RuleFile, config: Config) -> dict:
 
 
 def prometheus_rule(rule_file: RuleFile, config: Config) -> dict:
-    return {**manifest_head(rule_file, config), "spec": groups_dict(rule_file)}
+    return {**manifest_head(rule_file, config), "spec": groups_dict(rule_file, engines.of(config.rule_engine))}
 
 
 def _nest(key: bytes, block: bytes) -> bytes:
@@ -84,7 +87,7 @@ def render_rule_files(files: list[RuleFile], config: Config) -> dict[str, bytes]
                 f"already taken by {owners[name]}; rename one of the modules"
             )
         header = HEADER % rf.source_file.encode()
-        groups = dump(groups_dict(rf))  # dumped once, reused in the manifest: YAML output is the build's main cost
+        groups = dump(groups_dict(rf, engines.of(config.rule_engine)))  # dumped once, reused in the manifest: YAML output is the build's main cost
         out[f"{PLAIN_DIR}/{rf.name}.yaml"] = header + groups
         out[f"{MANIFEST_DIR}/{name}.yaml"] = header + dump(manifest_head(rf, config)) + _nest(b"spec", groups)
     return out

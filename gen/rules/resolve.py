@@ -234,6 +234,8 @@ class Resolver:
             origins.update({f"annotations.{k}": f"{cfg_alert}.annotations.{k}" for k in override.annotations})
         annotations = {k: substitute(normalize_expr(v), annotation_values, f"{where}: annotation {k}")
                        for k, v in annotations.items()}
+        if override and override.keep_firing_for:
+            origins["keep_firing_for"] = f"{cfg_alert}.keep_firing_for"
         if override and override.changes_expression:
             origins["expr"] = cfg_alert
             where = f"{cfg_alert} (alert {alert.name} at {alert.source})"

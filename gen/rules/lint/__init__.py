@@ -98,6 +98,8 @@ from gen.rules.lint import (  # noqa: E402,F401
     recording_name,
     replicated_exporter,
     required_fields,
+    rule_engine,
+    rule_engine_version,
     severity,
     template_labels,
     undefined_recording,
