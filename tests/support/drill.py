@@ -123,6 +123,6 @@ class Drill:
         matchers = ", ".join([f'alertname="{page.alert}"', 'alertstate="firing"',
                               *(f'{k}="{v}"' for k, v in page.labels.items())])
         result = self.prom.api("query_range", query=f"ALERTS{{{matchers}}}", start=since - 1, end=time.time(),
-                               step="0.5")["result"]
+                               step="1s")["result"]
         stamps = [float(t) for series in result for t, _ in series["values"]]
         return max(stamps) if stamps else None

@@ -93,7 +93,7 @@ def secrets(relay: dict, fakes: dict) -> dict[str, str]:
 
 @dataclasses.dataclass
 class Pipeline:
-    prometheus: object  # live.Prometheus
+    prometheus: object  # live.Prometheus, or VmalertEngine
     alertmanager: object  # live.Alertmanager
     relay: RelayProcess
     fakes: dict[str, DingTalkFake | WeComFake]
@@ -113,10 +113,55 @@ class Pipeline:
                 f"relay received: {relay_received(self.relay)}; chat: {everything_received(self.fakes)}")
 
 
+class VmalertEngine:
+    """VictoriaMetrics (storage, scraping, queries) and vmalert (the rules) standing where
+    Prometheus stands: the same calls the tests make of support.live.Prometheus."""
+
+    def __init__(self, vm, vmalert, notifier: str):
+        self.vm, self.vmalert, self.notifier = vm, vmalert, notifier
+        self.url = vm.url
+
+    def api(self, path: str, **params):
+        if path == "alerts":  # vmalert's own alerts API: name apart from labels, as Prometheus has it not
+            return {"alerts": [{**a, "labels": {**a["labels"], "alertname": a["name"]}} for a in self.vmalert.alerts()]}
+        if path == "alertmanagers":  # vmalert has no discovery: its notifier is given
+            return {"activeAlertmanagers": [{"url": self.notifier}]}
+        return self.vm.api(path, **params)
+
+    def wait_for_scrapes(self) -> None:
+        self.vm.wait_for_scrapes()
+
+    def log(self) -> str:
+        return self.vm.log() + "\n" + self.vmalert.log()
+
+
+@contextlib.contextmanager
+def _rule_engine(engine: str, tmp: Path, scrape_configs: list[dict], rule_files: list[str], am,
+                 prometheus_args: tuple[str, ...]):
+    if engine == "prometheus":
+        alerting = {"alertmanagers": [{"static_configs": [{"targets": [am.url.removeprefix("http://")]}]}]}
+        with running_prometheus(
+                tmp / "prometheus", scrape_configs, rule_files, extra_config={"alerting": alerting},
+                # firing alerts are re-sent every second: the first ones may come before
+                # Prometheus has discovered the Alertmanager and would wait the default 1m
+                extra_args=["--rules.alert.resend-delay=1s", *prometheus_args]) as prom:
+            yield prom
+    elif engine == "vmalert":
+        from support.victoria import running_victoria_metrics, running_vmalert
+
+        with running_victoria_metrics(tmp / "vm", scrape_configs) as vm, \
+                running_vmalert(tmp / "vmalert", rule_files, vm.url, notifier=am.url,
+                                extra_args=["-rule.resendDelay=1s"]) as vmalert:
+            yield VmalertEngine(vm, vmalert, am.url)
+    else:
+        raise ValueError(f"rule engine {engine!r}: prometheus or vmalert")
+
+
 @contextlib.contextmanager
 def shipped_pipeline(tmp: Path, scrape_configs: list[dict], timings: Timings = Timings(),
-                     prometheus_args: tuple[str, ...] = ()):
-    """The pipeline as out/ ships it, scraping `scrape_configs`; every process stopped on exit."""
+                     prometheus_args: tuple[str, ...] = (), engine: str = "prometheus"):
+    """The pipeline as out/ ships it, scraping `scrape_configs`, the rules evaluated by
+    `engine` (Prometheus, or vmalert over VictoriaMetrics); every process stopped on exit."""
     relay_cfg = shipped.relay_config()
     problems = shipped.contract_problems(shipped.receiver_paths(), relay_cfg)
     assert not problems, "out/ as committed breaks the receivers' contract with the relay:\n" + "\n".join(problems)
@@ -136,12 +181,7 @@ def shipped_pipeline(tmp: Path, scrape_configs: list[dict], timings: Timings = T
                                                                         timings.heartbeat)))
         rule_files = shipped.write_rules(tmp / "rules", timings.for_, timings.keep_firing_for, timings.windows)
         with running_alertmanager(tmp / "am", str(am_config)) as am:
-            alerting = {"alertmanagers": [{"static_configs": [{"targets": [am.url.removeprefix("http://")]}]}]}
-            with running_prometheus(
-                    tmp / "prometheus", scrape_configs, rule_files, extra_config={"alerting": alerting},
-                    # firing alerts are re-sent every second: the first ones may come before
-                    # Prometheus has discovered the Alertmanager and would wait the default 1m
-                    extra_args=["--rules.alert.resend-delay=1s", *prometheus_args]) as prom:
+            with _rule_engine(engine, tmp, scrape_configs, rule_files, am, prometheus_args) as prom:
                 yield Pipeline(prom, am, relay, fakes, shipped.alert_rules(), shipped.relay_routes(relay_cfg),
                                relay_cfg["heartbeat"]["targets"])
     finally:
