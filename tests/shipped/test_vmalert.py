@@ -19,7 +19,7 @@ The fixture's problems are test_e2e.py's but disk_full (its warning twin is kept
 keep_firing_for there, which vmalert lacks). Each must fire in vmalert for the expected object
 with the expected labels, reach Alertmanager with those labels and its annotations filled in,
 nothing else may fire, and all resolve once the problems are switched off. Waits are bounded
-(STEP_TIMEOUT) and a failed wait says what each stage holds.
+(support.pipeline.STEP_TIMEOUT) and a failed wait says what each stage holds.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import dataclasses
 import re
 import subprocess
 import time
-from typing import Callable
 
 import pytest
 import yaml
@@ -37,20 +36,18 @@ import support.shipped as shipped
 from support.fixture_exporter import (BUSY_KUBELET_NODE, CONNTRACK_NODE, CRASHLOOP_POD, ETCD_PORT, MEMORY_POD,
                                       NO_LEADER_NODE, NODE_EXPORTER_PORT, QUOTA, THROTTLED_POD, FixtureExporter)
 from support.live import free_port, running_alertmanager
+from support.pipeline import FAST, wait_until
 from support.victoria import VMALERT, VictoriaStartError, running_victoria_metrics, running_vmalert
 
 # live: runs VictoriaMetrics, vmalert and Alertmanager; `pytest -m "not live"` skips it
 pytestmark = pytest.mark.live
 
-STEP_TIMEOUT = 45.0  # seconds any one stage may take before the test fails; not a measurement
-POLL = 0.2
 # Timings only, as in test_e2e.py: a real `for` is minutes; the two 5m windows would keep
 # KubePodCrashLooping and CPUThrottlingHigh firing for five minutes after the fault.
 FOR = {"KubePodCrashLooping": "2s", "PodMemory75": "2s", "etcdNoLeader": "2s",
        "NodeHighNumberConntrackEntriesUsed": "2s", "KubeletTooManyPods": "2s", "KubeQuotaExceeded": "2s",
        "CPUThrottlingHigh": "2s"}
 WINDOWS = {"KubePodCrashLooping": ("[5m]", "[10s]"), "CPUThrottlingHigh": ("[5m]", "[10s]")}
-FAST = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,18 +72,6 @@ EXPECTED = [
              {"namespace": THROTTLED_POD.namespace, "pod": THROTTLED_POD.name, "container": "app"}),
 ]
 PROBLEMS = {e.problem for e in EXPECTED}
-
-
-def wait_until(what: str, check: Callable[[], object], seen: Callable[[], object], timeout: float = STEP_TIMEOUT):
-    """check() until truthy (returned); else fail with `what` and what was seen instead."""
-    end = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} after {timeout:g} s; {seen()}")
-        time.sleep(POLL)
 
 
 @dataclasses.dataclass
