@@ -154,12 +154,14 @@ class MariaDB(_Exporter):
 
     @contextlib.contextmanager
     def hold_connections(self, n: int, seconds: int = 600):
-        """`n` client connections (as the exporter's user, over TCP) that sleep in the block;
+        """`n` client connections (as user `app`, no privileges, over TCP) that sleep in the block;
         those the server refuses (max_connections) exit and are counted by the server
-        (Connection_errors_max_connections). The exporter itself is refused too while they fill
-        the server (mysql_up 0): it is no SUPER user, which MariaDB lets in past the limit."""
+        as Aborted_connects (refused after the handshake) or, once the extra admin connection is
+        taken as well, Connection_errors_max_connections. The exporter gets in on that extra
+        connection when it has CONNECTION ADMIN (exporter_connection_admin), else it is refused
+        too (mysql_up 0)."""
         procs = [subprocess.Popen([MARIADB_CLIENT, "--no-defaults", f"-h{HOST}", f"-P{self.port}",
-                                   f"-u{self.USER}", f"-p{self.PASSWORD}", "-e", f"SELECT SLEEP({seconds})"],
+                                   "-uapp", f"-p{self.PASSWORD}", "-e", f"SELECT SLEEP({seconds})"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
                  for _ in range(n)]
         try:
@@ -179,13 +181,16 @@ def _mariadb_root() -> list[str]:
 @contextlib.contextmanager
 def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = (), *, server_id: int = 1,
                     log_bin: bool = False, replica_of: "MariaDB | None" = None,
-                    exporter_args: tuple[str, ...] = ()):
+                    exporter_args: tuple[str, ...] = (), exporter_connection_admin: bool = True):
     """A fresh MariaDB (datadir in a temporary folder, TCP on loopback) and mysqld_exporter 0.14
     scraping it as a user with the grants the exporter's README asks for; `max_connections`
     10 at least (MariaDB raises anything smaller to 10) (`exporter_args`: more
     flags, e.g. --collect.info_schema.innodb_metrics). `log_bin` writes a binary log, so that
     another server can replicate it; `replica_of` (a MariaDB started with log_bin) makes this
-    one its replica (GTID, user `repl`), replicating before the exporter starts."""
+    one its replica (GTID, user `repl`), replicating before the exporter starts.
+    `exporter_connection_admin` (the catalog's advice, README "Middleware") grants the exporter's
+    user CONNECTION ADMIN, so it still gets in on the extra connection past max_connections and
+    reports a full server (MysqlConnectionsRejected) instead of being refused (MysqlDown)."""
     folder = tempfile.mkdtemp(prefix="mw-mariadb-")
     datadir = os.path.join(folder, "data")
     log_path = os.path.join(folder, "mariadb.log")
@@ -211,8 +216,10 @@ def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = (),
         u = f"'{MariaDB.USER}'@'{HOST}'"
         # not in the binary log: a replica creates its own users and must not replay these
         server.sql(f"SET SESSION sql_log_bin = 0; CREATE USER {u} IDENTIFIED BY '{MariaDB.PASSWORD}' WITH MAX_USER_CONNECTIONS 0; "
-                   f"GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO {u}; "
+                   f"GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT"
+                   f"{', CONNECTION ADMIN' if exporter_connection_admin else ''} ON *.* TO {u}; "
                    f"CREATE USER 'repl'@'{HOST}' IDENTIFIED BY '{MariaDB.PASSWORD}'; "
+                   f"CREATE USER 'app'@'{HOST}' IDENTIFIED BY '{MariaDB.PASSWORD}'; "
                    f"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'{HOST}'")
         if replica_of is not None:
             server.sql(f"CHANGE MASTER TO MASTER_HOST='{HOST}', MASTER_PORT={replica_of.port}, MASTER_USER='repl', "
