@@ -103,7 +103,8 @@ def test_a_wrong_case_fails_with_what_amtool_found(default):
 # every area page on-call, info alerts wait in the info receiver.
 AREA = {"nodes": "host", "apiserver": "core-components", "control_plane": "core-components", "etcd": "core-components",
         "coredns": "core-components", "ingress": "core-components", "monitoring": "core-components",
-        "pods": "core-apps", "workloads": "core-apps", "storage": "core-apps", "resources": "cluster"}
+        "pods": "core-apps", "workloads": "core-apps", "storage": "core-apps", "resources": "cluster",
+        "mysql": "middleware", "postgres": "middleware", "redis": "middleware", "kafka": "middleware"}
 GROUP_AREA = {"kubernetes-nodes": "host", "kubelet": "core-components"}
 
 
