@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from support.exporter_labels import (CADVISOR, CADVISOR_LABELS, KUBE_STATE_METRICS, KUBELET, KUBELET_SCRAPE_LABELS)
+from support.exporter_labels import (CADVISOR, CADVISOR_LABELS, KAFKA_EXPORTER, KUBE_STATE_METRICS, KUBELET,
+                                     KUBELET_SCRAPE_LABELS)
 from gen.build import compile_rules
 from gen.config import Config
 from gen.series_values import expand
@@ -74,6 +75,19 @@ def test_kubelet_series_carry_documented_labels_only(where, series):
     assert metric in KUBELET, f"{where}: {metric} is not a kubelet metric the table knows"
     wrong = set(_labels(series)) - set(KUBELET[metric]) - set(KUBELET_SCRAPE_LABELS)
     assert not wrong, f"{where}: {metric} has no label {', '.join(sorted(wrong))}"
+
+
+def _kafka_series():
+    return [(where, series) for where, case in _cases() for series in case.series if series.startswith("kafka_")]
+
+
+@pytest.mark.parametrize("where, series", _kafka_series(), **_IDS)
+def test_kafka_exporter_series_carry_its_labels_exactly(where, series):
+    metric = series.split("{", 1)[0]
+    assert metric in KAFKA_EXPORTER, f"{where}: {metric} is not a kafka_exporter metric the table knows"
+    labels = set(_labels(series)) - SCRAPE_LABELS
+    assert labels == set(KAFKA_EXPORTER[metric]), \
+        f"{where}: {metric} has {sorted(labels)}, kafka_exporter gives {sorted(KAFKA_EXPORTER[metric])}"
 
 
 def _pods_with_containers():

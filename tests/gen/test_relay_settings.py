@@ -16,7 +16,8 @@ from gen.cli import main
 
 ROOT = REPO
 DT_URL = "https://oapi.dingtalk.com/robot/send?access_token=5ecret-t0ken"
-RECEIVERS = ["critical", "info", "host", "core-components", "core-apps", "cluster"]  # routing_src/routing.py, heartbeat aside
+# routing_src/routing.py, heartbeat aside
+RECEIVERS = ["critical", "info", "host", "core-components", "core-apps", "cluster", "middleware"]
 
 
 pytestmark = pytest.mark.usefixtures("no_bytecode")  # conftest.py
@@ -62,7 +63,7 @@ def test_every_receiver_gets_a_relay_route_with_its_targets(tmp_path, capsys):
     relay = relay_yaml(out)
     routes = {r["name"]: r["targets"] for r in relay["routes"]}
     assert routes == {"critical": ["oncall", "all"], "host": ["infra"], "info": ["all"], "core-components": ["all"],
-                      "core-apps": ["all"], "cluster": ["all"]}
+                      "core-apps": ["all"], "cluster": ["all"], "middleware": ["all"]}
     # the Alertmanager side: each receiver posts to its own route, the heartbeat to plain /alerts
     assert receiver_paths(out) == {"heartbeat": "", **{r: f"/{r}" for r in RECEIVERS}}
     assert relay["heartbeat"] == {"alertname": "Watchdog", "missing_after": "3m", "targets": ["oncall"]}
@@ -84,7 +85,7 @@ def test_a_single_target_is_the_default(tmp_path, capsys):
 @pytest.mark.parametrize("relay, key, fragment", [
     pytest.param({"targets": {"a": {"kind": "wecom", "url_env": "A"}, "b": {"kind": "wecom", "url_env": "B"}},
                   "receivers": {"critical": ["a"]}},
-                 "relay", "5 receivers would reach no chat target", id="receivers-without-targets"),
+                 "relay", "6 receivers would reach no chat target", id="receivers-without-targets"),
     pytest.param({"targets": {"a": {"kind": "wecom", "url_env": "A"}}, "receivers": {"critical": ["b"]}},
                  "relay.receivers.critical[0]", "unknown target 'b'", id="unknown-target"),
     pytest.param({"targets": {"a": {"kind": "wecom", "url_env": "A"}}, "receivers": {"pager": ["a"]}},

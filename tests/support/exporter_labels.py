@@ -15,6 +15,11 @@ The kubelet's own metrics (Kubernetes 1.27): the Kubernetes metrics reference
 (kubernetes.io/docs/reference/instrumentation/metrics/): kubelet_volume_stats_* carry
 namespace and persistentvolumeclaim, kubelet_node_name node; histograms their `le`.
 
+danielqsj/kafka_exporter (1.x; read at v1.9.0, kafka_exporter.go, the variable labels of each
+prometheus.NewDesc; README "Metrics" lists the same): no broker runs in the tests, so the
+Kafka cases are held to this table. mysqld_exporter, postgres_exporter and redis_exporter are
+not here: tests/catalog/test_middleware_exporters.py reads their labels off the real exporters.
+
 tests/catalog/test_exporter_shapes.py holds the cases to these tables.
 """
 
@@ -93,3 +98,16 @@ KUBELET = {
 # What scraping the kubelet adds (kube-prometheus' kubelet ServiceMonitor: the target's job and
 # instance, metrics_path from __metrics_path__; the operator's endpoint, service and node).
 KUBELET_SCRAPE_LABELS = ("endpoint", "instance", "job", "metrics_path", "node", "service")
+
+KAFKA_EXPORTER = {
+    'kafka_brokers': (),
+    'kafka_topic_partitions': ('topic',),
+    'kafka_topic_partition_replicas': ('partition', 'topic'),
+    'kafka_topic_partition_in_sync_replica': ('partition', 'topic'),
+    'kafka_topic_partition_leader': ('partition', 'topic'),
+    'kafka_topic_partition_under_replicated_partition': ('partition', 'topic'),
+    'kafka_topic_partition_current_offset': ('partition', 'topic'),
+    'kafka_consumergroup_lag': ('consumergroup', 'partition', 'topic'),
+    'kafka_consumergroup_lag_sum': ('consumergroup', 'topic'),
+    'kafka_consumergroup_members': ('consumergroup',),
+}

@@ -103,7 +103,8 @@ def test_a_wrong_case_fails_with_what_amtool_found(default):
 # every area page on-call, info alerts wait in the info receiver.
 AREA = {"nodes": "host", "apiserver": "core-components", "control_plane": "core-components", "etcd": "core-components",
         "coredns": "core-components", "ingress": "core-components", "monitoring": "core-components",
-        "pods": "core-apps", "workloads": "core-apps", "storage": "core-apps", "resources": "cluster"}
+        "pods": "core-apps", "workloads": "core-apps", "storage": "core-apps", "resources": "cluster",
+        "mysql": "middleware", "postgres": "middleware", "redis": "middleware", "kafka": "middleware"}
 GROUP_AREA = {"kubernetes-nodes": "host", "kubelet": "core-components"}
 
 
@@ -168,6 +169,7 @@ def test_settings_reach_receivers_timings_and_resources(tmp_path):
         "core-components": "https://relay.example.org:8443/base/alerts/core-components",
         "core-apps": "https://relay.example.org:8443/base/alerts/core-apps",
         "cluster": "https://relay.example.org:8443/base/alerts/cluster",
+        "middleware": "https://relay.example.org:8443/base/alerts/middleware",
     }
     for r in plain["receivers"]:
         assert r["webhook_configs"][0]["http_config"] == {
