@@ -30,6 +30,10 @@ SELECTORS = {
     "ingress_nginx": 'job=~".*ingress-nginx.*"',
     "prometheus": 'job=~"prometheus-k8s|prometheus"',
     "alertmanager": 'job=~"alertmanager-main|alertmanager"',
+    "mysqld_exporter": 'job=~".*mysql.*"',
+    "postgres_exporter": 'job=~".*postgres.*"',
+    "redis_exporter": 'job=~".*redis.*"',
+    "kafka_exporter": 'job=~".*kafka.*"',
 }
 
 REPLICATED = ("kube_state_metrics",)
