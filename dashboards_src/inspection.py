@@ -94,12 +94,14 @@ MIDDLEWARE_LEVELS = [
      "without maxmemory are left out. Around 90%, raise maxmemory or add shards."),
 ]
 MIDDLEWARE_LAGS = [
-    ("MySQL replication lag", f"max by (instance) ({sel('mysql_slave_status_seconds_behind_master', MYSQL)})",
-     "{{instance}}", "s", "Highest Seconds_Behind_Master of each MySQL/MariaDB replica (MysqlSlaveReplicationLag)."),
+    ("MySQL replication lag", f"max by (instance) ({sel('mysql_slave_status_seconds_behind_master', MYSQL)}"
+                              f" - {sel('mysql_slave_status_sql_delay', MYSQL)})",
+     "{{instance}}", "s", "Highest Seconds_Behind_Master of each MySQL/MariaDB replica, less a deliberate "
+     "MASTER_DELAY (MysqlSlaveReplicationLag)."),
     ("PostgreSQL replication lag", f"max by (instance) ({sel('pg_replication_lag', POSTGRES)})", "{{instance}}", "s",
      "Highest replay lag of each PostgreSQL standby (PostgresqlReplicationLag; pg_replication_lag comes from "
      "postgres_exporter's example queries.yaml)."),
-    ("Kafka consumer lag (messages)", f"sum by (consumergroup, topic) ({sel('kafka_consumergroup_lag', KAFKA)})",
+    ("Kafka consumer lag (messages)", f"max by (consumergroup, topic) ({sel('kafka_consumergroup_lag_sum', KAFKA)})",
      "{{consumergroup}} {{topic}}", "short",
      "Highest lag of each consumer group and topic, in messages (KafkaConsumersGroupLag)."),
 ]
@@ -161,6 +163,8 @@ def middleware_series() -> dict[str, str]:
                                   ("mysql_global_variables_max_connections", "151x170"))},
         sel("mysql_slave_status_seconds_behind_master", mysql, 'instance="10.0.2.12:9104"', 'channel_name=""',
             'connection_name=""', 'master_host="10.0.2.11"', 'master_uuid=""'): "0x100 240 0x69",
+        sel("mysql_slave_status_sql_delay", mysql, 'instance="10.0.2.12:9104"', 'channel_name=""',
+            'connection_name=""', 'master_host="10.0.2.11"', 'master_uuid=""'): "0x170",
         sel("pg_stat_activity_count", pg, 'instance="10.0.3.11:9187"', 'server="10.0.3.11:5432"', 'datname="shop"',
             'state="active"'): "20x120 85x2 20x47",
         sel("pg_settings_max_connections", pg, 'instance="10.0.3.11:9187"', 'server="10.0.3.11:5432"'): "100x170",
@@ -169,8 +173,8 @@ def middleware_series() -> dict[str, str]:
            for metric, values in (("redis_connected_clients", "1200x170"), ("redis_config_maxclients", "10000x170"),
                                   ("redis_memory_used_bytes", f"{800 * 2**20}x60 {980 * 2**20}x3 {800 * 2**20}x107"),
                                   ("redis_memory_max_bytes", f"{1024 * 2**20}x170"))},
-        **{sel("kafka_consumergroup_lag", kafka, f'consumergroup="{group}"', 'topic="orders"', f'partition="{p}"'): values
-           for group, values in (("billing", "50x140 9000x2 50x28"), ("audit", "4000x170")) for p in ("0", "1")},
+        **{sel("kafka_consumergroup_lag_sum", kafka, f'consumergroup="{group}"', 'topic="orders"'): values
+           for group, values in (("billing", "100x140 18000x2 100x28"), ("audit", "8000x170"))},
     }
 
 

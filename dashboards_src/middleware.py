@@ -7,7 +7,9 @@ Metric names are those of the exporters the alerts target, read from their /metr
 mysqld_exporter 0.14 (MariaDB 10.11), postgres_exporter 0.11 (PostgreSQL 15; its
 replication lag, pg_replication_lag, comes from the exporter's example queries.yaml, passed
 with --extend.query-path), redis_exporter 1.45 (Redis 7.0), and danielqsj/kafka_exporter
-(1.x: kafka_brokers, kafka_consumergroup_lag, kafka_topic_partition_under_replicated_partition).
+(1.x: kafka_brokers, kafka_consumergroup_lag and _lag_sum,
+kafka_topic_partition_under_replicated_partition; several exporters of one cluster are reduced
+with `max without (instance)`, as the alerts do).
 
 Each row has its instance variable (the exporter's `instance`, "All" by default): an alert
 that links here fills the variable of its own service.
@@ -59,7 +61,8 @@ def up_stat(title: str, metric: str, matchers: str, alert: str):
 # MySQL / MariaDB (mysqld_exporter 0.14)
 
 _MY_CONN = share(sel("mysql_global_status_threads_connected", MY), sel("mysql_global_variables_max_connections", MY))
-_MY_LAG = sel("mysql_slave_status_seconds_behind_master", MY)
+# A replica delayed on purpose (MASTER_DELAY) lags by sql_delay: only the rest counts, as in the alert.
+_MY_LAG = f"({sel('mysql_slave_status_seconds_behind_master', MY)} - {sel('mysql_slave_status_sql_delay', MY)})"
 
 _mysql = Row("MySQL / MariaDB", [
     cell(up_stat("Servers up", "mysql_up", MY, "MysqlDown"), width=4, height=5),
@@ -228,12 +231,16 @@ _redis = Row("Redis", [
 # ---------------------------------------------------------------------------------------
 # Kafka (danielqsj/kafka_exporter)
 
-_KF_LAG = sel("kafka_consumergroup_lag", KF)
-_KF_GROUP_LAG = f"sum by (consumergroup, topic) ({_KF_LAG})"
+# kafka_exporter sees the whole cluster: several exporters (replicas, a rolling update) report the
+# same partitions, so every series is reduced with `max without (instance)` first, as the alerts do.
+_KF_LAG = f"max without (instance) ({sel('kafka_consumergroup_lag', KF)})"  # per partition
+_KF_GROUP_LAG = f"max by (consumergroup, topic) ({sel('kafka_consumergroup_lag_sum', KF)})"  # the alert's quantity
 _KF_TOP = f"topk(10, {_KF_GROUP_LAG})"
-_KF_URP = sel("kafka_topic_partition_under_replicated_partition", KF)
+_KF_URP = f"max without (instance) ({sel('kafka_topic_partition_under_replicated_partition', KF)})"
 # Messages written, from the partitions' newest offsets (internal topics such as __consumer_offsets aside).
-_KF_PRODUCED = "rate(" + sel("kafka_topic_partition_current_offset", KF, 'topic!~"__.*"') + "[$__rate_interval])"
+_KF_PRODUCED = ("max without (instance) (rate("
+                + sel("kafka_topic_partition_current_offset", KF, 'topic!~"__.*"') + "[$__rate_interval]))")
+_KF_CONSUMED = f"max without (instance) (rate({sel('kafka_consumergroup_current_offset', KF)}[$__rate_interval]))"
 
 _kafka = Row("Kafka", [
     cell(stat("Brokers", "short", (f"max({sel('kafka_brokers', KF)})", "brokers"), noValue="no exporter data",
@@ -244,11 +251,11 @@ _kafka = Row("Kafka", [
               thresholds=steps(("red", 1)), noValue="no exporter data",
               description="Partitions with fewer in-sync replicas than replicas: "
                           "KafkaUnderReplicatedPartitions fires above 0. Reads 0 when all are in sync."), width=5, height=5),
-    cell(stat("Consumer lag, total", "short", (f"sum({_KF_LAG})", "messages"), graph=True,
+    cell(stat("Consumer lag, total", "short", (f"sum({_KF_GROUP_LAG})", "messages"), graph=True,
               noValue="no consumer group",
               description="Messages not yet consumed, summed over every consumer group: "
                           "KafkaConsumersGroupLag fires per group and topic (table below)."), width=5, height=5),
-    cell(stat("Consumer groups lagging", "short", (f"count({_KF_GROUP_LAG} > 0) or on () 0 * count({_KF_LAG})",
+    cell(stat("Consumer groups lagging", "short", (f"count({_KF_GROUP_LAG} > 0) or on () 0 * count({_KF_GROUP_LAG})",
                                                    "groups"),
               noValue="no consumer group",
               description="Consumer group and topic pairs with a lag above 0 (KafkaConsumersGroupLag fires "
@@ -262,13 +269,13 @@ _kafka = Row("Kafka", [
         Column("Lag (messages)", _KF_TOP, gauge=True),
         Column("Partitions", f"count by (consumergroup, topic) ({_KF_LAG}) and on (consumergroup, topic) {_KF_TOP}"),
         Column("Highest partition lag", f"max by (consumergroup, topic) ({_KF_LAG}) and on (consumergroup, topic) {_KF_TOP}"),
-        Column("Consumed/s", f"sum by (consumergroup, topic) (rate({sel('kafka_consumergroup_current_offset', KF)}"
-                             f"[$__rate_interval])) and on (consumergroup, topic) {_KF_TOP}", unit="short"),
+        Column("Consumed/s", f"sum by (consumergroup, topic) ({_KF_CONSUMED}) and on (consumergroup, topic) {_KF_TOP}",
+               unit="short"),
     ], description="The ten consumer group and topic pairs with the most messages not yet consumed, now (an "
                    "instant query, not hundreds of lines): the quantity KafkaConsumersGroupLag compares with "
                    "its threshold. Consumed/s near zero with a growing lag: the consumers are stuck."), width=12),
     cell(ts("Consumer lag, top 10 groups now, over time", "short",
-            (f"{_KF_GROUP_LAG} and on (consumergroup, topic) topk(10, sum by (consumergroup, topic) ({_KF_LAG} @ end()))",
+            (f"{_KF_GROUP_LAG} and on (consumergroup, topic) topk(10, max by (consumergroup, topic) ({sel('kafka_consumergroup_lag_sum', KF)} @ end()))",
              "{{consumergroup}} {{topic}}"),
             description="The lag of the ten groups and topics lagging most at the end of the range, over the "
                         "range (KafkaConsumersGroupLag)."), width=12),
@@ -280,8 +287,7 @@ _kafka = Row("Kafka", [
                         "all are in sync) and the share of all replicas in sync (1 when healthy)."), width=12),
     cell(ts("Messages produced and consumed/s", "short",
             (f"sum by (topic) ({_KF_PRODUCED})", "{{topic}} produced"),
-            (f"sum by (topic) (rate({sel('kafka_consumergroup_current_offset', KF)}[$__rate_interval]))",
-             "{{topic}} consumed"),
+            (f"sum by (topic) ({_KF_CONSUMED})", "{{topic}} consumed"),
             description="Per topic: messages written and messages consumed (all groups). Consumption below "
                         "production grows the lag KafkaConsumersGroupLag watches."), width=12),
 ])
@@ -311,6 +317,7 @@ def _fixture_series() -> dict[str, str]:
     replica = ('job="mysql", instance="10.0.2.12:9104", channel_name="", connection_name="", '
                'master_host="10.0.2.11", master_uuid=""')
     s[f"mysql_slave_status_seconds_behind_master{{{replica}}}"] = "0x10 5 20 45 40 12 3 0x3"
+    s[f"mysql_slave_status_sql_delay{{{replica}}}"] = "0x20"
     s[f"mysql_slave_status_slave_io_running{{{replica}}}"] = "1x20"
     s[f"mysql_slave_status_slave_sql_running{{{replica}}}"] = "1x20"
 
@@ -359,6 +366,8 @@ def _fixture_series() -> dict[str, str]:
                 gp = f'{tp}, consumergroup="{group}"'
                 s[f"kafka_consumergroup_current_offset{{{gp}}}"] = f"{1000 - behind}+600x20"
                 s[f"kafka_consumergroup_lag{{{gp}}}"] = f"{behind}x20"
+    for (group, topic), lag in {("billing", "payments"): 150, ("audit", "orders"): 12000, ("audit", "payments"): 8000}.items():
+        s[f'kafka_consumergroup_lag_sum{{{m}, consumergroup="{group}", topic="{topic}"}}'] = f"{lag}x20"
     return s
 
 
