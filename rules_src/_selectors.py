@@ -9,6 +9,13 @@ reason KubePodNotReady reads exists from v2.19), the kubelet and cAdvisor of Kub
 and later (cAdvisor 0.47's cgroup series with the kubelet's `pod`/`container`/`id`/`image`/`name`
 labels, checked the same way; the API server's
 apiserver_request_sli_duration_seconds, named ..._slo_... before 1.27), node_exporter 1.x.
+Middleware: mysqld_exporter 0.14, postgres_exporter 0.11, redis_exporter 1.45 (their metric
+names checked against the real exporters and servers: tests/catalog/test_middleware_exporters.py)
+and danielqsj/kafka_exporter 1.x (its documented shapes). The first three watch one server each,
+whose `instance` is the exporter's target. kafka_exporter sees the whole Kafka cluster, so its
+alerts reduce it with `max without (instance)` and have a case with two exporters written out
+(its selector is a regex, which a case's series cannot take as `${kafka_exporter}`, so it is not
+in REPLICATED).
 
 REPLICATED: the exporters teams commonly run as several replicas, each scraped on its own
 (kube-state-metrics in HA, and two of them during every rolling update). `gen test` runs
@@ -30,6 +37,8 @@ SELECTORS = {
     "ingress_nginx": 'job=~".*ingress-nginx.*"',
     "prometheus": 'job=~"prometheus-k8s|prometheus"',
     "alertmanager": 'job=~"alertmanager-main|alertmanager"',
+    # Middleware (rules_src/mysql.py, postgres.py, redis.py, kafka.py): one exporter per server
+    # (a sidecar or a Deployment next to it), scraped under a job that names the service.
     "mysqld_exporter": 'job=~".*mysql.*"',
     "postgres_exporter": 'job=~".*postgres.*"',
     "redis_exporter": 'job=~".*redis.*"',

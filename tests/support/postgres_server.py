@@ -72,7 +72,7 @@ def _as_owner(uid: int | None) -> list[str]:
 
 
 @contextlib.contextmanager
-def running_postgres():
+def running_postgres(max_connections: int = 100):
     bindir = find_bindir()
     folder = tempfile.mkdtemp(prefix="relay-pg-")
     uid = 65534 if os.geteuid() == 0 else None  # nobody
@@ -98,7 +98,7 @@ def running_postgres():
             if uid is not None:
                 os.chown(log_path, uid, uid)
             process = subprocess.Popen([*_as_owner(uid), os.path.join(bindir, "postgres"), "-D", data, "-p", str(port),
-                                        "-k", folder, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100"],
+                                        "-k", folder, "-c", "listen_addresses=127.0.0.1", "-c", f"max_connections={max_connections}"],
                                        stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         server = PostgresServer(bindir, folder, port, password, process, log_path)
         deadline = time.monotonic() + START_TIMEOUT_S
