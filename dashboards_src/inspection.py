@@ -12,7 +12,7 @@ left out of the alert counts.
 
 from grafanalib.core import Stat, TableSortByField, Target, TimeSeries
 
-from gen.dash.model import Dashboard, Fixture, Row, cell
+from gen.dash.model import AlertLine, Dashboard, Fixture, Row, cell
 from gen.dash.panels import BarGauge, Table, steps
 
 KSM = "${kube_state_metrics}"
@@ -77,33 +77,39 @@ def share(used: str, limit: str) -> str:
     return f"100 * max by (instance) ({used}) / max by (instance) ({limit} > 0)"
 
 
-# The middleware dashboard's (dashboards_src/middleware.py) water levels, per server.
+# The middleware dashboard's (dashboards_src/middleware.py) water levels, per server, and the
+# alert whose threshold colours the bars red.
 MIDDLEWARE_LEVELS = [
     ("MySQL connections, % of max_connections",
      share(sel("mysql_global_status_threads_connected", MYSQL), sel("mysql_global_variables_max_connections", MYSQL)),
-     "Highest threads connected against max_connections of each MySQL/MariaDB server (MysqlTooManyConnections)."),
+     "Highest threads connected against max_connections of each MySQL/MariaDB server (MysqlTooManyConnections).",
+     AlertLine("MysqlTooManyConnections")),
     ("PostgreSQL connections, % of max_connections",
      share(f"sum by (instance) ({sel('pg_stat_activity_count', POSTGRES)})", sel("pg_settings_max_connections", POSTGRES)),
-     "Highest backends against max_connections of each PostgreSQL server (PostgresqlTooManyConnections)."),
+     "Highest backends against max_connections of each PostgreSQL server (PostgresqlTooManyConnections).",
+     AlertLine("PostgresqlTooManyConnections")),
     ("Redis clients, % of maxclients",
      share(sel("redis_connected_clients", REDIS), sel("redis_config_maxclients", REDIS)),
-     "Highest connected clients against maxclients of each Redis server (RedisTooManyConnections)."),
+     "Highest connected clients against maxclients of each Redis server (RedisTooManyConnections).",
+     AlertLine("RedisTooManyConnections")),
     ("Redis memory, % of maxmemory",
      share(sel("redis_memory_used_bytes", REDIS), sel("redis_memory_max_bytes", REDIS)),
      "Highest used memory against maxmemory of each Redis server (RedisOutOfConfiguredMaxmemory); servers "
-     "without maxmemory are left out. Around 90%, raise maxmemory or add shards."),
+     "without maxmemory are left out. Near the threshold, raise maxmemory or add shards.",
+     AlertLine("RedisOutOfConfiguredMaxmemory")),
 ]
 MIDDLEWARE_LAGS = [
     ("MySQL replication lag", f"max by (instance) ({sel('mysql_slave_status_seconds_behind_master', MYSQL)}"
                               f" - {sel('mysql_slave_status_sql_delay', MYSQL)})",
      "{{instance}}", "s", "Highest Seconds_Behind_Master of each MySQL/MariaDB replica, less a deliberate "
-     "MASTER_DELAY (MysqlSlaveReplicationLag)."),
+     "MASTER_DELAY (MysqlSlaveReplicationLag).", AlertLine("MysqlSlaveReplicationLag", "threshold_seconds")),
     ("PostgreSQL replication lag", f"max by (instance) ({sel('pg_replication_lag', POSTGRES)})", "{{instance}}", "s",
      "Highest replay lag of each PostgreSQL standby (PostgresqlReplicationLag; pg_replication_lag comes from "
-     "postgres_exporter's example queries.yaml)."),
+     "postgres_exporter's example queries.yaml).", AlertLine("PostgresqlReplicationLag", "threshold_seconds")),
     ("Kafka consumer lag (messages)", f"max by (consumergroup, topic) ({sel('kafka_consumergroup_lag_sum', KAFKA)})",
      "{{consumergroup}} {{topic}}", "short",
-     "Highest lag of each consumer group and topic, in messages (KafkaConsumersGroupLag)."),
+     "Highest lag of each consumer group and topic, in messages (KafkaConsumersGroupLag).",
+     AlertLine("KafkaConsumersGroupLag")),
 ]
 
 WATER = steps(("orange", 70), ("red", 90))  # seed 001: scale out at a 90% water level
@@ -238,10 +244,11 @@ dashboard = Dashboard(
                      "Highest memory requests of the pods on each node, % of its allocatable.", WATER, 100)),
         ], height=9),
         Row("Middleware water levels (top 10 servers by weekly peak)", [
-            *[cell(top(title, expr, "{{instance}}", "percent", description, WATER, 100), width=6)
-              for title, expr, description in MIDDLEWARE_LEVELS],
-            *[cell(top(title, expr, legend, unit, description), width=8)
-              for title, expr, legend, unit, description in MIDDLEWARE_LAGS],
+            *[cell(top(title, expr, "{{instance}}", "percent", description + " Red from the alert's threshold.",
+                       max_value=100), width=6, alert=line)
+              for title, expr, description, line in MIDDLEWARE_LEVELS],
+            *[cell(top(title, expr, legend, unit, description + " Red from the alert's threshold."), width=8, alert=line)
+              for title, expr, legend, unit, description, line in MIDDLEWARE_LAGS],
         ], height=9),
         Row("Alerts of the week", [cell(fired_table(), width=24)], height=10),
     ],

@@ -17,7 +17,8 @@ that links here fills the variable of its own service.
 
 from grafanalib.core import Threshold
 
-from gen.dash.model import Dashboard, Fixture, Row, Variable, cell
+from common.durations import parse_duration
+from gen.dash.model import AlertLine, Dashboard, Fixture, Row, Variable, cell
 
 from ._panels import Column, stat, steps, table, ts
 
@@ -27,6 +28,20 @@ RS = '${redis_exporter}, instance=~"$redis"'
 KF = '${kafka_exporter}, instance=~"$kafka"'
 
 UP = [Threshold("red", 0, 0.0), Threshold("green", 1, 1.0)]  # 0 servers up reads red
+
+
+def per_second(alert: str) -> AlertLine:
+    """The line of an alert on `increase(x[window]) > threshold`, on a panel of rate(x): threshold / window."""
+    return AlertLine(alert, compute=lambda p: p["threshold"] / parse_duration(str(p["window"])))
+
+
+_MY_CONN_LINE = AlertLine("MysqlTooManyConnections")
+_MY_LAG_LINE = AlertLine("MysqlSlaveReplicationLag", "threshold_seconds")
+_PG_CONN_LINE = AlertLine("PostgresqlTooManyConnections")
+_PG_LAG_LINE = AlertLine("PostgresqlReplicationLag", "threshold_seconds")
+_RS_MEM_LINE = AlertLine("RedisOutOfConfiguredMaxmemory")
+_RS_CLIENTS_LINE = AlertLine("RedisTooManyConnections")
+_KF_LAG_LINE = AlertLine("KafkaConsumersGroupLag")
 
 
 def sel(metric: str, matchers: str, *extra: str) -> str:
@@ -67,24 +82,26 @@ _MY_LAG = f"({sel('mysql_slave_status_seconds_behind_master', MY)} - {sel('mysql
 _mysql = Row("MySQL / MariaDB", [
     cell(up_stat("Servers up", "mysql_up", MY, "MysqlDown"), width=4, height=5),
     cell(stat("Connections, % of max_connections (highest)", "percent", (f"max({_MY_CONN})", "highest"),
-              thresholds=steps(("orange", 70), ("red", 90)), noValue="no data",
+              noValue="no data",
               description="Threads connected against max_connections on the busiest server: the ratio "
-                          "MysqlTooManyConnections watches."), width=5, height=5),
+                          "MysqlTooManyConnections watches; red from its threshold."), width=5, height=5,
+         alert=_MY_CONN_LINE),
     cell(stat("Queries/s", "qps", (rate("mysql_global_status_queries", MY, ""), "queries/s"), graph=True,
               noValue="no data",
               description="Statements the servers execute (Queries, stored programs' statements included). "
                           "No alert: context for MysqlTooManyConnections and the slow queries."), width=5, height=5),
     cell(stat("Slow queries/s", "ops", (rate("mysql_global_status_slow_queries", MY, ""), "slow/s"), graph=True,
-              thresholds=steps(("orange", 1)), noValue="no data",
-              description="Statements slower than long_query_time. No alert of their own: they hold "
-                          "connections and show up in MysqlTooManyConnections and the replication lag."), width=5, height=5),
+              noValue="no data",
+              description="Statements slower than long_query_time: MysqlSlowQueries fires when their count "
+                          "over its window passes its threshold (by default any slow query). They hold "
+                          "connections (MysqlTooManyConnections) and delay replicas."), width=5, height=5),
     cell(stat("Replication lag (highest)", "s", (f"max({_MY_LAG})", "lag"), noValue="no replica",
-              thresholds=steps(("orange", 10), ("red", 30)),
-              description="Seconds_Behind_Master of the most lagging replica: what MysqlSlaveReplicationLag "
-                          "watches. \"no replica\" when no server replicates."), width=5, height=5),
+              description="Seconds_Behind_Master of the most lagging replica, less a deliberate MASTER_DELAY: "
+                          "what MysqlSlaveReplicationLag watches, red from its threshold. \"no replica\" when "
+                          "no server replicates."), width=5, height=5, alert=_MY_LAG_LINE),
     cell(ts("Connections, % of max_connections", "percent", (_MY_CONN, "{{instance}}"),
             description="Threads connected against max_connections per server: MysqlTooManyConnections "
-                        "fires above its threshold."), width=8),
+                        "fires above its threshold (the line)."), width=8, alert=_MY_CONN_LINE),
     cell(ts("Connections and the limit", "short",
             (f"max by (instance) ({sel('mysql_global_status_threads_connected', MY)})", "{{instance}} connected"),
             (f"max by (instance) ({sel('mysql_global_status_threads_running', MY)})", "{{instance}} running"),
@@ -95,8 +112,8 @@ _mysql = Row("MySQL / MariaDB", [
             (rate("mysql_global_status_connection_errors_total", MY, "instance", 'error="max_connections"'),
              "{{instance}} refused (max_connections)"),
             (rate("mysql_global_status_aborted_connects", MY), "{{instance}} aborted connects"),
-            description="Connections refused because max_connections was reached (what MysqlTooManyConnections "
-                        "warns of) and failed connection attempts."), width=8),
+            description="Connections refused because max_connections was reached (MysqlConnectionsRejected "
+                        "fires at the first; MysqlTooManyConnections warns before) and failed connection attempts."), width=8),
     cell(ts("Queries/s by command", "qps",
             (rate("mysql_global_status_commands_total", MY, "instance, command",
                   'command=~"select|insert|update|delete|replace|commit|rollback"'), "{{instance}} {{command}}"),
@@ -107,17 +124,21 @@ _mysql = Row("MySQL / MariaDB", [
             (rate("mysql_global_status_innodb_deadlocks", MY), "{{instance}} deadlocks"),
             (rate("mysql_global_status_innodb_row_lock_waits", MY), "{{instance}} row lock waits"),
             description="Slow queries (long_query_time), InnoDB deadlocks (Innodb_deadlocks, MariaDB and "
-                        "Percona only) and row lock waits. No alert of their own; they explain "
-                        "MysqlTooManyConnections and MysqlSlaveReplicationLag."), width=6),
+                        "Percona only; the line is MysqlInnodbDeadlocks' threshold per second) and row lock "
+                        "waits. Slow queries fire MysqlSlowQueries; all of them explain "
+                        "MysqlTooManyConnections and MysqlSlaveReplicationLag."), width=6,
+         alert=per_second("MysqlInnodbDeadlocks")),
     cell(ts("Replication lag", "s",
             (f"max by (instance, connection_name, channel_name) ({_MY_LAG})", "{{instance}} {{connection_name}}{{channel_name}}"),
-            description="Seconds_Behind_Master per replica and replication channel: MysqlSlaveReplicationLag "
-                        "fires above its threshold. Empty while no server replicates."), width=6),
+            description="Seconds_Behind_Master per replica and replication channel, less a deliberate "
+                        "MASTER_DELAY: MysqlSlaveReplicationLag fires above its threshold (the line). Empty while "
+                        "no server replicates."), width=6, alert=_MY_LAG_LINE),
     cell(ts("Replication threads running", "short",
             (f"min by (instance) ({sel('mysql_slave_status_slave_io_running', MY)})", "{{instance}} IO thread"),
             (f"min by (instance) ({sel('mysql_slave_status_slave_sql_running', MY)})", "{{instance}} SQL thread"),
-            description="1 while the replica's IO and SQL threads run. A stopped thread leaves "
-                        "Seconds_Behind_Master empty, so MysqlSlaveReplicationLag cannot see it."), width=6),
+            description="1 while the replica's IO and SQL threads run: MysqlSlaveIoThreadNotRunning and "
+                        "MysqlSlaveSqlThreadNotRunning fire at 0. A stopped thread leaves Seconds_Behind_Master "
+                        "empty, so MysqlSlaveReplicationLag cannot see it."), width=6),
 ])
 
 # ---------------------------------------------------------------------------------------
@@ -129,27 +150,29 @@ _PG_LAG = sel("pg_replication_lag", PG)
 _postgres = Row("PostgreSQL", [
     cell(up_stat("Servers up", "pg_up", PG, "PostgresqlDown"), width=4, height=5),
     cell(stat("Connections, % of max_connections (highest)", "percent", (f"max({_PG_CONN})", "highest"),
-              thresholds=steps(("orange", 70), ("red", 90)), noValue="no data",
+              noValue="no data",
               description="Client backends (pg_stat_activity) against max_connections on the busiest server: "
-                          "the ratio PostgresqlTooManyConnections watches."), width=5, height=5),
+                          "the ratio PostgresqlTooManyConnections watches; red from its threshold."), width=5, height=5,
+         alert=_PG_CONN_LINE),
     cell(stat("Transactions/s", "ops",
               (f"sum({rate('pg_stat_database_xact_commit', PG, '')} + {rate('pg_stat_database_xact_rollback', PG, '')})",
                "transactions/s"), graph=True, noValue="no data",
               description="Commits and rollbacks of every database. No alert: context for "
                           "PostgresqlTooManyConnections."), width=5, height=5),
     cell(stat("Deadlocks/s", "ops", (rate("pg_stat_database_deadlocks", PG, ""), "deadlocks/s"), graph=True,
-              thresholds=steps(("orange", 0.01)), noValue="no data",
-              description="Deadlocks detected in every database. No alert of their own; waiting transactions "
-                          "hold connections (PostgresqlTooManyConnections)."), width=5, height=5),
+              noValue="no data",
+              description="Deadlocks detected in every database: PostgresqlDeadlocks fires when a database's "
+                          "count over its window passes its threshold (red here, per second). Waiting "
+                          "transactions hold connections (PostgresqlTooManyConnections)."), width=5, height=5,
+         alert=per_second("PostgresqlDeadlocks")),
     cell(stat("Replication lag (highest)", "s", (f"max({_PG_LAG})", "lag"), noValue="no lag metric",
-              thresholds=steps(("orange", 10), ("red", 30)),
               description="Seconds since the last replayed transaction on the most lagging standby (0 on a "
-                          "primary): what PostgresqlReplicationLag watches. pg_replication_lag comes from "
+                          "primary): what PostgresqlReplicationLag watches, red from its threshold. pg_replication_lag comes from "
                           "postgres_exporter's example queries.yaml (--extend.query-path); without it, "
-                          "\"no lag metric\"."), width=5, height=5),
+                          "\"no lag metric\"."), width=5, height=5, alert=_PG_LAG_LINE),
     cell(ts("Connections, % of max_connections", "percent", (_PG_CONN, "{{instance}}"),
             description="Backends against max_connections per server: PostgresqlTooManyConnections fires "
-                        "above its threshold."), width=8),
+                        "above its threshold (the line)."), width=8, alert=_PG_CONN_LINE),
     cell(ts("Connections by state and the limit", "short",
             (f"sum by (instance, state) ({sel('pg_stat_activity_count', PG)})", "{{instance}} {{state}}"),
             (f"max by (instance) ({sel('pg_settings_max_connections', PG)})", "{{instance}} max_connections"),
@@ -164,12 +187,12 @@ _postgres = Row("PostgreSQL", [
             (rate("pg_stat_database_deadlocks", PG, "instance, datname"), "{{instance}} {{datname}} deadlocks/s"),
             (f"max by (instance) ({sel('pg_stat_activity_max_tx_duration', PG)})", "{{instance}} longest transaction (s)"),
             description="Deadlocks per database and the age of the oldest open transaction (seconds): slow "
-                        "statements and forgotten transactions. No alert of their own; they explain "
+                        "statements and forgotten transactions. Deadlocks fire PostgresqlDeadlocks; both explain "
                         "PostgresqlTooManyConnections and PostgresqlReplicationLag."), width=12),
     cell(ts("Replication lag", "s", (f"max by (instance) ({_PG_LAG})", "{{instance}}"),
             description="Seconds since the standby replayed its last transaction (0 on a primary): "
-                        "PostgresqlReplicationLag fires above its threshold. An idle primary makes a "
-                        "standby look lagging too."), width=12),
+                        "PostgresqlReplicationLag fires above its threshold (the line). An idle primary makes a "
+                        "standby look lagging too."), width=12, alert=_PG_LAG_LINE),
 ])
 
 # ---------------------------------------------------------------------------------------
@@ -181,25 +204,27 @@ _RS_CLIENTS = share(sel("redis_connected_clients", RS), sel("redis_config_maxcli
 _redis = Row("Redis", [
     cell(up_stat("Servers up", "redis_up", RS, "RedisDown"), width=4, height=5),
     cell(stat("Memory, % of maxmemory (highest)", "percent", (f"max({_RS_MEM})", "highest"),
-              thresholds=steps(("orange", 80), ("red", 90)), noValue="no maxmemory set",
+              noValue="no maxmemory set",
               description="Used memory against maxmemory on the fullest server: the ratio "
-                          "RedisOutOfConfiguredMaxmemory watches. Servers without maxmemory (0, no limit) "
-                          "are left out."), width=5, height=5),
+                          "RedisOutOfConfiguredMaxmemory watches, red from its threshold. Servers without "
+                          "maxmemory (0, no limit) are left out."), width=5, height=5, alert=_RS_MEM_LINE),
     cell(stat("Clients, % of maxclients (highest)", "percent", (f"max({_RS_CLIENTS})", "highest"),
-              thresholds=steps(("orange", 70), ("red", 90)), noValue="no data",
+              noValue="no data",
               description="Connected clients against maxclients on the busiest server: the ratio "
-                          "RedisTooManyConnections watches."), width=5, height=5),
+                          "RedisTooManyConnections watches, red from its threshold."), width=5, height=5,
+         alert=_RS_CLIENTS_LINE),
     cell(stat("Commands/s", "ops", (rate("redis_commands_processed_total", RS, ""), "commands/s"), graph=True,
               noValue="no data",
               description="Commands processed by every server. No alert: context for the memory and "
                           "connection alerts."), width=5, height=5),
     cell(stat("Evicted keys/s", "ops", (rate("redis_evicted_keys_total", RS, ""), "evicted/s"), graph=True,
               thresholds=steps(("orange", 1)), noValue="no data",
-              description="Keys evicted because maxmemory was reached: RedisOutOfConfiguredMaxmemory's "
-                          "consequence under an evicting maxmemory-policy."), width=5, height=5),
+              description="Keys evicted because maxmemory was reached: RedisEvictingKeys fires at the first, "
+                          "RedisOutOfConfiguredMaxmemory warns before (evicting maxmemory-policy)."), width=5, height=5),
     cell(ts("Memory, % of maxmemory", "percent", (_RS_MEM, "{{instance}}"),
             description="Used memory against maxmemory per server: RedisOutOfConfiguredMaxmemory fires above "
-                        "its threshold. Empty for a server without maxmemory."), width=8),
+                        "its threshold (the line). Empty for a server without maxmemory."), width=8,
+         alert=_RS_MEM_LINE),
     cell(ts("Memory used and maxmemory", "bytes",
             (f"max by (instance) ({sel('redis_memory_used_bytes', RS)})", "{{instance}} used"),
             (f"max by (instance) ({sel('redis_memory_max_bytes', RS)} > 0)", "{{instance}} maxmemory"),
@@ -208,24 +233,26 @@ _redis = Row("Redis", [
                         "RedisOutOfConfiguredMaxmemory."), width=8),
     cell(ts("Clients, % of maxclients", "percent", (_RS_CLIENTS, "{{instance}}"),
             description="Connected clients against maxclients per server: RedisTooManyConnections fires "
-                        "above its threshold."), width=8),
+                        "above its threshold (the line)."), width=8, alert=_RS_CLIENTS_LINE),
     cell(ts("Evicted keys/s and rejected connections/s", "ops",
             (rate("redis_evicted_keys_total", RS), "{{instance}} evicted keys"),
             (rate("redis_rejected_connections_total", RS), "{{instance}} rejected connections"),
             (rate("redis_expired_keys_total", RS), "{{instance}} expired keys"),
-            description="Keys evicted at maxmemory (RedisOutOfConfiguredMaxmemory), connections rejected at "
-                        "maxclients (RedisTooManyConnections), keys expiring by their TTL."), width=8),
+            description="Keys evicted at maxmemory (RedisEvictingKeys; RedisOutOfConfiguredMaxmemory warns "
+                        "before), connections rejected at maxclients (RedisRejectedConnections; "
+                        "RedisTooManyConnections warns before), keys expiring by their TTL."), width=8),
     cell(ts("Commands/s", "ops",
             (rate("redis_commands_processed_total", RS), "{{instance}}"),
             description="Commands processed per server. No alert: the load behind the memory and the "
                         "connections."), width=8),
     cell(ts("Replicas and replication lag", "short",
             (f"max by (instance) ({sel('redis_connected_slaves', RS)})", "{{instance}} replicas connected"),
+            (f"min by (instance) ({sel('redis_master_link_up', RS)})", "{{instance}} link to its master up"),
             (f"max by (instance, slave_ip, slave_port) ({sel('redis_connected_slave_lag_seconds', RS)})",
              "{{instance}} lag of {{slave_ip}}:{{slave_port}} (s)"),
-            description="Replicas connected to each master and, per replica, seconds since its last "
-                        "acknowledgement. No alert in the catalog: a master that loses its replicas is "
-                        "one RedisDown away from losing data."), width=8),
+            description="Replicas connected to each master (RedisReplicationBroken fires when the count "
+                        "drops), a replica's link to its master (RedisMasterLinkDown fires at 0) and, per "
+                        "replica, seconds since its last acknowledgement to the master."), width=8),
 ])
 
 # ---------------------------------------------------------------------------------------
@@ -245,8 +272,9 @@ _KF_CONSUMED = f"max without (instance) (rate({sel('kafka_consumergroup_current_
 _kafka = Row("Kafka", [
     cell(stat("Brokers", "short", (f"max({sel('kafka_brokers', KF)})", "brokers"), noValue="no exporter data",
               thresholds=[Threshold("red", 0, 0.0), Threshold("green", 1, 1.0)],
-              description="Brokers in the cluster as kafka_exporter sees them. A broker that leaves makes its "
-                          "partitions under-replicated (KafkaUnderReplicatedPartitions)."), width=4, height=5),
+              description="Brokers in the cluster as kafka_exporter sees them: KafkaBrokersDown fires when "
+                          "the count drops. A broker that leaves makes its partitions under-replicated "
+                          "(KafkaUnderReplicatedPartitions)."), width=4, height=5),
     cell(stat("Under-replicated partitions", "short", (f"sum({_KF_URP})", "partitions"),
               thresholds=steps(("red", 1)), noValue="no exporter data",
               description="Partitions with fewer in-sync replicas than replicas: "
@@ -254,12 +282,14 @@ _kafka = Row("Kafka", [
     cell(stat("Consumer lag, total", "short", (f"sum({_KF_GROUP_LAG})", "messages"), graph=True,
               noValue="no consumer group",
               description="Messages not yet consumed, summed over every consumer group: "
-                          "KafkaConsumersGroupLag fires per group and topic (table below)."), width=5, height=5),
-    cell(stat("Consumer groups lagging", "short", (f"count({_KF_GROUP_LAG} > 0) or on () 0 * count({_KF_GROUP_LAG})",
-                                                   "groups"),
-              noValue="no consumer group",
-              description="Consumer group and topic pairs with a lag above 0 (KafkaConsumersGroupLag fires "
-                          "for those above its threshold). Reads 0 when every group is caught up."), width=5, height=5),
+                          "KafkaConsumersGroupLag fires per group and topic (table below) above its threshold."),
+         width=5, height=5),
+    cell(stat("Groups over the lag threshold", "short",
+              (f"count({_KF_GROUP_LAG} > ${{KafkaConsumersGroupLag.threshold}}) or on () 0 * count({_KF_GROUP_LAG})",
+               "groups"),
+              thresholds=steps(("orange", 1)), noValue="no consumer group",
+              description="Consumer group and topic pairs lagging more than KafkaConsumersGroupLag's threshold "
+                          "(it fires for those that stay above it). Reads 0 when none is."), width=5, height=5),
     cell(stat("Messages produced/s", "short",
               (f"sum({_KF_PRODUCED})", "messages/s"), graph=True, noValue="no data",
               description="Messages written to every topic (internal topics aside), from the partitions' "
@@ -273,18 +303,21 @@ _kafka = Row("Kafka", [
                unit="short"),
     ], description="The ten consumer group and topic pairs with the most messages not yet consumed, now (an "
                    "instant query, not hundreds of lines): the quantity KafkaConsumersGroupLag compares with "
-                   "its threshold. Consumed/s near zero with a growing lag: the consumers are stuck."), width=12),
+                   "its threshold (the lag's bar turns red above it). Consumed/s near zero with a growing lag: "
+                   "the consumers are stuck."), width=12, alert=_KF_LAG_LINE),
     cell(ts("Consumer lag, top 10 groups now, over time", "short",
             (f"{_KF_GROUP_LAG} and on (consumergroup, topic) topk(10, max by (consumergroup, topic) ({sel('kafka_consumergroup_lag_sum', KF)} @ end()))",
              "{{consumergroup}} {{topic}}"),
             description="The lag of the ten groups and topics lagging most at the end of the range, over the "
-                        "range (KafkaConsumersGroupLag)."), width=12),
+                        "range: KafkaConsumersGroupLag fires above its threshold (the line)."), width=12,
+         alert=_KF_LAG_LINE),
     cell(ts("Under-replicated partitions by topic", "short",
             (f"sum by (topic) ({_KF_URP}) > 0", "{{topic}}"),
             (f"sum({sel('kafka_topic_partition_in_sync_replica', KF)}) / sum({sel('kafka_topic_partition_replicas', KF)})",
              "in-sync share of replicas"),
             description="Topics with under-replicated partitions (KafkaUnderReplicatedPartitions; empty while "
-                        "all are in sync) and the share of all replicas in sync (1 when healthy)."), width=12),
+                        "all are in sync) and the share of all replicas in sync (1 when healthy). Partitions "
+                        "without a leader fire KafkaOfflinePartitions."), width=12),
     cell(ts("Messages produced and consumed/s", "short",
             (f"sum by (topic) ({_KF_PRODUCED})", "{{topic}} produced"),
             (f"sum by (topic) ({_KF_CONSUMED})", "{{topic}} consumed"),
@@ -348,6 +381,9 @@ def _fixture_series() -> dict[str, str]:
     s[f"redis_expired_keys_total{{{m}}}"] = "0+120x20"
     s[f"redis_connected_slaves{{{m}}}"] = "1x20"
     s[f'redis_connected_slave_lag_seconds{{{m}, slave_ip="10.0.4.12", slave_port="6379", slave_state="online"}}'] = "0x20"
+    replica = 'job="redis", instance="10.0.4.12:9121"'
+    s[f"up{{{replica}}}"] = s[f"redis_up{{{replica}}}"] = "1x20"
+    s[f'redis_master_link_up{{{replica}, master_host="10.0.4.11", master_port="6379"}}'] = "1x20"
 
     m = 'job="kafka-exporter", instance="10.0.5.11:9308"'
     s[f"up{{{m}}}"] = "1x20"
