@@ -1,91 +1,25 @@
 """The middleware dashboard's Redis row against the real thing: redis-server 7 (a master with
-maxmemory and a replica), redis_exporter 1.45 and a Prometheus scraping it as job "redis";
-every query of the row, as Grafana would send it, returns data, and the water levels read
-what Redis itself reports."""
+maxmemory and maxclients, and its replica), redis_exporter 1.45 for each (support.middleware)
+and a Prometheus scraping both as job "redis"; every query of the row, as Grafana would send
+it, returns data, and the water levels read what Redis holds."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
-import requests
 
 from gen.build import build
 from gen.dash import check
-from support.live import _stop, free_port, running_prometheus
-from support.paths import REPO
+from support.live import running_prometheus
+from support.middleware import HOST, running_redis
 
 pytestmark = pytest.mark.live
 
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-REDIS_EXPORTER = os.path.join(str(REPO), "tools", "bin", "prometheus-redis-exporter")
-HOST = "127.0.0.1"
-MAXMEMORY = 64 * 2**20
 MAXCLIENTS = 200
-
-
-def _wait(what: str, ready, process: subprocess.Popen, log_path: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if ready():
-                return
-        except (OSError, requests.RequestException):
-            pass
-        time.sleep(0.1)
-    with open(log_path, encoding="utf-8", errors="replace") as fh:
-        raise RuntimeError(f"{what} not ready (exit {process.poll()}):\n{fh.read()[-2000:]}")
-
-
-def _ping(port: int) -> bool:
-    with socket.create_connection((HOST, port), timeout=1) as s:
-        s.sendall(b"PING\r\n")
-        return s.recv(16).startswith(b"+PONG")
-
-
-@contextlib.contextmanager
-def _redis_with_replica_and_exporter():
-    """A Redis master (maxmemory, maxclients), a replica of it, and redis_exporter scraping the
-    master; the exporter's port. Everything stopped and removed when the block ends."""
-    if not os.access(REDIS_SERVER, os.X_OK) or not os.access(REDIS_EXPORTER, os.X_OK):
-        pytest.skip("redis-server or tools/bin/prometheus-redis-exporter missing: run `make setup`")
-    folder = tempfile.mkdtemp(prefix="mw-dash-redis-")
-    processes = []
-
-    def start(name: str, argv: list[str]) -> tuple[subprocess.Popen, str]:
-        log_path = os.path.join(folder, f"{name}.log")
-        with open(log_path, "wb") as log_file:
-            p = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
-        processes.append(p)
-        return p, log_path
-
-    try:
-        master, replica, exporter = free_port(), free_port(), free_port()
-        common = ["--bind", HOST, "--save", "", "--appendonly", "no", "--dir", folder]
-        p, log = start("master", [REDIS_SERVER, "--port", str(master), *common, "--maxmemory", str(MAXMEMORY),
-                                  "--maxclients", str(MAXCLIENTS)])
-        _wait("redis master", lambda: _ping(master), p, log)
-        p, log = start("replica", [REDIS_SERVER, "--port", str(replica), *common, "--replicaof", HOST, str(master)])
-        _wait("redis replica", lambda: _ping(replica), p, log)
-        p, log = start("exporter", [REDIS_EXPORTER, f"--web.listen-address={HOST}:{exporter}",
-                                    f"--redis.addr=redis://{HOST}:{master}"])
-        _wait("redis_exporter",
-              lambda: "redis_connected_slave_lag_seconds{" in requests.get(f"http://{HOST}:{exporter}/metrics",
-                                                                          timeout=5).text, p, log)
-        yield exporter
-    finally:
-        for p in reversed(processes):
-            _stop(p)
-        shutil.rmtree(folder, ignore_errors=True)
+HELD = 40  # idle client connections held open: 20% of maxclients
+FILLED = 8 * 2**20  # of 64 MiB
 
 
 def _row_queries(data: dict, row_title: str) -> list[check.Query]:
@@ -105,32 +39,50 @@ def dashboard() -> dict:
     return json.loads(files["grafana/middleware.json"])
 
 
+def _until(what: str, ready, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} after {timeout:g} s")
+        time.sleep(0.2)
+
+
 def test_every_redis_panel_returns_data_from_a_real_redis_exporter(dashboard, tmp_path):
     queries = _row_queries(dashboard, "Redis")
     assert len(queries) >= 15, [q.where for q in queries]
-    with _redis_with_replica_and_exporter() as port, \
-            running_prometheus(tmp_path, [{"job_name": "redis", "static_configs": [{"targets": [f"{HOST}:{port}"]}]}]) as prom:
-        prom.wait_for_scrapes()
-        time.sleep(4)  # a few more scrapes, so that rate() over $__rate_interval has two samples
-        macros = check.macros("10s", "1s", "1m")
-        empty, values = [], {}
-        for q in queries:
-            expr = check.fill(q.expr, {"redis": ".*"}, macros)
-            result = prom.api("query", query=expr)["result"]
-            if not result:
-                empty.append(f"{q.where}\n    {expr}")
-            values[(q.title, q.ref)] = [float(r["value"][1]) for r in result]
-        assert not empty, "queries without data from the real exporter:\n  " + "\n  ".join(empty)
-        # the variable lists the exporter's target
-        (var,) = [q for q in check.queries(dashboard) if q.title == "variable redis"]
-        series = prom.api("series", **{"match[]": check.fill(var.expr, {}, macros)})
-        assert {s[var.label] for s in series} == {f"{HOST}:{port}"}
+    macros = check.macros("10s", "1s", "1m")
+    with running_redis(maxmemory="64mb", maxclients=MAXCLIENTS) as master, \
+            running_redis(extra_args=("--replicaof", HOST, str(master.port))) as replica:
+        _until("the replica is not linked", lambda: "\nredis_master_link_up{" in replica.metrics()
+               and 'redis_master_link_up{master_host="127.0.0.1"' in replica.metrics()
+               and "redis_connected_slave_lag_seconds{" in master.metrics())
+        assert master.command("SET", "filler", b"x" * FILLED) == b"+OK"  # one value: one reply
+        targets = [f"{HOST}:{master.exporter_port}", f"{HOST}:{replica.exporter_port}"]
+        with master.hold_connections(HELD), \
+                running_prometheus(tmp_path, [{"job_name": "redis", "static_configs": [{"targets": targets}]}]) as prom:
+            prom.wait_for_scrapes()
+            time.sleep(4)  # a few more scrapes, so that rate() over $__rate_interval has two samples
+            empty, values = [], {}
+            for q in queries:
+                expr = check.fill(q.expr, {"redis": ".*"}, macros)
+                result = prom.api("query", query=expr)["result"]
+                if not result:
+                    empty.append(f"{q.where}\n    {expr}")
+                values[(q.title, q.ref)] = sorted(float(r["value"][1]) for r in result)
+            assert not empty, "queries without data from the real exporters:\n  " + "\n  ".join(empty)
+            # the variable lists both exporters' targets
+            (var,) = [q for q in check.queries(dashboard) if q.title == "variable redis"]
+            series = prom.api("series", **{"match[]": check.fill(var.expr, {}, macros)})
+            assert {s[var.label] for s in series} == set(targets)
 
-    assert values[("Servers up", "A")] == [1.0] and values[("Servers up", "B")] == [1.0]
+    assert values[("Servers up", "A")] == [2.0] and values[("Servers up", "B")] == [2.0]
+    # the master's 8 MiB of 64 MiB; the replica has no maxmemory and is left out
     (memory,) = values[("Memory, % of maxmemory (highest)", "A")]
-    assert 0 < memory < 50  # an empty Redis uses about 1 MiB of its 64 MiB
+    assert 100 * FILLED / (64 * 2**20) < memory < 30
+    assert values[("Memory, % of maxmemory", "A")] == [memory]
+    # the held connections, the exporter's and the replica's
     (clients,) = values[("Clients, % of maxclients (highest)", "A")]
-    connected = clients * MAXCLIENTS / 100  # the exporter's connection, at least
-    assert connected >= 1 and connected == pytest.approx(round(connected))
-    assert values[("Memory used and maxmemory", "B")] == [float(MAXMEMORY)]
-    assert values[("Replicas and replication lag", "A")] == [1.0]  # the replica is connected
+    assert 100 * HELD / MAXCLIENTS < clients < 100 * (HELD + 5) / MAXCLIENTS
+    assert values[("Memory used and maxmemory", "B")] == [64.0 * 2**20]
+    assert values[("Replicas and replication lag", "A")] == [0.0, 1.0]  # the replica's none, the master's one
+    assert values[("Replicas and replication lag", "B")] == [1.0]  # the replica's link to its master
