@@ -101,19 +101,23 @@ _mysql = Row("MySQL / MariaDB", [
                           "no server replicates."), width=5, height=5, alert=_MY_LAG_LINE),
     cell(ts("Connections, % of max_connections", "percent", (_MY_CONN, "{{instance}}"),
             description="Threads connected against max_connections per server: MysqlTooManyConnections "
-                        "fires above its threshold (the line)."), width=8, alert=_MY_CONN_LINE),
+                        "fires above its threshold (the line)."), width=6, alert=_MY_CONN_LINE),
     cell(ts("Connections and the limit", "short",
             (f"max by (instance) ({sel('mysql_global_status_threads_connected', MY)})", "{{instance}} connected"),
             (f"max by (instance) ({sel('mysql_global_status_threads_running', MY)})", "{{instance}} running"),
             (f"max by (instance) ({sel('mysql_global_variables_max_connections', MY)})", "{{instance}} max_connections"),
             description="Connected and running threads against max_connections (absolute), the numbers "
-                        "behind MysqlTooManyConnections."), width=8),
+                        "behind MysqlTooManyConnections."), width=6),
     cell(ts("Refused and aborted connections/s", "ops",
             (rate("mysql_global_status_connection_errors_total", MY, "instance", 'error="max_connections"'),
              "{{instance}} refused (max_connections)"),
             (rate("mysql_global_status_aborted_connects", MY), "{{instance}} aborted connects"),
             description="Connections refused because max_connections was reached (MysqlConnectionsRejected "
-                        "fires at the first; MysqlTooManyConnections warns before) and failed connection attempts."), width=8),
+                        "fires at the first; MysqlTooManyConnections warns before) and failed connection attempts."), width=6),
+    cell(ts("Uptime", "s", (f"max by (instance) ({sel('mysql_global_status_uptime', MY)})", "{{instance}}"),
+            description="Seconds since each server started: MysqlRestarted fires while it is below its threshold "
+                        "(a restart, or a crash and restart between two scrapes, which MysqlDown can miss)."),
+         width=6),
     cell(ts("Queries/s by command", "qps",
             (rate("mysql_global_status_commands_total", MY, "instance, command",
                   'command=~"select|insert|update|delete|replace|commit|rollback"'), "{{instance}} {{command}}"),
@@ -188,11 +192,18 @@ _postgres = Row("PostgreSQL", [
             (f"max by (instance) ({sel('pg_stat_activity_max_tx_duration', PG)})", "{{instance}} longest transaction (s)"),
             description="Deadlocks per database and the age of the oldest open transaction (seconds): slow "
                         "statements and forgotten transactions. Deadlocks fire PostgresqlDeadlocks; both explain "
-                        "PostgresqlTooManyConnections and PostgresqlReplicationLag."), width=12),
+                        "PostgresqlTooManyConnections and PostgresqlReplicationLag."), width=8),
     cell(ts("Replication lag", "s", (f"max by (instance) ({_PG_LAG})", "{{instance}}"),
             description="Seconds since the standby replayed its last transaction (0 on a primary): "
                         "PostgresqlReplicationLag fires above its threshold (the line). An idle primary makes a "
-                        "standby look lagging too."), width=12, alert=_PG_LAG_LINE),
+                        "standby look lagging too."), width=8, alert=_PG_LAG_LINE),
+    cell(ts("Uptime and exporter errors", "short",
+            (f"max by (instance) (time() - {sel('pg_postmaster_start_time_seconds', PG)})", "{{instance}} uptime (s)"),
+            (f"max by (instance) ({sel('pg_exporter_last_scrape_error', PG)})", "{{instance}} last scrape failed"),
+            description="Seconds since each server started (PostgresqlRestarted fires below its threshold; "
+                        "pg_postmaster_start_time_seconds, like the lag, comes from the example queries.yaml) "
+                        "and whether the exporter's last scrape of the server failed, 1 "
+                        "(PostgresqlExporterError: some pg_ series are then missing or stale)."), width=8),
 ])
 
 # ---------------------------------------------------------------------------------------
@@ -344,6 +355,7 @@ def _fixture_series() -> dict[str, str]:
         s[f"mysql_global_status_innodb_deadlocks{{{m}}}"] = "0x10 1+1x9"
         s[f"mysql_global_status_innodb_row_lock_waits{{{m}}}"] = "0+12x20"
         s[f"mysql_global_status_aborted_connects{{{m}}}"] = "0+1x20"
+        s[f"mysql_global_status_uptime{{{m}}}"] = f"{86400 * (n + 1)}+60x20"
         s[f'mysql_global_status_connection_errors_total{{{m}, error="max_connections"}}'] = "0x10 1+2x9"
         for command, per_min in (("select", 2400), ("insert", 300), ("update", 200), ("commit", 100)):
             s[f'mysql_global_status_commands_total{{{m}, command="{command}"}}'] = f"0+{per_min}x20"
@@ -358,6 +370,8 @@ def _fixture_series() -> dict[str, str]:
         m = f'job="postgres", instance="{inst}", server="{inst.split(":")[0]}:5432"'
         s[f'up{{job="postgres", instance="{inst}"}}'] = "1x20"
         s[f"pg_up{{{m}}}"] = "1x20"
+        s[f"pg_postmaster_start_time_seconds{{{m}}}"] = "0x20"  # started at the fixture's time 0
+        s[f'pg_exporter_last_scrape_error{{job="postgres", instance="{inst}"}}'] = "0x20"
         s[f"pg_settings_max_connections{{{m}}}"] = "100x20"
         for state, count in (("active", 12 - 8 * n), ("idle", 50), ("idle in transaction", 3)):
             s[f'pg_stat_activity_count{{{m}, datname="shop", state="{state}"}}'] = f"{count}x20"
