@@ -1,19 +1,28 @@
-"""The middleware dashboard's Redis row against the real thing: redis-server 7 (a master with
-maxmemory and maxclients, and its replica), redis_exporter 1.45 for each (support.middleware)
-and a Prometheus scraping both as job "redis"; every query of the row, as Grafana would send
-it, returns data, and the water levels read what Redis holds."""
+"""The middleware dashboard's rows against the real servers and exporters (support.middleware),
+scraped by a Prometheus under the job names the selectors expect: every query of the row, as
+Grafana would send it, returns data, and the water levels read what the servers hold.
+
+- Redis: redis-server 7, a master with maxmemory and maxclients and its replica, redis_exporter
+  1.45 for each (job "redis");
+- MySQL: MariaDB 10.11, a primary and a replica replicating from it, mysqld_exporter 0.14 for
+  each (job "mysql");
+- PostgreSQL: PostgreSQL 15 and postgres_exporter 0.11 with its example queries.yaml, where
+  pg_replication_lag and pg_postmaster_start_time_seconds come from (job "postgres").
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 
 import pytest
 
 from gen.build import build
 from gen.dash import check
-from support.live import running_prometheus
-from support.middleware import HOST, running_redis
+from support.live import _stop, free_port, running_prometheus
+from support.middleware import HOST, POSTGRES_EXPORTER, REPO, running_mariadb, running_postgres_exporter, running_redis
 
 pytestmark = pytest.mark.live
 
@@ -47,33 +56,43 @@ def _until(what: str, ready, timeout: float = 30) -> None:
         time.sleep(0.2)
 
 
+MACROS = check.macros("10s", "1s", "1m")
+
+
+def _row_values(prom, dashboard: dict, row: str, variable: str, targets: list[str]) -> dict:
+    """Every query of `row`, the variable on All: (panel title, refId) -> sorted values. Fails
+    naming the queries that return nothing, or when the variable does not list `targets`."""
+    prom.wait_for_scrapes()
+    time.sleep(4)  # a few more scrapes, so that rate() over $__rate_interval has two samples
+    queries = _row_queries(dashboard, row)
+    assert len(queries) >= 10, [q.where for q in queries]
+    empty, values = [], {}
+    for q in queries:
+        expr = check.fill(q.expr, {variable: ".*"}, MACROS)
+        result = prom.api("query", query=expr)["result"]
+        if not result:
+            empty.append(f"{q.where}\n    {expr}")
+        values[(q.title, q.ref)] = sorted(float(r["value"][1]) for r in result)
+    assert not empty, "queries without data from the real exporters:\n  " + "\n  ".join(empty)
+    (var,) = [q for q in check.queries(dashboard) if q.title == f"variable {variable}"]
+    series = prom.api("series", **{"match[]": check.fill(var.expr, {}, MACROS)})
+    assert {s[var.label] for s in series} == set(targets)
+    return values
+
+
+def _scrape(job: str, targets: list[str]) -> list[dict]:
+    return [{"job_name": job, "static_configs": [{"targets": targets}]}]
+
+
 def test_every_redis_panel_returns_data_from_a_real_redis_exporter(dashboard, tmp_path):
-    queries = _row_queries(dashboard, "Redis")
-    assert len(queries) >= 15, [q.where for q in queries]
-    macros = check.macros("10s", "1s", "1m")
     with running_redis(maxmemory="64mb", maxclients=MAXCLIENTS) as master, \
             running_redis(extra_args=("--replicaof", HOST, str(master.port))) as replica:
-        _until("the replica is not linked", lambda: "\nredis_master_link_up{" in replica.metrics()
-               and 'redis_master_link_up{master_host="127.0.0.1"' in replica.metrics()
+        _until("the replica is not linked", lambda: 'redis_master_link_up{master_host="127.0.0.1"' in replica.metrics()
                and "redis_connected_slave_lag_seconds{" in master.metrics())
         assert master.command("SET", "filler", b"x" * FILLED) == b"+OK"  # one value: one reply
         targets = [f"{HOST}:{master.exporter_port}", f"{HOST}:{replica.exporter_port}"]
-        with master.hold_connections(HELD), \
-                running_prometheus(tmp_path, [{"job_name": "redis", "static_configs": [{"targets": targets}]}]) as prom:
-            prom.wait_for_scrapes()
-            time.sleep(4)  # a few more scrapes, so that rate() over $__rate_interval has two samples
-            empty, values = [], {}
-            for q in queries:
-                expr = check.fill(q.expr, {"redis": ".*"}, macros)
-                result = prom.api("query", query=expr)["result"]
-                if not result:
-                    empty.append(f"{q.where}\n    {expr}")
-                values[(q.title, q.ref)] = sorted(float(r["value"][1]) for r in result)
-            assert not empty, "queries without data from the real exporters:\n  " + "\n  ".join(empty)
-            # the variable lists both exporters' targets
-            (var,) = [q for q in check.queries(dashboard) if q.title == "variable redis"]
-            series = prom.api("series", **{"match[]": check.fill(var.expr, {}, macros)})
-            assert {s[var.label] for s in series} == set(targets)
+        with master.hold_connections(HELD), running_prometheus(tmp_path, _scrape("redis", targets)) as prom:
+            values = _row_values(prom, dashboard, "Redis", "redis", targets)
 
     assert values[("Servers up", "A")] == [2.0] and values[("Servers up", "B")] == [2.0]
     # the master's 8 MiB of 64 MiB; the replica has no maxmemory and is left out
@@ -86,3 +105,73 @@ def test_every_redis_panel_returns_data_from_a_real_redis_exporter(dashboard, tm
     assert values[("Memory used and maxmemory", "B")] == [64.0 * 2**20]
     assert values[("Replicas and replication lag", "A")] == [0.0, 1.0]  # the replica's none, the master's one
     assert values[("Replicas and replication lag", "B")] == [1.0]  # the replica's link to its master
+
+
+def test_every_mysql_panel_returns_data_from_a_real_mysqld_exporter(dashboard, tmp_path):
+    with running_mariadb(max_connections=50, extra_args=("--log-bin=binlog", "--server-id=1")) as primary, \
+            running_mariadb(max_connections=50, extra_args=("--server-id=2",)) as replica:
+        primary.sql(f"CREATE USER 'repl'@'{HOST}' IDENTIFIED BY 'repl'; "
+                    f"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'{HOST}'")
+        # from the primary's current position: its binlog's start creates the exporter's user, which
+        # the replica already has
+        log_file, log_pos = primary.sql("SHOW MASTER STATUS").split("\t")[:2]
+        replica.sql(f"CHANGE MASTER TO MASTER_HOST='{HOST}', MASTER_PORT={primary.port}, MASTER_USER='repl', "
+                    f"MASTER_PASSWORD='repl', MASTER_LOG_FILE='{log_file}', MASTER_LOG_POS={log_pos}; START SLAVE")
+        _until("the replica does not replicate",
+               lambda: "mysql_slave_status_seconds_behind_master{" in replica.metrics()
+               and "\nmysql_slave_status_slave_sql_running{" in "\n" + replica.metrics())
+        primary.sql("CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY); "
+                    "INSERT INTO shop.t VALUES (1), (2); UPDATE shop.t SET id = 3 WHERE id = 2")
+        targets = [f"{HOST}:{primary.exporter_port}", f"{HOST}:{replica.exporter_port}"]
+        with primary.hold_connections(10), running_prometheus(tmp_path, _scrape("mysql", targets)) as prom:
+            _until("the held connections are not all in", lambda: int(primary.sql(
+                "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED'"
+            ).strip()) >= 11)
+            values = _row_values(prom, dashboard, "MySQL / MariaDB", "mysql", targets)
+
+    assert values[("Servers up", "A")] == [2.0] and values[("Servers up", "B")] == [2.0]
+    # the primary's 10 held connections and the exporter's, of max_connections 50
+    (highest,) = values[("Connections, % of max_connections (highest)", "A")]
+    assert 100 * 11 / 50 <= highest < 100 * 16 / 50
+    assert values[("Connections and the limit", "C")] == [50.0, 50.0]
+    assert values[("Replication lag", "A")] == [0.0]  # one replica, caught up
+    assert values[("Replication threads running", "A")] == [1.0] == values[("Replication threads running", "B")]
+
+
+QUERIES_YAML = os.path.join(str(REPO), "tools", "root", "usr", "share", "doc", "prometheus-postgres-exporter",
+                            "examples", "queries.yaml")
+
+
+def test_every_postgres_panel_returns_data_from_a_real_postgres_exporter(dashboard, tmp_path):
+    if not os.path.exists(QUERIES_YAML):
+        pytest.skip(f"{QUERIES_YAML} missing: run `make setup`")
+    with running_postgres_exporter(max_connections=40) as pg:
+        # a second exporter of the same server with the example queries (pg_replication_lag,
+        # pg_postmaster_start_time_seconds), as the dashboard's description asks for
+        port = free_port()
+        log_path = os.path.join(str(tmp_path), "postgres_exporter.log")
+        with open(log_path, "wb") as log_file:
+            extended = subprocess.Popen(
+                [POSTGRES_EXPORTER, f"--web.listen-address={HOST}:{port}", f"--extend.query-path={QUERIES_YAML}"],
+                env={**os.environ, "DATA_SOURCE_NAME": pg.server.dsn() + "?sslmode=disable"},
+                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            import requests
+
+            def lag_exported() -> bool:
+                try:
+                    return "\npg_replication_lag{" in requests.get(f"http://{HOST}:{port}/metrics", timeout=5).text
+                except requests.RequestException:
+                    return False
+
+            _until("postgres_exporter with queries.yaml exports no pg_replication_lag", lag_exported)
+            target = f"{HOST}:{port}"
+            with pg.hold_connections(8), running_prometheus(tmp_path, _scrape("postgres", [target])) as prom:
+                values = _row_values(prom, dashboard, "PostgreSQL", "postgres", [target])
+        finally:
+            _stop(extended)
+
+    assert values[("Servers up", "A")] == [1.0] and values[("Servers up", "B")] == [1.0]
+    (highest,) = values[("Connections, % of max_connections (highest)", "A")]
+    assert 100 * 8 / 40 <= highest <= 100 * 14 / 40  # the held connections and the two exporters'
+    assert values[("Replication lag (highest)", "A")] == [0.0]  # a primary
