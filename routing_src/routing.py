@@ -3,7 +3,8 @@
 The seed splits alerts the way the team works: the host (宿主机: node-exporter alerts and
 node status), core components (核心组件: API server, scheduler, controller manager, etcd,
 kubelet, CoreDNS, ingress controllers, the monitoring stack), core applications (核心应用:
-pods, workloads, their volumes) and cluster-wide warnings (集群所有的 warning: everything else,
+pods, workloads, their volumes), middleware (中间件: MySQL/MariaDB, PostgreSQL, Redis, Kafka)
+and cluster-wide warnings (集群所有的 warning: everything else,
 e.g. overcommit and quotas, and any module added later). Areas are catalog modules and rule
 groups, not lists of alert names: an alert added to a module is routed with it.
 
@@ -36,6 +37,7 @@ routing = Routing(
         Receiver("core-components"),
         Receiver("core-apps"),
         Receiver("cluster"),
+        Receiver("middleware"),
     ],
     timings={
         "heartbeat": Timing(group_wait="0s", group_interval="1m", repeat_interval="1m"),
@@ -58,6 +60,10 @@ routing = Routing(
                   routes=_by_severity()),
             Route(name="core-apps", modules=["pods", "workloads", "storage"], receiver="core-apps",
                   group_by=["alertname", "namespace"], routes=_by_severity()),
+            # Databases, caches and queues the applications use: one message per alert and
+            # service (job) and server (instance; Kafka's alerts are per cluster and topic).
+            Route(name="middleware", modules=["mysql", "postgres", "redis", "kafka"], receiver="middleware",
+                  group_by=["alertname", "job", "instance"], routes=_by_severity()),
             *_by_severity(),
         ],
     ),
@@ -106,6 +112,13 @@ routing = Routing(
                   ["core-apps"]),
         RouteCase("core application critical", {"alertname": "KubePodEvicted", "severity": "critical"}, ["critical"]),
         RouteCase("core application info", {"alertname": "CPUThrottlingHigh", "severity": "info"}, ["info"]),
+        RouteCase("middleware warning", {"alertname": "RedisTooManyConnections", "severity": "warning",
+                                         "job": "redis", "instance": "10.0.3.41:9121"}, ["middleware"]),
+        RouteCase("Kafka is middleware", {"alertname": "KafkaConsumersGroupLag", "severity": "warning",
+                                          "job": "kafka-exporter", "topic": "orders"}, ["middleware"]),
+        RouteCase("middleware critical pages on-call", {"alertname": "MysqlDown", "severity": "critical",
+                                                        "job": "mysql"}, ["critical"]),
+        RouteCase("middleware info", {"alertname": "PostgresqlRestarted", "severity": "info"}, ["info"]),
         RouteCase("cluster-wide warning (default)", {"alertname": "KubeCPUOvercommit", "severity": "warning"},
                   ["cluster"]),
         RouteCase("an alert from outside the catalog goes to the default",

@@ -103,7 +103,7 @@ groups = [
             for_="1m",
             severity="critical",
             summary="A Kafka broker left the cluster.",
-            description="The Kafka cluster has {{ $value | humanize }} brokers, fewer than within the last ${window}.",
+            description="The Kafka cluster that {{ $labels.job }} watches has {{ $value | humanize }} brokers, fewer than within the last ${window}.",
             cases=[
                 Case("fires when one of 3 brokers is gone for 1m", series=brokers("3x10 2x20"), at="13m",
                      fires=[Fire(_JOB, value=2)]),

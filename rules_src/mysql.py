@@ -8,7 +8,8 @@ tests/catalog/test_middleware_exporters.py:
   {error="max_connections"}, mysql_global_status_slow_queries, mysql_global_status_uptime, and on
   MariaDB mysql_global_status_innodb_deadlocks (Innodb_deadlocks; Oracle MySQL has no such status
   variable: there the deadlock counter is mysql_info_schema_innodb_metrics_lock_lock_deadlocks_total,
-  from --collect.info_schema.innodb_metrics, read as the alternative);
+  from --collect.info_schema.innodb_metrics, read as the alternative; MariaDB's INNODB_METRICS
+  row is a `value`, which the exporter names without _total, so it is never read twice);
 - global_variables: mysql_global_variables_max_connections;
 - slave_status (SHOW SLAVE STATUS, one series per replication channel, labels master_host,
   master_uuid, channel_name, connection_name): mysql_slave_status_slave_io_running,

@@ -9,11 +9,13 @@ checked against the real exporter and PostgreSQL 15 by tests/catalog/test_middle
   0 rows included), pg_stat_database_deadlocks{server, datid, datname} (a counter per database;
   datname="" is the shared row of PostgreSQL 15);
 - pg_replication_lag{server} and pg_postmaster_start_time_seconds{server} are not built into 0.11:
-  they come from the queries.yaml Debian ships as an example
-  (--extend.query-path=/usr/share/doc/prometheus-postgres-exporter/examples/queries.yaml, the
-  queries pg_replication and pg_postmaster). Without that flag PostgresqlReplicationLag and
-  PostgresqlRestarted never fire. pg_replication_lag is 0 on a primary and, on a standby, the
-  seconds since the last replayed transaction.
+  they come from custom queries, docs/exporters/postgres_exporter-queries.yaml
+  (--extend.query-path=<that file>; the queries pg_replication and pg_postmaster of the
+  queries.yaml Debian ships as an example, without its pg_stat_statements query, which fails
+  where that extension is not installed and so sets pg_exporter_last_scrape_error).
+  Without the flag PostgresqlReplicationLag and PostgresqlRestarted never fire.
+  pg_replication_lag is 0 on a primary and, on a standby, the seconds since the last replayed
+  transaction (so it also grows on a standby of an idle primary).
 `server` is the exporter's DSN host:port; the target's `instance` names the exporter.
 
 Dashboard: meant to link to the `middleware` dashboard (row PostgreSQL), which is not in this
@@ -66,7 +68,7 @@ groups = [
         ),
         Alert(
             "PostgresqlReplicationLag",
-            # pg_replication_lag: the packaged queries.yaml (see the module's docstring).
+            # pg_replication_lag: docs/exporters/postgres_exporter-queries.yaml (see the module's docstring).
             expr="pg_replication_lag{${postgres_exporter}} > ${threshold_seconds}",
             params={"threshold_seconds": 30},
             for_="1m",
@@ -111,7 +113,7 @@ groups = [
         ),
         Alert(
             "PostgresqlRestarted",
-            # pg_postmaster_start_time_seconds: the packaged queries.yaml (see the module's docstring).
+            # pg_postmaster_start_time_seconds: docs/exporters/postgres_exporter-queries.yaml (see the module's docstring).
             expr="time() - pg_postmaster_start_time_seconds{${postgres_exporter}} < ${threshold_seconds}",
             params={"threshold_seconds": 60},
             severity="info",

@@ -1,5 +1,5 @@
-"""postgres_exporter 0.11 series of one PostgreSQL server (default metrics, plus the packaged
-queries.yaml's pg_replication and pg_postmaster): the exporter labels its own series with
+"""postgres_exporter 0.11 series of one PostgreSQL server (default metrics, plus the catalog's
+custom queries pg_replication and pg_postmaster, docs/exporters/postgres_exporter-queries.yaml): the exporter labels its own series with
 `server` (host:port of the DSN) besides the target's `job`/`instance`."""
 
 INSTANCE = "10.0.3.31:9187"
@@ -46,10 +46,10 @@ def deadlocks(values: str, samples: int = 30) -> dict:
 
 
 def replication_lag(values: str) -> dict:
-    """pg_replication_lag (packaged queries.yaml): seconds since the last replayed transaction, 0 on a primary."""
+    """pg_replication_lag (custom query pg_replication): seconds since the last replayed transaction, 0 on a primary."""
     return _series("pg_replication_lag", values)
 
 
 def start_time(values: str) -> dict:
-    """pg_postmaster_start_time_seconds (packaged queries.yaml)."""
+    """pg_postmaster_start_time_seconds (custom query pg_postmaster)."""
     return _series("pg_postmaster_start_time_seconds", values)

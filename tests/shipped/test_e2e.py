@@ -13,7 +13,7 @@ timings:
     *_env secrets set to contract servers (tests/support/chatfakes.py) of the targets' kinds.
 
 The fixture's problems set off one alert of every routing area: the host, core components,
-core applications, cluster-wide (the default route), critical and info. Where each alert must
+core applications, middleware, cluster-wide (the default route), critical and info. Where each alert must
 go is written down here from the README's routing table (area by catalog module, then
 severity) as an Alertmanager receiver; which chat targets that receiver reaches is what the
 shipped relay.yaml says for its route. So a receiver whose route the relay configuration lacks
@@ -41,7 +41,7 @@ import yaml
 import support.shipped as shipped
 from support.chatfakes import DingTalkFake, WeComFake
 from support.fixture_exporter import (BUSY_KUBELET_NODE, CONNTRACK_NODE, CRASHLOOP_POD, DISK_NODE, ETCD_PORT, MEMORY_POD,
-                              NO_LEADER_NODE, NODE_EXPORTER_PORT, QUOTA, THROTTLED_POD, FixtureExporter)
+                              NO_LEADER_NODE, NODE_EXPORTER_PORT, QUOTA, REDIS_INSTANCE, THROTTLED_POD, FixtureExporter)
 from support.live import running_alertmanager, running_prometheus
 from support.relay_support import RelayProcess
 
@@ -64,7 +64,8 @@ MISSING_AFTER_S = 15
 # is with the real 60m `for`s and a disk that fills over hours.
 FOR = {"KubePodCrashLooping": "2s", "PodMemory75": "2s", "NodeFilesystemAlmostOutOfSpace": "1s",
        "NodeFilesystemSpaceFillingUp": "4s", "etcdNoLeader": "2s", "NodeHighNumberConntrackEntriesUsed": "2s",
-       "KubeletTooManyPods": "2s", "KubeQuotaExceeded": "2s", "CPUThrottlingHigh": "2s"}
+       "KubeletTooManyPods": "2s", "KubeQuotaExceeded": "2s", "CPUThrottlingHigh": "2s",
+       "RedisOutOfConfiguredMaxmemory": "2s"}
 KEEP_FIRING_FOR = {"NodeFilesystemAlmostOutOfSpace": "5s"}
 WINDOWS = {"KubePodCrashLooping": ("[5m]", "[10s]"), "CPUThrottlingHigh": ("[5m]", "[10s]")}
 # one firing and one resolved message per alert: nothing repeats within the test; Watchdog
@@ -87,7 +88,8 @@ class Expected:
 DISK_INSTANCE = f"{DISK_NODE.ip}:{NODE_EXPORTER_PORT}"
 
 # README's routing table: nodes -> host; apiserver, etcd, ..., group kubelet -> core-components;
-# pods, workloads, storage -> core-apps; everything else (resources) -> cluster; inside each
+# pods, workloads, storage -> core-apps; mysql, postgres, redis, kafka -> middleware;
+# everything else (resources) -> cluster; inside each
 # area critical -> critical and info -> info.
 EXPECTED = [
     Expected("NodeHighNumberConntrackEntriesUsed", "conntrack_full", "warning", "host",
@@ -97,6 +99,8 @@ EXPECTED = [
              {"namespace": CRASHLOOP_POD.namespace, "pod": CRASHLOOP_POD.name, "container": "app"}),
     Expected("PodMemory75", "memory_pressure", "warning", "core-apps",
              {"namespace": MEMORY_POD.namespace, "pod": MEMORY_POD.name}),
+    Expected("RedisOutOfConfiguredMaxmemory", "redis_memory_full", "warning", "middleware",
+             {"instance": REDIS_INSTANCE, "job": "redis"}),
     Expected("KubeQuotaExceeded", "quota_exceeded", "warning", "cluster",
              {"namespace": QUOTA[0], "resourcequota": QUOTA[1], "resource": "requests.cpu"}),
     Expected("NodeFilesystemAlmostOutOfSpace", "disk_full", "critical", "critical",
@@ -106,7 +110,7 @@ EXPECTED = [
     Expected("CPUThrottlingHigh", "cpu_throttling", "info", "info",
              {"namespace": THROTTLED_POD.namespace, "pod": THROTTLED_POD.name, "container": "app"}),
 ]
-AREAS = {"host", "core-components", "core-apps", "cluster", "critical", "info"}
+AREAS = {"host", "core-components", "core-apps", "middleware", "cluster", "critical", "info"}
 assert {e.receiver for e in EXPECTED} == AREAS  # one alert of every routing area
 # fires with disk_full (same filesystem), routed to `host`, silenced by its critical twin above
 INHIBITED = Expected("NodeFilesystemSpaceFillingUp", "disk_full", "warning", "host",

@@ -3,20 +3,22 @@ Prometheus to scrape something cluster-shaped (online lint, the end-to-end alert
 
 It imitates, with today's metric names and labels, what Prometheus scrapes in a kube-prometheus
 setup: kube-state-metrics, node-exporter (one per node), the kubelet's /metrics and its
-cAdvisor endpoint /metrics/cadvisor (one per node), and etcd (one member per control-plane
-node). One port serves them all; the query string says which exporter and which node:
+cAdvisor endpoint /metrics/cadvisor (one per node), etcd (one member per control-plane
+node), and redis_exporter 1.45 next to shop/cache-0's Redis. One port serves them all; the
+query string says which exporter and which node:
 
     GET /metrics?component=kube-state-metrics
     GET /metrics?component=node-exporter&node=node-2
     GET /metrics?component=kubelet&node=node-2
     GET /metrics/cadvisor?node=node-2                 (the kubelet's cAdvisor endpoint)
     GET /metrics?component=etcd&node=node-1
+    GET /metrics?component=redis                     (shop/cache-0's redis_exporter sidecar)
     GET /control                                      the problems' state, as JSON
     POST /control {"crashloop": true, ...}            switch problems on or off (others kept)
 
 `scrape_configs(address)` gives the Prometheus scrape configuration that labels the series the
 way the catalog's selectors expect (job="kube-state-metrics", job="node-exporter",
-job="kubelet" with metrics_path="/metrics" or "/metrics/cadvisor", job="etcd") and gives each
+job="kubelet" with metrics_path="/metrics" or "/metrics/cadvisor", job="etcd", job="redis") and gives each
 target its real-looking `instance` (10.0.0.x:port) and, for the kubelet, its `node`.
 
 Problems, all off at start (`Problems`):
@@ -30,10 +32,11 @@ Problems, all off at start (`Problems`):
   too_many_pods    the kubelet on node-3 runs 108 pods of its capacity of 110
   quota_exceeded   ResourceQuota shop/compute has 95% of its requests.cpu used (else 50%)
   cpu_throttling   shop/web-*-2xkqp container `app` is throttled in 60% of its CFS periods (else 2%)
+  redis_memory_full  shop/cache-0's Redis uses 95% of its maxmemory (768 MiB; else 40%)
 
 Not served, as in a cluster without such objects or components: Jobs, CronJobs, HPAs,
 the API server, scheduler, controller-manager, kube-proxy, CoreDNS, ingress
-controller, Prometheus and Alertmanager self-metrics. `served()` lists every metric name with
+controller, Prometheus and Alertmanager self-metrics, MySQL, PostgreSQL and Kafka exporters. `served()` lists every metric name with
 its label names per (job, metrics_path), so tests can derive their expectations from it.
 
 Run it by hand: `python tests/support/fixture_exporter.py --port 9999` logs the scrape configuration.
@@ -68,6 +71,7 @@ class Problems:
     too_many_pods: bool = False
     quota_exceeded: bool = False
     cpu_throttling: bool = False
+    redis_memory_full: bool = False
 
 
 # --- the cluster ------------------------------------------------------------------------------
@@ -139,11 +143,14 @@ BUSY_KUBELET_NODE = NODES[2]
 THROTTLED_POD = PODS[0]
 QUOTA = ("shop", "compute")  # namespace, name of the one ResourceQuota
 CACHE_PVC = "data-cache-0"
+REDIS_POD = PODS[3]  # shop/cache-0 runs Redis, with redis_exporter as a sidecar
+REDIS_MAXMEMORY = 768 * 1024 ** 2
 
 # Where Prometheus finds each exporter: job, metrics path, query parameters, the `instance`
 # it shows, and extra target labels.
 KSM_INSTANCE = "10.244.1.5:8080"
-NODE_EXPORTER_PORT, KUBELET_PORT, ETCD_PORT = 9100, 10250, 2379
+NODE_EXPORTER_PORT, KUBELET_PORT, ETCD_PORT, REDIS_EXPORTER_PORT = 9100, 10250, 2379, 9121
+REDIS_INSTANCE = f"{REDIS_POD.ip}:{REDIS_EXPORTER_PORT}"
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,7 @@ def targets() -> list[Target]:
         if node.control_plane:
             out.append(Target("etcd", "/metrics", {"component": "etcd", "node": node.name},
                               f"{node.ip}:{ETCD_PORT}", {}))
+    out.append(Target("redis", "/metrics", {"component": "redis"}, REDIS_INSTANCE, {}))
     return out
 
 
@@ -330,6 +338,9 @@ class Cluster:
         if component == "kube-state-metrics":
             self._kube_state_metrics(exp, problems, elapsed, restarts)
             return exp
+        if component == "redis":
+            self._redis(exp, problems, elapsed)
+            return exp
         by_name = {n.name: n for n in NODES}
         if node not in by_name:
             raise KeyError(f"node {node!r} (known: {', '.join(by_name)})")
@@ -343,7 +354,7 @@ class Cluster:
         elif component == "etcd" and n.control_plane:
             self._etcd(exp, n, problems, elapsed)
         else:
-            raise KeyError(f"component {component!r} (known: kube-state-metrics, node-exporter, kubelet, cadvisor, etcd)")
+            raise KeyError(f"component {component!r} (known: kube-state-metrics, node-exporter, kubelet, cadvisor, etcd, redis)")
         return exp
 
     def _kube_state_metrics(self, exp: Exposition, p: Problems, elapsed: float, restarts: int) -> None:
@@ -583,6 +594,19 @@ class Cluster:
         exp.histogram("grpc_server_handling_seconds", "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
                       _LATENCY_BUCKETS, [({"grpc_method": m, "grpc_service": s, "grpc_type": "unary"}, 1000 + 20 * elapsed, 0.004) for m, s in methods])
 
+    def _redis(self, exp: Exposition, p: Problems, elapsed: float) -> None:
+        """redis_exporter 1.45's INFO gauges and counters of one standalone Redis (no replicas)."""
+        used = (0.95 if p.redis_memory_full else 0.40) * REDIS_MAXMEMORY
+        exp.gauge("redis_up", "Information about the Redis instance", [({}, 1)])
+        exp.gauge("redis_uptime_in_seconds", "uptime_in_seconds metric", [({}, 86400 + elapsed)])
+        exp.gauge("redis_memory_used_bytes", "memory_used_bytes metric", [({}, round(used))])
+        exp.gauge("redis_memory_max_bytes", "memory_max_bytes metric", [({}, REDIS_MAXMEMORY)])
+        exp.gauge("redis_connected_clients", "connected_clients metric", [({}, 12)])
+        exp.gauge("redis_config_maxclients", "config_maxclients metric", [({}, 10000)])
+        exp.gauge("redis_connected_slaves", "connected_slaves metric", [({}, 0)])
+        exp.counter("redis_evicted_keys_total", "evicted_keys_total metric", [({}, 0)])
+        exp.counter("redis_rejected_connections_total", "rejected_connections_total metric", [({}, 0)])
+
     def served(self, problems: Problems | None = None) -> dict[tuple[str, str], dict[str, set[str]]]:
         """(job, metrics_path) -> metric name -> label names, as Prometheus stores them (target
         labels included), for the current problems or the ones given. Series that only a
@@ -627,7 +651,7 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path in ("/metrics", "/metrics/cadvisor"):
             component = "cadvisor" if url.path == "/metrics/cadvisor" else query.get("component")
             if not component:
-                return self._send(400, "give ?component=kube-state-metrics|node-exporter|kubelet|etcd\n", "text/plain")
+                return self._send(400, "give ?component=kube-state-metrics|node-exporter|kubelet|etcd|redis\n", "text/plain")
             try:
                 exp = cluster.render(component, query.get("node"))
             except KeyError as exc:

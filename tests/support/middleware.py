@@ -43,6 +43,12 @@ TOOLS_BIN = os.path.join(str(REPO), "tools", "bin")
 MYSQLD_EXPORTER = os.path.join(TOOLS_BIN, "prometheus-mysqld-exporter")
 POSTGRES_EXPORTER = os.path.join(TOOLS_BIN, "prometheus-postgres-exporter")
 REDIS_EXPORTER = os.path.join(TOOLS_BIN, "prometheus-redis-exporter")
+# The catalog's queries for postgres_exporter (pg_replication_lag, pg_postmaster_start_time_seconds)
+CATALOG_QUERIES = os.path.join(str(REPO), "docs", "exporters", "postgres_exporter-queries.yaml")
+# The example queries.yaml Debian's prometheus-postgres-exporter ships (make setup unpacks it into
+# tools/root); its pg_stat_statements query fails without that extension
+PACKAGED_QUERIES = os.path.join(str(REPO), "tools", "root", "usr", "share", "doc", "prometheus-postgres-exporter",
+                                "examples", "queries.yaml")
 MARIADBD = os.environ.get("MARIADBD", shutil.which("mariadbd") or "/usr/sbin/mariadbd")
 MARIADB_INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
 MARIADB_CLIENT = shutil.which("mariadb") or "/usr/bin/mariadb"
@@ -135,10 +141,23 @@ class MariaDB(_Exporter):
             raise RuntimeError(f"mariadb -e {statement!r} failed ({done.returncode}): {done.stderr}")
         return done.stdout
 
+    def slave_status(self) -> dict[str, str]:
+        """SHOW SLAVE STATUS as {column: value}; {} on a server that is no replica."""
+        done = subprocess.run([MARIADB_CLIENT, "--no-defaults", f"--socket={self.socket}", "-uroot", "--vertical",
+                               "-e", "SHOW SLAVE STATUS"], capture_output=True, text=True, timeout=30)
+        pairs = (line.split(":", 1) for line in done.stdout.splitlines() if ":" in line and not line.startswith("*"))
+        return {k.strip(): v.strip() for k, v in pairs}
+
+    def replicating(self) -> bool:
+        st = self.slave_status()
+        return st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes"
+
     @contextlib.contextmanager
     def hold_connections(self, n: int, seconds: int = 600):
         """`n` client connections (as the exporter's user, over TCP) that sleep in the block;
-        those the server refuses (max_connections) exit and are counted by the server."""
+        those the server refuses (max_connections) exit and are counted by the server
+        (Connection_errors_max_connections). The exporter itself is refused too while they fill
+        the server (mysql_up 0): it is no SUPER user, which MariaDB lets in past the limit."""
         procs = [subprocess.Popen([MARIADB_CLIENT, "--no-defaults", f"-h{HOST}", f"-P{self.port}",
                                    f"-u{self.USER}", f"-p{self.PASSWORD}", "-e", f"SELECT SLEEP({seconds})"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -158,9 +177,14 @@ def _mariadb_root() -> list[str]:
 
 
 @contextlib.contextmanager
-def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = ()):
+def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = (), *, server_id: int = 1,
+                    log_bin: bool = False, replica_of: "MariaDB | None" = None,
+                    exporter_args: tuple[str, ...] = ()):
     """A fresh MariaDB (datadir in a temporary folder, TCP on loopback) and mysqld_exporter 0.14
-    scraping it as a user with the grants the exporter's README asks for."""
+    scraping it as a user with the grants the exporter's README asks for (`exporter_args`: more
+    flags, e.g. --collect.info_schema.innodb_metrics). `log_bin` writes a binary log, so that
+    another server can replicate it; `replica_of` (a MariaDB started with log_bin) makes this
+    one its replica (GTID, user `repl`), replicating before the exporter starts."""
     folder = tempfile.mkdtemp(prefix="mw-mariadb-")
     datadir = os.path.join(folder, "data")
     log_path = os.path.join(folder, "mariadb.log")
@@ -177,16 +201,24 @@ def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = ())
                 [MARIADBD, "--no-defaults", f"--datadir={datadir}", *_mariadb_root(), f"--port={port}",
                  f"--bind-address={HOST}", f"--socket={os.path.join(folder, 'mysqld.sock')}",
                  f"--pid-file={os.path.join(folder, 'mysqld.pid')}", f"--max-connections={max_connections}",
-                 "--skip-name-resolve", "--innodb-buffer-pool-size=16M", "--skip-log-bin",
+                 "--skip-name-resolve", "--innodb-buffer-pool-size=16M", f"--server-id={server_id}",
+                 "--log-bin=mysql-bin" if log_bin else "--skip-log-bin",
                  f"--log-error={log_path}", *extra_args],
                 stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         server = MariaDB(folder, port, process, log_path)
         _wait("mariadbd", lambda: server.sql("SELECT 1", timeout=5, check=False).strip() == "1", log_path, process)
         u = f"'{MariaDB.USER}'@'{HOST}'"
-        server.sql(f"CREATE USER {u} IDENTIFIED BY '{MariaDB.PASSWORD}' WITH MAX_USER_CONNECTIONS 0; "
-                   f"GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO {u}")
+        # not in the binary log: a replica creates its own users and must not replay these
+        server.sql(f"SET SESSION sql_log_bin = 0; CREATE USER {u} IDENTIFIED BY '{MariaDB.PASSWORD}' WITH MAX_USER_CONNECTIONS 0; "
+                   f"GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO {u}; "
+                   f"CREATE USER 'repl'@'{HOST}' IDENTIFIED BY '{MariaDB.PASSWORD}'; "
+                   f"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'{HOST}'")
+        if replica_of is not None:
+            server.sql(f"CHANGE MASTER TO MASTER_HOST='{HOST}', MASTER_PORT={replica_of.port}, MASTER_USER='repl', "
+                       f"MASTER_PASSWORD='{MariaDB.PASSWORD}', MASTER_USE_GTID=slave_pos; START SLAVE")
+            _wait("replication", server.replicating, log_path, process)
         server._start_exporter(
-            [MYSQLD_EXPORTER, "--web.listen-address=127.0.0.1:{port}"],
+            [MYSQLD_EXPORTER, "--web.listen-address=127.0.0.1:{port}", *exporter_args],
             {"DATA_SOURCE_NAME": f"{MariaDB.USER}:{MariaDB.PASSWORD}@({HOST}:{port})/"},
             folder, "mysql_up")
         yield server
@@ -222,9 +254,12 @@ class Postgres(_Exporter):
 
 
 @contextlib.contextmanager
-def running_postgres_exporter(max_connections: int = 100):
+def running_postgres_exporter(max_connections: int = 100, queries: str | None = CATALOG_QUERIES,
+                              exporter_args: tuple[str, ...] = ()):
     """A fresh PostgreSQL (support.postgres_server.running_postgres) and postgres_exporter 0.11
-    with its default collectors, connected as the cluster's superuser."""
+    with its default metrics and `queries` (--extend.query-path; default the catalog's
+    docs/exporters/postgres_exporter-queries.yaml, which pg_replication_lag and
+    pg_postmaster_start_time_seconds come from; None: none), connected as the superuser."""
     from support.postgres_server import running_postgres
 
     folder = tempfile.mkdtemp(prefix="mw-pgexp-")
@@ -233,7 +268,8 @@ def running_postgres_exporter(max_connections: int = 100):
         with running_postgres(max_connections=max_connections) as server:
             pg = Postgres(server)
             pg._start_exporter(
-                [POSTGRES_EXPORTER, "--web.listen-address=127.0.0.1:{port}"],
+                [POSTGRES_EXPORTER, "--web.listen-address=127.0.0.1:{port}",
+                 *([f"--extend.query-path={queries}"] if queries else []), *exporter_args],
                 {"DATA_SOURCE_NAME": server.dsn() + "?sslmode=disable"}, folder, "pg_up")
             yield pg
     finally:
@@ -303,9 +339,10 @@ def _read_reply(s: socket.socket) -> bytes:
 
 @contextlib.contextmanager
 def running_redis(maxmemory: str = "0", maxclients: int = 100, policy: str = "noeviction",
-                  extra_args: tuple[str, ...] = ()):
+                  extra_args: tuple[str, ...] = (), replica_of: "Redis | None" = None):
     """A fresh Redis (no persistence, loopback) and redis_exporter 1.45 scraping it.
-    `maxmemory` as redis.conf writes it ("2mb"; "0" is unlimited)."""
+    `maxmemory` as redis.conf writes it ("2mb"; "0" is unlimited); `replica_of` makes it a
+    replica of that Redis, in sync before the exporter starts."""
     folder = tempfile.mkdtemp(prefix="mw-redis-")
     log_path = os.path.join(folder, "redis.log")
     server = process = None
@@ -315,10 +352,14 @@ def running_redis(maxmemory: str = "0", maxclients: int = 100, policy: str = "no
             process = subprocess.Popen(
                 [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--dir", folder, "--save", "",
                  "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", policy,
-                 "--maxclients", str(maxclients), *extra_args],
+                 "--maxclients", str(maxclients),
+                 *(["--replicaof", HOST, str(replica_of.port)] if replica_of is not None else []), *extra_args],
                 stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         server = Redis(folder, port, process, log_path)
         _wait("redis-server", lambda: server.command("PING", timeout=2) == b"+PONG", log_path, process)
+        if replica_of is not None:
+            _wait("redis replication", lambda: b"master_link_status:up" in server.command("INFO", "replication"),
+                  log_path, process)
         server._start_exporter(
             [REDIS_EXPORTER, "--web.listen-address=127.0.0.1:{port}", f"--redis.addr=redis://{HOST}:{port}"],
             {}, folder, "redis_up")

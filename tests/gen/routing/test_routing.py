@@ -168,6 +168,7 @@ def test_settings_reach_receivers_timings_and_resources(tmp_path):
         "core-components": "https://relay.example.org:8443/base/alerts/core-components",
         "core-apps": "https://relay.example.org:8443/base/alerts/core-apps",
         "cluster": "https://relay.example.org:8443/base/alerts/cluster",
+        "middleware": "https://relay.example.org:8443/base/alerts/middleware",
     }
     for r in plain["receivers"]:
         assert r["webhook_configs"][0]["http_config"] == {
