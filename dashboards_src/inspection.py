@@ -105,7 +105,7 @@ MIDDLEWARE_LAGS = [
      "MASTER_DELAY (MysqlSlaveReplicationLag).", AlertLine("MysqlSlaveReplicationLag", "threshold_seconds")),
     ("PostgreSQL replication lag", f"max by (instance) ({sel('pg_replication_lag', POSTGRES)})", "{{instance}}", "s",
      "Highest replay lag of each PostgreSQL standby (PostgresqlReplicationLag; pg_replication_lag comes from "
-     "postgres_exporter's example queries.yaml).", AlertLine("PostgresqlReplicationLag", "threshold_seconds")),
+     "the catalog's docs/exporters/postgres_exporter-queries.yaml).", AlertLine("PostgresqlReplicationLag", "threshold_seconds")),
     ("Kafka consumer lag (messages)", f"max by (consumergroup, topic) ({sel('kafka_consumergroup_lag_sum', KAFKA)})",
      "{{consumergroup}} {{topic}}", "short",
      "Highest lag of each consumer group and topic, in messages (KafkaConsumersGroupLag).",

@@ -5,8 +5,8 @@ and under-replicated partitions.
 
 Metric names are those of the exporters the alerts target, read from their /metrics:
 mysqld_exporter 0.14 (MariaDB 10.11), postgres_exporter 0.11 (PostgreSQL 15; its
-replication lag, pg_replication_lag, comes from the exporter's example queries.yaml, passed
-with --extend.query-path), redis_exporter 1.45 (Redis 7.0), and danielqsj/kafka_exporter
+replication lag and start time, pg_replication_lag and pg_postmaster_start_time_seconds, come
+from the catalog's docs/exporters/postgres_exporter-queries.yaml, passed with --extend.query-path), redis_exporter 1.45 (Redis 7.0), and danielqsj/kafka_exporter
 (1.x: kafka_brokers, kafka_consumergroup_lag and _lag_sum,
 kafka_topic_partition_under_replicated_partition; several exporters of one cluster are reduced
 with `max without (instance)`, as the alerts do).
@@ -171,8 +171,9 @@ _postgres = Row("PostgreSQL", [
          alert=per_second("PostgresqlDeadlocks")),
     cell(stat("Replication lag (highest)", "s", (f"max({_PG_LAG})", "lag"), noValue="no lag metric",
               description="Seconds since the last replayed transaction on the most lagging standby (0 on a "
-                          "primary): what PostgresqlReplicationLag watches, red from its threshold. pg_replication_lag comes from "
-                          "postgres_exporter's example queries.yaml (--extend.query-path); without it, "
+                          "primary): what PostgresqlReplicationLag watches, red from its threshold. pg_replication_lag "
+                          "comes from the catalog's queries for postgres_exporter, "
+                          "docs/exporters/postgres_exporter-queries.yaml (--extend.query-path); without them, "
                           "\"no lag metric\"."), width=5, height=5, alert=_PG_LAG_LINE),
     cell(ts("Connections, % of max_connections", "percent", (_PG_CONN, "{{instance}}"),
             description="Backends against max_connections per server: PostgresqlTooManyConnections fires "
@@ -201,7 +202,8 @@ _postgres = Row("PostgreSQL", [
             (f"max by (instance) (time() - {sel('pg_postmaster_start_time_seconds', PG)})", "{{instance}} uptime (s)"),
             (f"max by (instance) ({sel('pg_exporter_last_scrape_error', PG)})", "{{instance}} last scrape failed"),
             description="Seconds since each server started (PostgresqlRestarted fires below its threshold; "
-                        "pg_postmaster_start_time_seconds, like the lag, comes from the example queries.yaml) "
+                        "pg_postmaster_start_time_seconds, like the lag, comes from the catalog's "
+                        "docs/exporters/postgres_exporter-queries.yaml) "
                         "and whether the exporter's last scrape of the server failed, 1 "
                         "(PostgresqlExporterError: some pg_ series are then missing or stale)."), width=8),
 ])
