@@ -283,11 +283,13 @@ _KF_PRODUCED = ("max without (instance) (rate("
 _KF_CONSUMED = f"max without (instance) (rate({sel('kafka_consumergroup_current_offset', KF)}[$__rate_interval]))"
 
 _kafka = Row("Kafka", [
-    cell(stat("Brokers", "short", (f"max({sel('kafka_brokers', KF)})", "brokers"), noValue="no exporter data",
-              thresholds=[Threshold("red", 0, 0.0), Threshold("green", 1, 1.0)],
+    cell(stat("Brokers", "short",
+              (f"max({sel('kafka_brokers', KF)}) or on () 0 * count({sel('up', KF)})", "brokers"),
+              noValue="no exporter target", thresholds=UP,
               description="Brokers in the cluster as kafka_exporter sees them: KafkaBrokersDown fires when "
                           "the count drops. A broker that leaves makes its partitions under-replicated "
-                          "(KafkaUnderReplicatedPartitions)."), width=4, height=5),
+                          "(KafkaUnderReplicatedPartitions). Reads 0, not no data, while the exporter targets "
+                          "are down (the exporter cannot reach the cluster)."), width=4, height=5),
     cell(stat("Under-replicated partitions", "short", (f"sum({_KF_URP})", "partitions"),
               thresholds=steps(("red", 1)), noValue="no exporter data",
               description="Partitions with fewer in-sync replicas than replicas: "

@@ -58,3 +58,42 @@ def test_an_alert_linking_the_dashboard_fills_only_its_own_service_variable(buil
             if "/d/middleware" not in url:
                 continue
             assert set(re.findall(r"var-(\w+)=", url)) <= {SERVICES[service]}, f"{rule['alert']}: {url}"
+
+
+# The "up" stat of each row (panel title, the service's up metric, the row's variable, the job),
+# read while the server is down (exporter up, <service>_up 0) and while the exporter target is
+# down (up 0, no <service>_up series).
+UP_STATS = [("MySQL / MariaDB", "Servers up", "mysql_up", "mysql", "mysql"),
+            ("PostgreSQL", "Servers up", "pg_up", "postgres", "postgres"),
+            ("Redis", "Servers up", "redis_up", "redis", "redis"),
+            ("Kafka", "Brokers", "kafka_brokers", "kafka", "kafka-exporter")]
+
+
+def _row_panel(dashboard: dict, row: str, title: str) -> dict:
+    current = None
+    for p in check.panels(dashboard):
+        if p["type"] == "row":
+            current = p["title"]
+        elif current == row and p["title"] == title:
+            return p
+    raise AssertionError(f"no panel {title!r} in row {row!r}")
+
+
+@pytest.mark.parametrize("row, title, metric, variable, job", UP_STATS)
+def test_the_up_stat_reads_0_not_no_data_when_everything_is_down(built, tmp_path, row, title, metric, variable, job):
+    from gen.core.yamlfmt import dump
+    from gen.tools import promtool
+
+    dashboard, _ = built
+    expr = check.fill(_row_panel(dashboard, row, title)["targets"][0]["expr"], {variable: ".*"},
+                      check.macros("5m", "1m", "1h"))
+    target = f'job="{job}", instance="10.0.9.1:9000"'
+    cases = {"server down": {f"up{{{target}}}": "1x10", f"{metric}{{{target}}}": "0x10"},
+             "exporter target down": {f"up{{{target}}}": "0x10"}}
+    tests = [{"name": f"{row} {title}: {case}", "interval": "1m",
+              "input_series": [{"series": s, "values": v} for s, v in series.items()],
+              "promql_expr_test": [{"expr": expr, "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": 0}]}]}
+             for case, series in cases.items()]
+    (tmp_path / "up.test.yaml").write_bytes(dump({"rule_files": [], "evaluation_interval": "1m", "tests": tests}))
+    run = promtool.test_rules(["up.test.yaml"], cwd=str(tmp_path))
+    assert run.ok, run.output
