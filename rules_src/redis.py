@@ -6,8 +6,9 @@ against the real exporter and Redis 7.0 by tests/catalog/test_middleware_exporte
 redis_memory_used_bytes, redis_memory_max_bytes (maxmemory; 0 = no limit), redis_evicted_keys_total,
 redis_connected_clients, redis_config_maxclients (CONFIG GET maxclients: the exporter needs the
 CONFIG command, which some managed Redis services rename or forbid),
-redis_rejected_connections_total, redis_connected_slaves (on a master) and redis_master_link_up
-(on a replica). One exporter per server (--redis.addr): the target's `instance` names the server.
+redis_rejected_connections_total, redis_connected_slaves (on a master) and
+redis_master_link_up{master_host, master_port} (on a replica). One exporter per server
+(--redis.addr): the target's `instance` names the server.
 
 Dashboard: meant to link to the `middleware` dashboard (row Redis), which is not in this catalog
 yet; a build refuses an unknown dashboard uid, so `dashboard=` is not set.
@@ -15,7 +16,7 @@ yet; a build refuses an unknown dashboard uid, so `dashboard=` is not set.
 
 from gen.model import Alert, Case, Duration, Fire, Group
 
-from ._fixtures.redis import MIB, REPLICA, SERVER, clients, connected_slaves, counter, master_link_up, memory, up
+from ._fixtures.redis import MASTER, MIB, REPLICA, SERVER, clients, connected_slaves, counter, master_link_up, memory, up
 
 _AT = {"job": "redis", **SERVER}
 
@@ -135,10 +136,10 @@ groups = [
             for_="1m",
             severity="warning",
             summary="Redis replica lost its link to the master.",
-            description="Redis replica {{ $labels.instance }} is not connected to its master: it serves ever older data and cannot be promoted safely.",
+            description="Redis replica {{ $labels.instance }} is not connected to its master {{ $labels.master_host }}:{{ $labels.master_port }}: it serves ever older data and cannot be promoted safely.",
             cases=[
                 Case("fires when down for 1m", series=master_link_up("1x5 0x20"), at="10m",
-                     fires=[Fire({"job": "redis", "instance": REPLICA}, value=0)]),
+                     fires=[Fire({"job": "redis", "instance": REPLICA, **MASTER}, value=0)]),
                 Case("silent while linked", series=master_link_up("1x20"), at="10m"),
                 Case("silent when down for less than 1m", series=master_link_up("1x8 0x20"), at="9m"),
             ],

@@ -7,8 +7,12 @@ SERVER = {"instance": INSTANCE}
 MIB = 1024 * 1024
 
 
-def _series(metric: str, values: str, instance: str = INSTANCE) -> dict:
-    return {f'{metric}{{job="redis", instance="{instance}"}}': values}
+MASTER = {"master_host": "10.0.3.41", "master_port": "6379"}  # a replica's master, as INFO replication names it
+
+
+def _series(metric: str, values: str, instance: str = INSTANCE, labels: str = "") -> dict:
+    extra = f", {labels}" if labels else ""
+    return {f'{metric}{{job="redis", instance="{instance}"{extra}}}': values}
 
 
 def up(values: str) -> dict:
@@ -34,5 +38,5 @@ def connected_slaves(values: str) -> dict:
 
 
 def master_link_up(values: str) -> dict:
-    """redis_master_link_up of a replica (INFO replication's master_link_status)."""
-    return _series("redis_master_link_up", values, REPLICA)
+    """redis_master_link_up of a replica (INFO replication's master_link_status), labelled with its master."""
+    return _series("redis_master_link_up", values, REPLICA, ", ".join(f'{k}="{v}"' for k, v in MASTER.items()))

@@ -2,7 +2,9 @@
 MariaDB 10.11 with mysqld_exporter 0.14, PostgreSQL 15 with postgres_exporter 0.11 (and the
 catalog's docs/exporters/postgres_exporter-queries.yaml), Redis 7.0 with redis_exporter 1.45 (tests/support/middleware.py
 starts them on loopback). The names come from the built rules' own PromQL analysis
-(rule.analysis.metrics), not from reading the expressions again.
+(rule.analysis.metrics), not from reading the expressions again. The cases' series of those
+metrics carry exactly the label names the real exporter gives them (besides the target's `job`
+and `instance`), so no case proves an alert against a label set that does not exist.
 
 MariaDB and Redis run as a primary with a replica, so that their replication metrics exist too
 (PostgreSQL's pg_replication_lag, from the catalog's queries, is there on a primary: 0). Names
@@ -35,20 +37,51 @@ ABSENT_HERE = {
     "mysql_info_schema_innodb_metrics_lock_lock_deadlocks_total",
 }
 
-_NAME = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )", re.M)
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? ", re.M)
+_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"')
+SCRAPE_LABELS = {"job", "instance"}
 
 
 @functools.lru_cache(maxsize=None)
+def _alerts() -> dict[str, list]:
+    """module -> its alert rules, as built with the defaults."""
+    out: dict[str, list] = {}
+    for rf, rule in alert_cases(compile_rules(Config()).rule_files):
+        out.setdefault(rf.name, []).append(rule)
+    return out
+
+
 def _read_by_alerts() -> dict[str, dict[str, set[str]]]:
     """module -> alert -> the metric names its expression selects."""
-    out: dict[str, dict[str, set[str]]] = {}
-    for rf, rule in alert_cases(compile_rules(Config()).rule_files):
-        out.setdefault(rf.name, {})[rule.name] = set(rule.analysis.metrics)
+    return {m: {r.name: set(r.analysis.metrics) for r in rules} for m, rules in _alerts().items()}
+
+
+def _labels_served(text: str) -> dict[str, set[str]]:
+    """metric name -> the label names the exporter gives it (over all its series)."""
+    out: dict[str, set[str]] = {}
+    for name, labels in _SAMPLE.findall(text):
+        out.setdefault(name, set()).update(_LABEL.findall(labels))
     return out
 
 
 def _names(text: str) -> set[str]:
-    return set(_NAME.findall(text))
+    return set(_labels_served(text))
+
+
+def _check_case_labels(module: str, served: dict[str, set[str]]) -> None:
+    """Every case series of a metric the exporter serves has its label names, no more, no fewer."""
+    wrong = []
+    for rule in _alerts()[module]:
+        for case in rule.definition.cases:
+            for series in case.series:
+                name, _, rest = series.partition("{")
+                if name not in served:
+                    continue
+                have = set(_LABEL.findall(rest)) - SCRAPE_LABELS
+                if have != served[name]:
+                    wrong.append(f"{rule.name}: {case.name!r}: {name} has {sorted(have)}, "
+                                 f"the exporter gives {sorted(served[name])}")
+    assert not wrong, f"{module}: case series in shapes the real exporter does not emit:\n" + "\n".join(wrong)
 
 
 def _check(module: str, served: set[str]) -> None:
@@ -65,9 +98,10 @@ def test_mysql_metrics_exist_in_mysqld_exporter():
     with running_mariadb(log_bin=True) as primary, \
             running_mariadb(server_id=2, replica_of=primary,
                             exporter_args=("--collect.info_schema.innodb_metrics",)) as replica:
-        served = _names(primary.metrics()) | _names(replica.metrics())
-    assert "mysql_slave_status_seconds_behind_master" in served  # the replica really replicates
-    _check("mysql", served)
+        labels = _merge(_labels_served(primary.metrics()), _labels_served(replica.metrics()))
+    assert "mysql_slave_status_seconds_behind_master" in labels  # the replica really replicates
+    _check("mysql", set(labels))
+    _check_case_labels("mysql", labels)
 
 
 def test_postgres_metrics_exist_in_postgres_exporter():
@@ -76,9 +110,19 @@ def test_postgres_metrics_exist_in_postgres_exporter():
     # every query works on a plain PostgreSQL 15 (PostgresqlExporterError stays silent)
     assert "\npg_exporter_last_scrape_error 0" in "\n" + text, "a query of the catalog's queries file fails"
     _check("postgres", _names(text))
+    _check_case_labels("postgres", _labels_served(text))
 
 
 def test_redis_metrics_exist_in_redis_exporter():
     with running_redis(maxmemory="8mb") as primary, running_redis(replica_of=primary) as replica:
-        served = _names(primary.metrics()) | _names(replica.metrics())
-    _check("redis", served)
+        labels = _merge(_labels_served(primary.metrics()), _labels_served(replica.metrics()))
+    _check("redis", set(labels))
+    _check_case_labels("redis", labels)
+
+
+def _merge(*served: dict[str, set[str]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for one in served:
+        for name, labels in one.items():
+            out.setdefault(name, set()).update(labels)
+    return out
