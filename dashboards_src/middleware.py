@@ -125,10 +125,12 @@ _mysql = Row("MySQL / MariaDB", [
                         "connections and the lag."), width=6),
     cell(ts("Slow queries/s, deadlocks/s, row lock waits/s", "ops",
             (rate("mysql_global_status_slow_queries", MY), "{{instance}} slow queries"),
-            (rate("mysql_global_status_innodb_deadlocks", MY), "{{instance}} deadlocks"),
+            (f'{rate("mysql_global_status_innodb_deadlocks", MY)}'
+             f' or {rate("mysql_info_schema_innodb_metrics_lock_lock_deadlocks_total", MY)}', "{{instance}} deadlocks"),
             (rate("mysql_global_status_innodb_row_lock_waits", MY), "{{instance}} row lock waits"),
-            description="Slow queries (long_query_time), InnoDB deadlocks (Innodb_deadlocks, MariaDB and "
-                        "Percona only; the line is MysqlInnodbDeadlocks' threshold per second) and row lock "
+            description="Slow queries (long_query_time), InnoDB deadlocks (MariaDB's Innodb_deadlocks or, on "
+                        "Oracle MySQL, INNODB_METRICS' lock_deadlocks with --collect.info_schema.innodb_metrics; "
+                        "the line is MysqlInnodbDeadlocks' threshold per second) and row lock "
                         "waits. Slow queries fire MysqlSlowQueries; all of them explain "
                         "MysqlTooManyConnections and MysqlSlaveReplicationLag."), width=6,
          alert=per_second("MysqlInnodbDeadlocks")),
