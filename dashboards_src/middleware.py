@@ -3,13 +3,15 @@ the middleware alerts watch: up, connections against the server's limit, through
 queries and deadlocks, replication lag, Redis memory against maxmemory, Kafka consumer lag
 and under-replicated partitions.
 
-Metric names are those of the exporters the alerts target, read from their /metrics:
-mysqld_exporter 0.14 (MariaDB 10.11), postgres_exporter 0.11 (PostgreSQL 15; its
-replication lag and start time, pg_replication_lag and pg_postmaster_start_time_seconds, come
-from the catalog's docs/exporters/postgres_exporter-queries.yaml, passed with --extend.query-path), redis_exporter 1.45 (Redis 7.0), and danielqsj/kafka_exporter
-(1.x: kafka_brokers, kafka_consumergroup_lag and _lag_sum,
-kafka_topic_partition_under_replicated_partition; several exporters of one cluster are reduced
-with `max without (instance)`, as the alerts do).
+Metric names are those of the exporters the alerts target. The first three were read from
+their /metrics against real servers (and the live tests run every query of those rows against
+them): mysqld_exporter 0.14 (MariaDB 10.11 with a replica), postgres_exporter 0.11 (PostgreSQL
+15; pg_replication_lag and pg_postmaster_start_time_seconds come from the catalog's
+docs/exporters/postgres_exporter-queries.yaml, passed with --extend.query-path), redis_exporter
+1.45 (Redis 7.0 with a replica). danielqsj/kafka_exporter's (1.x: kafka_brokers,
+kafka_consumergroup_lag and _lag_sum, kafka_topic_partition_under_replicated_partition) are
+its documented ones; several exporters of one Kafka cluster are reduced with
+`max without (instance)`, as the alerts do.
 
 Each row has its instance variable (the exporter's `instance`, "All" by default): an alert
 that links here fills the variable of its own service.
