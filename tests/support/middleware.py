@@ -181,7 +181,8 @@ def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = (),
                     log_bin: bool = False, replica_of: "MariaDB | None" = None,
                     exporter_args: tuple[str, ...] = ()):
     """A fresh MariaDB (datadir in a temporary folder, TCP on loopback) and mysqld_exporter 0.14
-    scraping it as a user with the grants the exporter's README asks for (`exporter_args`: more
+    scraping it as a user with the grants the exporter's README asks for; `max_connections`
+    10 at least (MariaDB raises anything smaller to 10) (`exporter_args`: more
     flags, e.g. --collect.info_schema.innodb_metrics). `log_bin` writes a binary log, so that
     another server can replicate it; `replica_of` (a MariaDB started with log_bin) makes this
     one its replica (GTID, user `repl`), replicating before the exporter starts."""
@@ -290,7 +291,7 @@ class Redis(_Exporter):
         """One command over RESP; the raw reply (first line or bulk)."""
         with socket.create_connection((HOST, self.port), timeout=timeout) as s:
             s.sendall(_resp(args))
-            return _read_reply(s)
+            return _read_reply(s.makefile("rb"))
 
     def fill(self, nbytes: int, value_size: int = 10_000) -> None:
         """Write about `nbytes` of values (keys fill:0, fill:1, ...) in one pipeline; writes
@@ -299,8 +300,9 @@ class Redis(_Exporter):
         n = max(1, nbytes // value_size)
         with socket.create_connection((HOST, self.port), timeout=30) as s:
             s.sendall(b"".join(_resp(("SET", f"fill:{i}", value)) for i in range(n)))
+            replies = s.makefile("rb")  # one buffered reader for every reply
             for _ in range(n):
-                _read_reply(s)
+                _read_reply(replies)
 
     @contextlib.contextmanager
     def hold_connections(self, n: int):
@@ -329,8 +331,8 @@ def _resp(args) -> bytes:
     return b"".join(parts)
 
 
-def _read_reply(s: socket.socket) -> bytes:
-    f = s.makefile("rb")
+def _read_reply(f) -> bytes:
+    """One RESP reply from the buffered reader `f`: a bulk string's bytes, else its first line."""
     line = f.readline().rstrip(b"\r\n")
     if line.startswith(b"$") and int(line[1:]) >= 0:
         return f.read(int(line[1:]) + 2)[:-2]
