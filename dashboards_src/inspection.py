@@ -1,7 +1,8 @@
 """Weekly inspection (seed 001, 巡检): the week's peaks, to judge ahead of time whether
 hardware or components need adjusting: cluster CPU, memory and request peaks ("每周集群
-cpu/request/内存 峰值"), the top namespaces and nodes by peak ("最近一周的 Top"), and the
-alerts that fired during the week.
+cpu/request/内存 峰值"), the top namespaces and nodes by peak ("最近一周的 Top"), the
+middleware's water levels (connections against their limits, Redis memory, replication and
+consumer lag), and the alerts that fired during the week.
 
 Peaks are `max_over_time` over a subquery spanning the dashboard's range ($__range, seven
 days by default) at the panel's resolution ($__interval): a spike shorter than one step
@@ -11,12 +12,13 @@ left out of the alert counts.
 
 from grafanalib.core import Stat, TableSortByField, Target, TimeSeries
 
-from gen.dash.model import Dashboard, Fixture, Row, cell
+from gen.dash.model import AlertLine, Dashboard, Fixture, Row, cell
 from gen.dash.panels import BarGauge, Table, steps
 
 KSM = "${kube_state_metrics}"
 CADVISOR = "${cadvisor}"
 NODE_EXPORTER = "${node_exporter}"
+MYSQL, POSTGRES, REDIS, KAFKA = "${mysqld_exporter}", "${postgres_exporter}", "${redis_exporter}", "${kafka_exporter}"
 GIB = 1024**3
 HOUR = 3600
 
@@ -70,6 +72,46 @@ def container_usage(resource: str) -> str:
     return sel("container_memory_working_set_bytes", CADVISOR, 'container!=""')
 
 
+def share(used: str, limit: str) -> str:
+    """100 * used / limit per server (exporter instance); none where the limit is 0 (unset)."""
+    return f"100 * max by (instance) ({used}) / max by (instance) ({limit} > 0)"
+
+
+# The middleware dashboard's (dashboards_src/middleware.py) water levels, per server, and the
+# alert whose threshold colours the bars red.
+MIDDLEWARE_LEVELS = [
+    ("MySQL connections, % of max_connections",
+     share(sel("mysql_global_status_threads_connected", MYSQL), sel("mysql_global_variables_max_connections", MYSQL)),
+     "Highest threads connected against max_connections of each MySQL/MariaDB server (MysqlTooManyConnections).",
+     AlertLine("MysqlTooManyConnections")),
+    ("PostgreSQL connections, % of max_connections",
+     share(f"sum by (instance) ({sel('pg_stat_activity_count', POSTGRES)})", sel("pg_settings_max_connections", POSTGRES)),
+     "Highest backends against max_connections of each PostgreSQL server (PostgresqlTooManyConnections).",
+     AlertLine("PostgresqlTooManyConnections")),
+    ("Redis clients, % of maxclients",
+     share(sel("redis_connected_clients", REDIS), sel("redis_config_maxclients", REDIS)),
+     "Highest connected clients against maxclients of each Redis server (RedisTooManyConnections).",
+     AlertLine("RedisTooManyConnections")),
+    ("Redis memory, % of maxmemory",
+     share(sel("redis_memory_used_bytes", REDIS), sel("redis_memory_max_bytes", REDIS)),
+     "Highest used memory against maxmemory of each Redis server (RedisOutOfConfiguredMaxmemory); servers "
+     "without maxmemory are left out. Near the threshold, raise maxmemory or add shards.",
+     AlertLine("RedisOutOfConfiguredMaxmemory")),
+]
+MIDDLEWARE_LAGS = [
+    ("MySQL replication lag", f"max by (instance) ({sel('mysql_slave_status_seconds_behind_master', MYSQL)}"
+                              f" - {sel('mysql_slave_status_sql_delay', MYSQL)})",
+     "{{instance}}", "s", "Highest Seconds_Behind_Master of each MySQL/MariaDB replica, less a deliberate "
+     "MASTER_DELAY (MysqlSlaveReplicationLag).", AlertLine("MysqlSlaveReplicationLag", "threshold_seconds")),
+    ("PostgreSQL replication lag", f"max by (instance) ({sel('pg_replication_lag', POSTGRES)})", "{{instance}}", "s",
+     "Highest replay lag of each PostgreSQL standby (PostgresqlReplicationLag; pg_replication_lag comes from "
+     "the catalog's docs/exporters/postgres_exporter-queries.yaml).", AlertLine("PostgresqlReplicationLag", "threshold_seconds")),
+    ("Kafka consumer lag (messages)", f"max by (consumergroup, topic) ({sel('kafka_consumergroup_lag_sum', KAFKA)})",
+     "{{consumergroup}} {{topic}}", "short",
+     "Highest lag of each consumer group and topic, in messages (KafkaConsumersGroupLag).",
+     AlertLine("KafkaConsumersGroupLag")),
+]
+
 WATER = steps(("orange", 70), ("red", 90))  # seed 001: scale out at a 90% water level
 FIRING = sel("ALERTS", 'alertstate="firing"', 'alertname!="Watchdog"')
 FOR_STATE = sel("ALERTS_FOR_STATE", 'alertname!="Watchdog"')
@@ -115,13 +157,40 @@ def fired_table() -> Table:
                                                         "indexByName": order}}])
 
 
+def middleware_series() -> dict[str, str]:
+    """A week of a MariaDB replica, a PostgreSQL standby, a Redis and a Kafka consumer group,
+    each peaking mid-week."""
+    mysql, pg = 'job="mysql"', 'job="postgres"'
+    redis, kafka = 'job="redis"', 'job="kafka-exporter", instance="10.0.5.11:9308"'
+    return {
+        **{sel(metric, mysql, f'instance="{inst}"'): values
+           for inst in ("10.0.2.11:9104", "10.0.2.12:9104")
+           for metric, values in (("mysql_global_status_threads_connected", "60x80 130x4 60x85"),
+                                  ("mysql_global_variables_max_connections", "151x170"))},
+        sel("mysql_slave_status_seconds_behind_master", mysql, 'instance="10.0.2.12:9104"', 'channel_name=""',
+            'connection_name=""', 'master_host="10.0.2.11"', 'master_uuid=""'): "0x100 240 0x69",
+        sel("mysql_slave_status_sql_delay", mysql, 'instance="10.0.2.12:9104"', 'channel_name=""',
+            'connection_name=""', 'master_host="10.0.2.11"', 'master_uuid=""'): "0x170",
+        sel("pg_stat_activity_count", pg, 'instance="10.0.3.11:9187"', 'server="10.0.3.11:5432"', 'datname="shop"',
+            'state="active"'): "20x120 85x2 20x47",
+        sel("pg_settings_max_connections", pg, 'instance="10.0.3.11:9187"', 'server="10.0.3.11:5432"'): "100x170",
+        sel("pg_replication_lag", pg, 'instance="10.0.3.12:9187"', 'server="10.0.3.12:5432"'): "1x90 75 1x79",
+        **{sel(metric, redis, 'instance="10.0.4.11:9121"'): values
+           for metric, values in (("redis_connected_clients", "1200x170"), ("redis_config_maxclients", "10000x170"),
+                                  ("redis_memory_used_bytes", f"{800 * 2**20}x60 {980 * 2**20}x3 {800 * 2**20}x107"),
+                                  ("redis_memory_max_bytes", f"{1024 * 2**20}x170"))},
+        **{sel("kafka_consumergroup_lag_sum", kafka, f'consumergroup="{group}"', 'topic="orders"'): values
+           for group, values in (("billing", "100x140 18000x2 100x28"), ("audit", "8000x170"))},
+    }
+
+
 dashboard = Dashboard(
     uid="k8s-weekly-inspection",
     title="Kubernetes / Weekly inspection",
     description="The week's peaks of cluster CPU, memory and requests, the top 10 namespaces and nodes by peak, "
-                "and the alerts that fired (seed 001, 巡检).",
+                "the middleware's water levels, and the alerts that fired (seed 001, 巡检).",
     tags=["inspection", "capacity"],
-    links=["k8s-cluster", "k8s-water-level", "k8s-alerts-overview"],
+    links=["k8s-cluster", "k8s-water-level", "middleware", "k8s-alerts-overview"],
     time_from="now-7d",
     refresh="",
     rows=[
@@ -174,6 +243,13 @@ dashboard = Dashboard(
             cell(top("Memory requests, % of allocatable", requests_pct("memory", "node"), "{{node}}", "percent",
                      "Highest memory requests of the pods on each node, % of its allocatable.", WATER, 100)),
         ], height=9),
+        Row("Middleware water levels (top 10 servers by weekly peak)", [
+            *[cell(top(title, expr, "{{instance}}", "percent", description + " Red from the alert's threshold.",
+                       max_value=100), width=6, alert=line)
+              for title, expr, description, line in MIDDLEWARE_LEVELS],
+            *[cell(top(title, expr, legend, unit, description + " Red from the alert's threshold."), width=8, alert=line)
+              for title, expr, legend, unit, description, line in MIDDLEWARE_LAGS],
+        ], height=9),
         Row("Alerts of the week", [cell(fired_table(), width=24)], height=10),
     ],
     fixture=Fixture(
@@ -209,6 +285,7 @@ dashboard = Dashboard(
                 'instance="10.0.1.12:9100"', 'device="/dev/sda1"', 'mountpoint="/var/lib/containerd"', 'fstype="ext4"',
                 'job="node-exporter"'): f"_x159 {159 * HOUR}x11",
             sel("ALERTS", 'alertname="Watchdog"', 'alertstate="firing"', 'severity="info"'): "1x170",
+            **middleware_series(),
         },
         vars={},
         at="168h",

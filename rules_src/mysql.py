@@ -28,6 +28,8 @@ from gen.model import Alert, Case, Duration, Fire, Group
 
 from ._fixtures.mysql import SERVER, SLAVE, connection_errors, connections, slave, status, up
 
+_DASHBOARD_VARS = {"mysql": "{{ $labels.instance }}"}  # its row's variable only, not every row's
+
 _JOB = {"job": "mysql"}
 _AT = {**_JOB, **SERVER}
 _REPLICA = {**_AT, **SLAVE}
@@ -40,6 +42,7 @@ groups = [
             expr="mysql_up{${mysqld_exporter}} == 0",
             for_="1m",
             severity="critical",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL server is down.",
             description="mysqld_exporter {{ $labels.instance }} cannot query its MySQL/MariaDB server: the server is down, unreachable or refuses the exporter's login.",
             cases=[
@@ -58,6 +61,7 @@ groups = [
             params={"threshold": 80},
             for_="2m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL uses more than ${threshold}% of max_connections.",
             description="MySQL {{ $labels.instance }}: {{ $value | humanize }}% of max_connections are in use; at 100% new clients are refused.",
             cases=[
@@ -91,6 +95,7 @@ groups = [
             params={"window": Duration("5m")},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL refuses connections: max_connections reached.",
             description="MySQL {{ $labels.instance }} turned away about {{ $value | humanize }} connections in the last ${window} because max_connections was reached.",
             cases=[
@@ -117,6 +122,7 @@ groups = [
             expr="mysql_slave_status_slave_io_running{${mysqld_exporter}} == 0",
             for_="1m",
             severity="critical",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL replica's IO thread is not running.",
             description="MySQL replica {{ $labels.instance }} (master {{ $labels.master_host }}): the IO thread is not running (stopped or reconnecting), so it no longer receives the master's changes.",
             cases=[
@@ -132,6 +138,7 @@ groups = [
             expr="mysql_slave_status_slave_sql_running{${mysqld_exporter}} == 0",
             for_="1m",
             severity="critical",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL replica's SQL thread is not running.",
             description="MySQL replica {{ $labels.instance }} (master {{ $labels.master_host }}): the SQL thread is not running, so it no longer applies the master's changes (often stopped by an error).",
             cases=[
@@ -153,6 +160,7 @@ groups = [
             params={"threshold_seconds": 30},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL replica lags more than ${threshold_seconds}s behind its master.",
             description="MySQL replica {{ $labels.instance }} (master {{ $labels.master_host }}) is {{ $value | humanizeDuration }} behind its master (beyond any configured delay).",
             cases=[
@@ -172,6 +180,7 @@ groups = [
             params={"threshold": 0, "window": Duration("5m")},
             for_="2m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL runs slow queries.",
             description="MySQL {{ $labels.instance }}: {{ $value | humanize }} queries took longer than long_query_time in the last ${window}.",
             cases=[
@@ -196,6 +205,7 @@ groups = [
             params={"threshold": 5, "window": Duration("5m")},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL InnoDB detects more than ${threshold} deadlocks in ${window}.",
             description="MySQL {{ $labels.instance }}: InnoDB rolled back {{ $value | humanize }} transactions as deadlock victims in the last ${window}.",
             cases=[
@@ -213,6 +223,7 @@ groups = [
             expr="mysql_global_status_uptime{${mysqld_exporter}} < ${threshold_seconds}",
             params={"threshold_seconds": 60},
             severity="info",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="MySQL server restarted less than ${threshold_seconds}s ago.",
             description="MySQL {{ $labels.instance }} has been up for {{ $value | humanizeDuration }}: it restarted (crash, OOM kill or a planned restart).",
             cases=[

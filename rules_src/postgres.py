@@ -26,6 +26,8 @@ from gen.model import Alert, Case, Duration, Fire, Group
 
 from ._fixtures.postgres import INSTANCE, SERVER, activity, deadlocks, replication_lag, scrape_error, start_time, up
 
+_DASHBOARD_VARS = {"postgres": "{{ $labels.instance }}"}  # its row's variable only, not every row's
+
 _EXPORTER = {"job": "postgres", "instance": INSTANCE}
 _AT = {"job": "postgres", **SERVER}
 
@@ -37,6 +39,7 @@ groups = [
             expr="pg_up{${postgres_exporter}} == 0",
             for_="1m",
             severity="critical",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="PostgreSQL server is down.",
             description="postgres_exporter {{ $labels.instance }} cannot connect to its PostgreSQL server: the server is down, unreachable or refuses the exporter's login.",
             cases=[
@@ -56,6 +59,7 @@ groups = [
             params={"threshold": 80},
             for_="2m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="PostgreSQL uses more than ${threshold}% of max_connections.",
             description="PostgreSQL {{ $labels.server }}: {{ $value | humanize }}% of max_connections are in use; at the limit (less superuser_reserved_connections) new clients are refused.",
             cases=[
@@ -73,6 +77,7 @@ groups = [
             params={"threshold_seconds": 30},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="PostgreSQL standby lags more than ${threshold_seconds}s behind its primary.",
             description="PostgreSQL standby {{ $labels.server }} last replayed a transaction {{ $value | humanizeDuration }} ago.",
             cases=[
@@ -88,6 +93,7 @@ groups = [
             params={"threshold": 5, "window": Duration("5m")},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="PostgreSQL detects more than ${threshold} deadlocks in ${window}.",
             description="PostgreSQL {{ $labels.server }} database {{ $labels.datname }}: {{ $value | humanize }} deadlocks in the last ${window}; their transactions were aborted.",
             cases=[
@@ -102,6 +108,7 @@ groups = [
             expr="pg_exporter_last_scrape_error{${postgres_exporter}} > 0",
             for_="5m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="postgres_exporter fails to read some of PostgreSQL's statistics.",
             description="postgres_exporter {{ $labels.instance }}: a query of its last scrape failed, so some PostgreSQL metrics are missing or stale.",
             cases=[
@@ -117,6 +124,7 @@ groups = [
             expr="time() - pg_postmaster_start_time_seconds{${postgres_exporter}} < ${threshold_seconds}",
             params={"threshold_seconds": 60},
             severity="info",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="PostgreSQL server restarted less than ${threshold_seconds}s ago.",
             description="PostgreSQL {{ $labels.server }} has been up for {{ $value | humanizeDuration }}: it restarted (crash, OOM kill, failover or a planned restart).",
             cases=[

@@ -18,6 +18,8 @@ from gen.model import Alert, Case, Duration, Fire, Group
 
 from ._fixtures.redis import MASTER, MIB, REPLICA, SERVER, clients, connected_slaves, counter, master_link_up, memory, up
 
+_DASHBOARD_VARS = {"redis": "{{ $labels.instance }}"}  # its row's variable only, not every row's
+
 _AT = {"job": "redis", **SERVER}
 
 
@@ -28,6 +30,7 @@ groups = [
             expr="redis_up{${redis_exporter}} == 0",
             for_="1m",
             severity="critical",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="Redis server is down.",
             description="redis_exporter {{ $labels.instance }} cannot reach its Redis server: it is down, unreachable or refuses the exporter (password, TLS).",
             cases=[
@@ -47,6 +50,7 @@ groups = [
             params={"threshold": 90},
             for_="2m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="Redis uses more than ${threshold}% of its maxmemory.",
             description="Redis {{ $labels.instance }} uses {{ $value | humanize }}% of its configured maxmemory; at the limit it evicts keys or refuses writes (maxmemory-policy).",
             cases=[
@@ -64,6 +68,7 @@ groups = [
             params={"window": Duration("5m")},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="Redis evicts keys: it is at maxmemory.",
             description="Redis {{ $labels.instance }} evicted {{ $value | humanize }} keys in the last ${window} to stay under maxmemory.",
             cases=[
@@ -84,6 +89,7 @@ groups = [
             params={"threshold": 80},
             for_="2m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="Redis has more than ${threshold}% of maxclients connected.",
             description="Redis {{ $labels.instance }}: {{ $value | humanize }}% of maxclients are connected; at 100% new clients are refused.",
             cases=[
@@ -98,6 +104,7 @@ groups = [
             params={"window": Duration("5m")},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="Redis refuses connections: maxclients reached.",
             description="Redis {{ $labels.instance }} refused {{ $value | humanize }} connections in the last ${window} (maxclients reached).",
             cases=[
@@ -120,6 +127,7 @@ groups = [
             params={"window": Duration("1h")},
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="A Redis replica disconnected from its master.",
             description="Redis master {{ $labels.instance }} has {{ $value | humanize }} connected replicas, fewer than within the last ${window}.",
             cases=[
@@ -135,6 +143,7 @@ groups = [
             expr="redis_master_link_up{${redis_exporter}} == 0",
             for_="1m",
             severity="warning",
+            dashboard="middleware", dashboard_vars=_DASHBOARD_VARS,
             summary="Redis replica lost its link to the master.",
             description="Redis replica {{ $labels.instance }} is not connected to its master {{ $labels.master_host }}:{{ $labels.master_port }}: it serves ever older data and cannot be promoted safely.",
             cases=[
