@@ -173,6 +173,16 @@ class MariaDB(_Exporter):
     def stop_server(self) -> None:
         _stop(self.process)
 
+    def start_server(self) -> None:
+        """Start it again after stop_server(): same data, port and flags."""
+        self.process = _relaunch(self.argv, self.log_path)
+        _wait("mariadbd", lambda: self.sql("SELECT 1", timeout=5, check=False).strip() == "1", self.log_path, self.process)
+
+
+def _relaunch(argv: list[str], log_path: str) -> subprocess.Popen:
+    with open(log_path, "ab") as log_file:
+        return subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+
 
 def _mariadb_root() -> list[str]:
     return ["--user=root"] if os.geteuid() == 0 else []
@@ -202,16 +212,16 @@ def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = (),
         if init.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
         port = free_port()
+        argv = [MARIADBD, "--no-defaults", f"--datadir={datadir}", *_mariadb_root(), f"--port={port}",
+                f"--bind-address={HOST}", f"--socket={os.path.join(folder, 'mysqld.sock')}",
+                f"--pid-file={os.path.join(folder, 'mysqld.pid')}", f"--max-connections={max_connections}",
+                "--skip-name-resolve", "--innodb-buffer-pool-size=16M", f"--server-id={server_id}",
+                "--log-bin=mysql-bin" if log_bin else "--skip-log-bin",
+                f"--log-error={log_path}", *extra_args]
         with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(
-                [MARIADBD, "--no-defaults", f"--datadir={datadir}", *_mariadb_root(), f"--port={port}",
-                 f"--bind-address={HOST}", f"--socket={os.path.join(folder, 'mysqld.sock')}",
-                 f"--pid-file={os.path.join(folder, 'mysqld.pid')}", f"--max-connections={max_connections}",
-                 "--skip-name-resolve", "--innodb-buffer-pool-size=16M", f"--server-id={server_id}",
-                 "--log-bin=mysql-bin" if log_bin else "--skip-log-bin",
-                 f"--log-error={log_path}", *extra_args],
-                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         server = MariaDB(folder, port, process, log_path)
+        server.argv = argv
         _wait("mariadbd", lambda: server.sql("SELECT 1", timeout=5, check=False).strip() == "1", log_path, process)
         u = f"'{MariaDB.USER}'@'{HOST}'"
         # not in the binary log: a replica creates its own users and must not replay these
@@ -234,7 +244,7 @@ def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = (),
         if server is not None and getattr(server, "exporter", None) is not None:
             _stop(server.exporter)
         if process is not None:
-            _stop(process)
+            _stop(server.process if server is not None else process)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -247,6 +257,9 @@ class Postgres(_Exporter):
 
     def stop_server(self) -> None:
         _stop(self.server.process, signal.SIGINT)
+
+    def start_server(self) -> None:
+        self.server.start()
 
     @contextlib.contextmanager
     def hold_connections(self, n: int, dbname: str = "postgres"):
@@ -329,6 +342,11 @@ class Redis(_Exporter):
     def stop_server(self) -> None:
         _stop(self.process)
 
+    def start_server(self) -> None:
+        """Start it again after stop_server(): same port and flags, empty (no persistence)."""
+        self.process = _relaunch(self.argv, self.log_path)
+        _wait("redis-server", lambda: self.command("PING", timeout=2) == b"+PONG", self.log_path, self.process)
+
 
 def _resp(args) -> bytes:
     parts = [b"*%d\r\n" % len(args)]
@@ -357,14 +375,14 @@ def running_redis(maxmemory: str = "0", maxclients: int = 100, policy: str = "no
     server = process = None
     try:
         port = free_port()
+        argv = [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--dir", folder, "--save", "",
+                "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", policy,
+                "--maxclients", str(maxclients),
+                *(["--replicaof", HOST, str(replica_of.port)] if replica_of is not None else []), *extra_args]
         with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(
-                [REDIS_SERVER, "--port", str(port), "--bind", HOST, "--dir", folder, "--save", "",
-                 "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", policy,
-                 "--maxclients", str(maxclients),
-                 *(["--replicaof", HOST, str(replica_of.port)] if replica_of is not None else []), *extra_args],
-                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         server = Redis(folder, port, process, log_path)
+        server.argv = argv
         _wait("redis-server", lambda: server.command("PING", timeout=2) == b"+PONG", log_path, process)
         if replica_of is not None:
             _wait("redis replication", lambda: b"master_link_status:up" in server.command("INFO", "replication"),
@@ -377,5 +395,5 @@ def running_redis(maxmemory: str = "0", maxclients: int = 100, policy: str = "no
         if server is not None and getattr(server, "exporter", None) is not None:
             _stop(server.exporter)
         if process is not None:
-            _stop(process)
+            _stop(server.process if server is not None else process)
         shutil.rmtree(folder, ignore_errors=True)

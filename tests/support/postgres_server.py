@@ -41,10 +41,30 @@ def find_bindir() -> str:
 
 
 class PostgresServer:
-    def __init__(self, bindir: str, folder: str, port: int, password: str, process: subprocess.Popen, log_path: str):
+    def __init__(self, bindir: str, folder: str, port: int, password: str, process: subprocess.Popen, log_path: str,
+                 argv: list[str] | None = None):
         self.bindir, self.folder, self.port, self.password = bindir, folder, port, password
-        self.process, self.log_path = process, log_path
+        self.process, self.log_path, self.argv = process, log_path, argv or []
         self._databases = 0
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"postgres exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                psycopg.connect(self.dsn(), connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"postgres not ready after {START_TIMEOUT_S:g} s:\n{self.log()}") from None
+                time.sleep(0.1)
+
+    def start(self) -> None:
+        """Start the server again after it was stopped: same data, port and settings."""
+        with open(self.log_path, "ab") as log_file:
+            self.process = subprocess.Popen(self.argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_ready()
 
     def dsn(self, dbname: str = "postgres", password: str | None = None) -> str:
         return f"postgresql://{USER}:{password if password is not None else self.password}@127.0.0.1:{self.port}/{dbname}"
@@ -86,7 +106,7 @@ def running_postgres(max_connections: int = 100):
     if uid is not None:
         os.chown(pwfile, uid, uid)
     log_path = os.path.join(folder, "postgres.log")
-    process = None
+    process = server = None
     try:
         init = subprocess.run([*_as_owner(uid), os.path.join(bindir, "initdb"), "-D", data, "-U", USER,
                                f"--pwfile={pwfile}", "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C"],
@@ -97,23 +117,13 @@ def running_postgres(max_connections: int = 100):
         with open(log_path, "wb") as log_file:
             if uid is not None:
                 os.chown(log_path, uid, uid)
-            process = subprocess.Popen([*_as_owner(uid), os.path.join(bindir, "postgres"), "-D", data, "-p", str(port),
-                                        "-k", folder, "-c", "listen_addresses=127.0.0.1", "-c", f"max_connections={max_connections}"],
-                                       stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-        server = PostgresServer(bindir, folder, port, password, process, log_path)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"postgres exited ({process.returncode}):\n{server.log()}")
-            try:
-                psycopg.connect(server.dsn(), connect_timeout=2).close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"postgres not ready after {START_TIMEOUT_S:g} s:\n{server.log()}") from None
-                time.sleep(0.1)
+            argv = [*_as_owner(uid), os.path.join(bindir, "postgres"), "-D", data, "-p", str(port),
+                    "-k", folder, "-c", "listen_addresses=127.0.0.1", "-c", f"max_connections={max_connections}"]
+            process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        server = PostgresServer(bindir, folder, port, password, process, log_path, argv)
+        server.wait_ready()
         yield server
     finally:
         if process is not None:
-            _stop(process, signal.SIGINT)  # PostgreSQL's fast shutdown
+            _stop(server.process if server is not None else process, signal.SIGINT)  # PostgreSQL's fast shutdown
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Drills: the committed middleware rules (out/rules/{mysql,postgres,redis}.yaml, `for` cut to a
+"""Faults, at the rules: the committed middleware rules (out/rules/{mysql,postgres,redis}.yaml, `for` cut to a
 second) in a real Prometheus scraping the real exporters of real servers
 (tests/support/middleware.py), and the fault each alert is about caused for real: Redis filled
 past its maxmemory and its clients, a Redis replica leaving and its master stopping, MariaDB's
@@ -6,6 +6,8 @@ connections exhausted, slow queries, a MariaDB replica's threads stopped, Postgr
 connections near max_connections, servers stopped, servers just started. Not drilled:
 replication lag, deadlocks, PostgresqlExporterError (its cases cover them), and Kafka (no broker).
 Each drill waits (bounded) for ALERTS to show the alert firing for that server.
+(The pipeline drills of tests/drills/test_middleware.py follow a subset of these through
+Alertmanager and the relay to chat; these cover the rest of the alerts a real server can show.)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import support.shipped as shipped
 from support.live import running_prometheus
 from support.middleware import running_mariadb, running_postgres_exporter, running_redis
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.drill]
 
 WAIT_S = 60.0
 MODULES = ("mysql", "postgres", "redis")
