@@ -61,6 +61,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_targets_up(server, check_alive, error: type[Exception], timeout: float) -> None:
+    """Until every active target of `server` (anything with Prometheus' /api/v1/targets as
+    `api("targets")`, and a `log()`) has been scraped and is up; else `error` with the
+    targets' last state and the server's log."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        check_alive()
+        targets = server.api("targets", state="active")["activeTargets"]
+        last = [(t["labels"].get("job"), t["scrapeUrl"], t["health"], t.get("lastError")) for t in targets]
+        if targets and all(t["health"] == "up" for t in targets):
+            return
+        time.sleep(_POLL_S)
+    raise error(f"targets not all up after {timeout:g} s: {last}\n{server.log()}")
+
+
 @dataclass
 class Prometheus:
     url: str
@@ -87,16 +103,7 @@ class Prometheus:
 
     def wait_for_scrapes(self, timeout: float = SCRAPE_TIMEOUT_S) -> None:
         """Until every configured target has been scraped once and is up."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            self._check_alive()
-            targets = self.api("targets", state="active")["activeTargets"]
-            last = [(t["labels"].get("job"), t["scrapeUrl"], t["health"], t.get("lastError")) for t in targets]
-            if targets and all(t["health"] == "up" for t in targets):
-                return
-            time.sleep(_POLL_S)
-        raise PrometheusStartError(f"targets not all up after {timeout:g} s: {last}\n{self.log()}")
+        wait_for_targets_up(self, self._check_alive, PrometheusStartError, timeout)
 
     def add_scrape_configs(self, configs: list[dict]) -> None:
         """Add scrape jobs (e.g. Prometheus' own address, known only once it runs) and reload

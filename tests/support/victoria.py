@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import requests
 import yaml
 
-from support.live import _stop, free_port
+from support.live import _stop, free_port, wait_for_targets_up
 
 BIN = REPO / "tools" / "bin"
 VICTORIA_METRICS = os.environ.get("VICTORIA_METRICS", str(BIN / "victoria-metrics"))
@@ -87,16 +87,7 @@ class VictoriaMetrics(_Process):
 
     def wait_for_scrapes(self, timeout: float = SCRAPE_TIMEOUT_S) -> None:
         """Until every configured target has been scraped and is up."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            self.check_alive()
-            targets = self.api("targets", state="active")["activeTargets"]
-            last = [(t["labels"].get("job"), t["scrapeUrl"], t["health"], t.get("lastError")) for t in targets]
-            if targets and all(t["health"] == "up" for t in targets):
-                return
-            time.sleep(_POLL_S)
-        raise VictoriaStartError(f"targets not all up after {timeout:g} s: {last}\n{self.log()}")
+        wait_for_targets_up(self, self.check_alive, VictoriaStartError, timeout)
 
 
 @dataclass
