@@ -184,6 +184,16 @@ def _relaunch(argv: list[str], log_path: str) -> subprocess.Popen:
         return subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _tear_down(server: _Exporter | None, process: subprocess.Popen | None, folder: str) -> None:
+    """Stop a server's exporter and the server (its latest process: restarts replace it), and
+    remove its folder, whatever state its start reached."""
+    if server is not None and getattr(server, "exporter", None) is not None:
+        _stop(server.exporter)
+    if process is not None:
+        _stop(server.process if server is not None else process)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _mariadb_root() -> list[str]:
     return ["--user=root"] if os.geteuid() == 0 else []
 
@@ -241,11 +251,7 @@ def running_mariadb(max_connections: int = 20, extra_args: tuple[str, ...] = (),
             folder, "mysql_up")
         yield server
     finally:
-        if server is not None and getattr(server, "exporter", None) is not None:
-            _stop(server.exporter)
-        if process is not None:
-            _stop(server.process if server is not None else process)
-        shutil.rmtree(folder, ignore_errors=True)
+        _tear_down(server, process, folder)
 
 
 # --- PostgreSQL + postgres_exporter --------------------------------------------------------------
@@ -392,8 +398,4 @@ def running_redis(maxmemory: str = "0", maxclients: int = 100, policy: str = "no
             {}, folder, "redis_up")
         yield server
     finally:
-        if server is not None and getattr(server, "exporter", None) is not None:
-            _stop(server.exporter)
-        if process is not None:
-            _stop(server.process if server is not None else process)
-        shutil.rmtree(folder, ignore_errors=True)
+        _tear_down(server, process, folder)
