@@ -43,4 +43,3 @@ def rule_engine(ctx):
                 if missing:
                     yield (alert, f"{part}.{key} uses {', '.join(missing)}, which {engine.title} does not have "
                                   f"{setting}", f"{part}.{key}")
-
