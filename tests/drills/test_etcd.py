@@ -28,7 +28,7 @@ from support.drill import Drill, Page
 from support.etcd_cluster import etcd_cluster
 from support.fixture_exporter import FixtureExporter
 from support.exporter_metrics import exposed_names, unexported
-from support.pipeline import Timings, shipped_pipeline
+from support.pipeline import Timings, shipped_pipeline, wait_until
 
 pytestmark = [pytest.mark.live, pytest.mark.drill]
 
@@ -107,19 +107,19 @@ def test_the_etcd_dashboard_shows_the_real_cluster(drill):
     for one such period (VictoriaMetrics drops the NaN of a flat histogram, Prometheus keeps it)."""
     flagged = {name for names, requires in unexported("etcd", set()).values() if requires for name in names}
     exposed = exposed_names(drill.cluster.members[0].client_url + "/metrics")
-    deadline = time.monotonic() + 40
-    while True:
+
+    def behind_a_flag(q) -> bool:
+        return bool(q.metrics - exposed) and q.metrics - exposed <= flagged and "--metrics=extensive" in q.description
+
+    def unexplained_empty() -> list:
         drill.cluster.put("dashboard-drill", str(time.time()))
-        empty = panels_without_data(drill.prom, "k8s-etcd")
-        behind_flag = [q for q in empty if q.metrics - exposed and q.metrics - exposed <= flagged
-                       and "--metrics=extensive" in q.description]
         # the failure panels have series once a request or a peer send failed, which the outages
         # above (or the members' start) may or may not have caused (no client but the drill's
         # health checks; the test may run alone): their descriptions say they are empty otherwise
-        no_failures = [q for q in empty if "empty while" in q.description.lower()]
-        unexplained = [q for q in empty if q not in behind_flag and q not in no_failures]
-        if not unexplained or time.monotonic() > deadline:
-            break
-        time.sleep(2)
-    assert not unexplained, f"etcd dashboard panels with no data from a real cluster: {unexplained}"
-    assert [q.title for q in behind_flag] == ["gRPC latency, p99 (unary)"], empty
+        return [q for q in panels_without_data(drill.prom, "k8s-etcd")
+                if not behind_a_flag(q) and "empty while" not in q.description.lower()]
+
+    wait_until("etcd dashboard panels still without data from a real cluster", lambda: not unexplained_empty(),
+               unexplained_empty, timeout=40)
+    empty = panels_without_data(drill.prom, "k8s-etcd")
+    assert [q.title for q in empty if behind_a_flag(q)] == ["gRPC latency, p99 (unary)"], empty
