@@ -3,7 +3,9 @@ has been missing for `missing_after`, the heartbeat targets get "the alerting pi
 broken"; when it returns, a recovery message.
 
 The state (last seen, missing or not) lives in the store, and the message is inserted in the
-same transaction that flips the state, so a crash can neither lose nor double the page. The
+same transaction that flips the state, so a crash can neither lose nor double the page. Each
+operation first locks the last-seen row, so replicas sharing a store decide one after the
+other: a check that overlaps an arrival at another replica sees that arrival. The
 messages are ordinary notifications (a synthetic Alertmanager payload), rendered by each
 target's templates like any other.
 """
@@ -73,7 +75,7 @@ def _insert(conn: sqlite3.Connection, hb: Heartbeat, status: str, last_seen: flo
 def seen_op(hb: Heartbeat, now: float):
     """Record an arrival; if the pipeline was marked broken, also insert the recovery message."""
     def op(conn: sqlite3.Connection):
-        last = float(store.get_state(conn, LAST_SEEN) or now)
+        last = float(store.lock_state(conn, LAST_SEEN) or now)
         store.set_state(conn, LAST_SEEN, repr(now))
         # change_state: of replicas sharing a store, only one sends the recovery
         if store.get_state(conn, MISSING) == "1" and store.change_state(conn, MISSING, "0"):
@@ -85,7 +87,8 @@ def seen_op(hb: Heartbeat, now: float):
 def check_op(hb: Heartbeat, now: float):
     """If overdue and not yet reported, mark broken and insert the page."""
     def op(conn: sqlite3.Connection):
-        last = store.get_state(conn, LAST_SEEN)
+        # locked, not read: an arrival committing meanwhile must not be missed (replicas)
+        last = store.lock_state(conn, LAST_SEEN)
         if last is None:
             store.set_state(conn, LAST_SEEN, repr(now))
             return None
@@ -99,8 +102,8 @@ def start_op(now: float):
     """At start the relay itself was away: count from now unless already reported broken, so
     a restart after downtime does not page before Alertmanager had a chance to send."""
     def op(conn: sqlite3.Connection):
+        last = float(store.lock_state(conn, LAST_SEEN) or 0)
         if store.get_state(conn, MISSING) != "1":
-            last = float(store.get_state(conn, LAST_SEEN) or 0)
             store.set_state(conn, LAST_SEEN, repr(max(last, now)))
         return store.get_state(conn, MISSING) == "1", float(store.get_state(conn, LAST_SEEN))
     return op

@@ -454,6 +454,15 @@ def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
                  (key, value))
 
 
+def lock_state(conn: sqlite3.Connection, key: str) -> str | None:
+    """`key`'s value, its row held by this transaction until it ends: a concurrent transaction
+    locking or writing the same key waits, and then reads what this one wrote. (A plain read
+    under PostgreSQL's READ COMMITTED can be older than a write the same transaction waits on
+    a moment later.)"""
+    row = conn.execute("UPDATE state SET value = value WHERE key = ? RETURNING value", (key,)).fetchone()
+    return row[0] if row else None
+
+
 def change_state(conn: sqlite3.Connection, key: str, value: str) -> bool:
     """Set `key` to `value`; True if that changed it. Of replicas making the same change at
     once exactly one gets True (the others wait for its row and find the value set)."""

@@ -13,7 +13,8 @@ import time
 import psycopg
 import pytest
 
-from relay import store
+from relay import heartbeat, store
+from relay.config import Heartbeat
 from relay.errors import StoreError
 from relay.postgres import PostgreSQL, hold_leases, lease_holders, release_leases
 
@@ -108,6 +109,37 @@ def test_two_replicas_storing_the_same_notification_at_once_keep_one(two):
 def test_a_heartbeat_state_change_is_won_by_one_replica(two):
     answers = _race(two, lambda n: (lambda c: store.change_state(c, "missing", str(n % 2 + 1))), 40)
     assert all(sorted(v for _, v in round_) == [False, True] for round_ in answers), answers
+
+
+def test_a_heartbeat_check_that_overlaps_an_arrival_at_another_replica_sees_it(two, postgres_dsn):
+    """The pipeline was reported broken; Watchdog arrives at replica A while replica B's
+    watcher checks. B's check waits for A's transaction and then finds the arrival: the
+    recovery is sent, and no second "broken" page (seen with missing_after 5 s, issue 15)."""
+    a, b = two
+    hb = Heartbeat("Watchdog", 5.0, ("c",))
+    b.call(lambda c: store.set_state(c, heartbeat.LAST_SEEN, repr(100.0)))
+    b.call(lambda c: store.set_state(c, heartbeat.MISSING, "1"))
+    arrival = PostgreSQL(postgres_dsn).connect()
+    checked: list = []
+    try:
+        with arrival.raw.transaction():
+            assert heartbeat.seen_op(hb, 200.0)(arrival) is not None  # the recovery, not committed yet
+            checker = threading.Thread(target=lambda: checked.append(b.call(heartbeat.check_op(hb, 200.1))))
+            checker.start()
+            # commit only once B's check is waiting on A's rows (else it would see the arrival anyway)
+            with psycopg.connect(postgres_dsn, autocommit=True) as watch:
+                end = time.monotonic() + 10
+                while not watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()").fetchone()[0]:
+                    assert time.monotonic() < end, "the check never waited for the arrival's transaction"
+                    time.sleep(0.02)
+        checker.join(10)
+    finally:
+        arrival.close()
+    assert checked == [None]
+    assert a.call(lambda c: store.get_state(c, heartbeat.MISSING)) == "0"
+    statuses = a.call(lambda c: c.execute("SELECT body FROM notifications ORDER BY id").fetchall())
+    assert [b'"status": "resolved"' in bytes(row[0]) for row in statuses] == [True]
 
 
 def test_leases_have_one_holder_and_pass_on_when_they_run_out_or_are_given_back(two):
