@@ -182,6 +182,9 @@ def test_duplicates_within_the_window_delivered_once(env):
 
 def test_health_ready_and_metrics(env):
     relay, _ = env
+    for seq in (990, 991):  # stored here, so the test holds run alone or in any order
+        assert relay.post(payload(seq), headers=BEARER)[1]["status"] == "stored"
+    assert relay.post(payload(992))[0] == 401
     assert relay.request("GET", "/healthz") == (200, {"status": "ok"})
     assert relay.request("GET", "/readyz") == (200, {"status": "ready"})
     m = relay.metrics()
