@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from grafanalib.core import Stat, Table, TableSortByField, Target, Threshold, TimeSeries
 
 
-def _targets(queries) -> list[Target]:
-    """(expr, legend) pairs -> Targets with refIds A, B, ..."""
-    return [Target(expr=expr, legendFormat=legend, refId=chr(ord("A") + n)) for n, (expr, legend) in enumerate(queries)]
+def _targets(queries, window_instant: bool = False) -> list[Target]:
+    """(expr, legend) pairs -> Targets with refIds A, B, ...; with `window_instant`, a query over
+    the whole window ($__range) is one instant query (as a range query it would compute the
+    same window again at every step)."""
+    return [Target(expr=expr, legendFormat=legend, refId=chr(ord("A") + n),
+                   instant=window_instant and "$__range" in expr) for n, (expr, legend) in enumerate(queries)]
 
 
 def ts(title: str, unit: str, *queries: tuple[str, str], description: str = "", stack: bool = False,
@@ -40,7 +43,7 @@ def stat(title: str, unit: str, *queries: tuple[str, str], thresholds: list[Thre
     text_mode "name" shows the legend alone (e.g. the node a pod runs on)."""
     if text_mode is None:
         text_mode = "value_and_name" if len(queries) > 1 or "{{" in queries[0][1] else "auto"
-    return Stat(title=title, format=unit, description=description, targets=_targets(queries),
+    return Stat(title=title, format=unit, description=description, targets=_targets(queries, window_instant=True),
                 thresholds=thresholds or steps(), colorMode=color_mode, graphMode="area" if graph else "none",
                 reduceCalc="lastNotNull", textMode=text_mode, mappings=mappings or [], **kw)
 

@@ -44,7 +44,7 @@ _overview = Row("Availability", [
         title="API servers up",
         description="Instances Prometheus scrapes successfully, out of all (KubeAPIDown fires when none is up).",
         format="short", reduceCalc="lastNotNull", graphMode="none",
-        targets=[_t(f"sum(up{{{A}}} == bool 1)", "up"), _t(f"count(up{{{A}}})", "instances", "B")],
+        targets=[_t(f"sum(up{{{A}}} == bool 1) or on () vector(0)", "up"), _t(f"count(up{{{A}}}) or on () vector(0)", "instances", "B")],
     ), width=5),
     cell(Stat(
         title="Requests/s",

@@ -79,7 +79,8 @@ dashboard = Dashboard(
     description="Nodes and readiness, pod phases, usage, requests and limits against allocatable "
                 "(the water level), the namespaces and workloads that take the most.",
     tags=["cluster"],
-    links=["k8s-node", "k8s-workload", "k8s-pod", "k8s-water-level", "k8s-weekly-inspection", "k8s-alerts-overview"],
+    links=["k8s-node", "k8s-workload", "k8s-pod", "k8s-apiserver", "k8s-etcd", "k8s-coredns", "k8s-ingress-nginx",
+           "k8s-water-level", "k8s-weekly-inspection", "k8s-alerts-overview"],
     rows=[
         Row("Nodes and pods", [
             cell(stat("Nodes", "short", ("count(" + ksm("kube_node_info") + ")", "nodes")), width=3),
@@ -95,7 +96,7 @@ dashboard = Dashboard(
                       description="Failed and Unknown pods need a look; Pending pods that stay Pending "
                                   "do not fit anywhere (see requests against allocatable)."), width=9),
             cell(stat("Containers restarted (window)", "short",
-                      ("sum(increase(" + ksm("kube_pod_container_status_restarts_total") + "[$__range]))", "restarts"),
+                      ("round(sum(increase(" + ksm("kube_pod_container_status_restarts_total") + "[$__range])))", "restarts"),
                       thresholds=steps(("orange", 1))), width=6),
         ], height=5),
         Row("Water level: usage, requests and limits against allocatable", [

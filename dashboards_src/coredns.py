@@ -52,7 +52,7 @@ _CACHE_RATIO = f"{_rate('coredns_cache_hits_total', CS)} / {_rate('coredns_cache
 _overview = Row("Overview", [
     cell(Stat(title="Replicas up", description="CoreDNS targets Prometheus scrapes successfully, out of all (CoreDNSDown).",
               format="short", reduceCalc="lastNotNull", graphMode="none",
-              targets=[_t("sum(up{${coredns}} == bool 1)", "up"), _t("count(up{${coredns}})", "replicas", "B")]), width=5),
+              targets=[_t("sum(up{${coredns}} == bool 1) or on () vector(0)", "up"), _t("count(up{${coredns}}) or on () vector(0)", "replicas", "B")]), width=5),
     cell(Stat(title="Requests/s", format="reqps", reduceCalc="lastNotNull", graphMode="area",
               targets=[_t(_rate("coredns_dns_requests_total", CS), "requests/s")]), width=4),
     cell(Stat(title="SERVFAIL, % of responses", format="percent", reduceCalc="lastNotNull", graphMode="area",

@@ -53,8 +53,8 @@ _members = Row("Members and leader", [
         title="Members up",
         description="Members Prometheus scrapes successfully, out of all members (etcdMembersDown).",
         format="short", reduceCalc="lastNotNull", graphMode="none",
-        targets=[_t(f"sum by (job) (up{{{E}}} == bool 1)", "{{job}} up"),
-                 _t(f"count by (job) (up{{{E}}})", "{{job}} members", "B")],
+        targets=[_t(f"sum by (job) (up{{{E}}} == bool 1) or on () vector(0)", "{{job}} up"),
+                 _t(f"count by (job) (up{{{E}}}) or on () vector(0)", "{{job}} members", "B")],
     ), width=5),
     cell(Stat(
         title="Members without a leader",

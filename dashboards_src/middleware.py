@@ -84,16 +84,16 @@ _MY_LAG = f"({sel('mysql_slave_status_seconds_behind_master', MY)} - {sel('mysql
 _mysql = Row("MySQL / MariaDB", [
     cell(up_stat("Servers up", "mysql_up", MY, "MysqlDown"), width=4, height=5),
     cell(stat("Connections, % of max_connections (highest)", "percent", (f"max({_MY_CONN})", "highest"),
-              noValue="no data",
+              
               description="Threads connected against max_connections on the busiest server: the ratio "
                           "MysqlTooManyConnections watches; red from its threshold."), width=5, height=5,
          alert=_MY_CONN_LINE),
     cell(stat("Queries/s", "qps", (rate("mysql_global_status_queries", MY, ""), "queries/s"), graph=True,
-              noValue="no data",
+              
               description="Statements the servers execute (Queries, stored programs' statements included). "
                           "No alert: context for MysqlTooManyConnections and the slow queries."), width=5, height=5),
     cell(stat("Slow queries/s", "ops", (rate("mysql_global_status_slow_queries", MY, ""), "slow/s"), graph=True,
-              noValue="no data",
+              
               description="Statements slower than long_query_time: MysqlSlowQueries fires when their count "
                           "over its window passes its threshold (by default any slow query). They hold "
                           "connections (MysqlTooManyConnections) and delay replicas."), width=5, height=5),
@@ -158,17 +158,17 @@ _PG_LAG = sel("pg_replication_lag", PG)
 _postgres = Row("PostgreSQL", [
     cell(up_stat("Servers up", "pg_up", PG, "PostgresqlDown"), width=4, height=5),
     cell(stat("Connections, % of max_connections (highest)", "percent", (f"max({_PG_CONN})", "highest"),
-              noValue="no data",
+              
               description="Client backends (pg_stat_activity) against max_connections on the busiest server: "
                           "the ratio PostgresqlTooManyConnections watches; red from its threshold."), width=5, height=5,
          alert=_PG_CONN_LINE),
     cell(stat("Transactions/s", "ops",
               (f"sum({rate('pg_stat_database_xact_commit', PG, '')} + {rate('pg_stat_database_xact_rollback', PG, '')})",
-               "transactions/s"), graph=True, noValue="no data",
+               "transactions/s"), graph=True, 
               description="Commits and rollbacks of every database. No alert: context for "
                           "PostgresqlTooManyConnections."), width=5, height=5),
     cell(stat("Deadlocks/s", "ops", (rate("pg_stat_database_deadlocks", PG, ""), "deadlocks/s"), graph=True,
-              noValue="no data",
+              
               description="Deadlocks detected in every database: PostgresqlDeadlocks fires when a database's "
                           "count over its window passes its threshold (red here, per second). Waiting "
                           "transactions hold connections (PostgresqlTooManyConnections)."), width=5, height=5,
@@ -226,16 +226,16 @@ _redis = Row("Redis", [
                           "RedisOutOfConfiguredMaxmemory watches, red from its threshold. Servers without "
                           "maxmemory (0, no limit) are left out."), width=5, height=5, alert=_RS_MEM_LINE),
     cell(stat("Clients, % of maxclients (highest)", "percent", (f"max({_RS_CLIENTS})", "highest"),
-              noValue="no data",
+              
               description="Connected clients against maxclients on the busiest server: the ratio "
                           "RedisTooManyConnections watches, red from its threshold."), width=5, height=5,
          alert=_RS_CLIENTS_LINE),
     cell(stat("Commands/s", "ops", (rate("redis_commands_processed_total", RS, ""), "commands/s"), graph=True,
-              noValue="no data",
+              
               description="Commands processed by every server. No alert: context for the memory and "
                           "connection alerts."), width=5, height=5),
     cell(stat("Evicted keys/s", "ops", (rate("redis_evicted_keys_total", RS, ""), "evicted/s"), graph=True,
-              thresholds=steps(("orange", 1)), noValue="no data",
+              thresholds=steps(("orange", 1)), 
               description="Keys evicted because maxmemory was reached: RedisEvictingKeys fires at the first, "
                           "RedisOutOfConfiguredMaxmemory warns before (evicting maxmemory-policy)."), width=5, height=5),
     cell(ts("Memory, % of maxmemory", "percent", (_RS_MEM, "{{instance}}"),
@@ -310,7 +310,7 @@ _kafka = Row("Kafka", [
               description="Consumer group and topic pairs lagging more than KafkaConsumersGroupLag's threshold "
                           "(it fires for those that stay above it). Reads 0 when none is."), width=5, height=5),
     cell(stat("Messages produced/s", "short",
-              (f"sum({_KF_PRODUCED})", "messages/s"), graph=True, noValue="no data",
+              (f"sum({_KF_PRODUCED})", "messages/s"), graph=True, 
               description="Messages written to every topic (internal topics aside), from the partitions' "
                           "newest offsets. No alert: what the consumers must keep up with "
                           "(KafkaConsumersGroupLag)."), width=5, height=5),

@@ -78,7 +78,7 @@ dashboard = Dashboard(
             cell(stat("CPU cores", "short", (_CORES, "cores")), width=3),
             cell(stat("Memory", "bytes", ("max(" + ne("node_memory_MemTotal_bytes") + ")", "total")), width=3),
             cell(stat("Uptime", "s", ("time() - max(" + ne("node_boot_time_seconds") + ")", "uptime")), width=4),
-            cell(stat("OOM kills (window)", "short", ("sum(increase(" + ne("node_vmstat_oom_kill") + "[$__range]))", "OOM kills"),
+            cell(stat("OOM kills (window)", "short", ("round(sum(increase(" + ne("node_vmstat_oom_kill") + "[$__range])))", "OOM kills"),
                       thresholds=steps(("red", 1)), description="Processes the kernel killed for lack of memory, "
                                                                 "inside or outside containers."), width=4),
         ], height=4),
@@ -159,7 +159,7 @@ dashboard = Dashboard(
                 Column("CPU requests", _pods_on_node(ksm("kube_pod_container_resource_requests", 'resource="cpu"'))),
                 Column("Memory used", _pods_on_node(cadvisor("container_memory_working_set_bytes", 'container!=""')), "bytes"),
                 Column("Memory requests", _pods_on_node(ksm("kube_pod_container_resource_requests", 'resource="memory"')), "bytes"),
-                Column("Restarts (window)", _pods_on_node("increase(" + ksm("kube_pod_container_status_restarts_total") + "[$__range])")),
+                Column("Restarts (window)", "round(" + _pods_on_node("increase(" + ksm("kube_pod_container_status_restarts_total") + "[$__range])") + ")"),
                 Column("Running", "max by (namespace, pod) (" + ksm("kube_pod_status_phase", 'phase="Running"') + ") * on (namespace, pod) group_left () "
                        + _ON_NODE, mappings=[{"type": "value", "options": {
                            "0": {"text": "no", "color": "orange", "index": 0}, "1": {"text": "yes", "color": "green", "index": 1}}}]),

@@ -57,7 +57,7 @@ dashboard = Dashboard(
                  links=[Link("Workload", "k8s-workload", {"namespace": "$namespace",
                                                           "workload_type": "${__field.labels.workload_type}",
                                                           "workload": "${__field.labels.workload}"})]),
-            cell(stat("Restarts (window)", "short", (_by_container("increase(" + _RESTARTS + "[$__range])"), "{{container}}"),
+            cell(stat("Restarts (window)", "short", ("round(" + _by_container("increase(" + _RESTARTS + "[$__range])") + ")", "{{container}}"),
                       thresholds=steps(("orange", 1), ("red", 5))), width=6),
         ], height=4),
         Row("Usage against limits", [
@@ -90,12 +90,12 @@ dashboard = Dashboard(
                     description="Share of CFS periods in which the container hit its CPU limit; the line is "
                                 "CPUThrottlingHigh's threshold."),
                  width=9, alert=AlertLine("CPUThrottlingHigh")),
-            cell(ts("Restarts", "short", (_by_container("increase(" + _RESTARTS + "[$__rate_interval])"), "{{container}}"),
+            cell(ts("Restarts", "short", ("round(" + _by_container("increase(" + _RESTARTS + "[$__rate_interval])") + ")", "{{container}}"),
                     fill=0), width=7),
             cell(stat("Restarts after an OOM kill (window)", "short",
-                      (_by_container("increase(" + _RESTARTS + "[$__range])\nand on (namespace, pod, container)\n"
+                      ("round(" + _by_container("increase(" + _RESTARTS + "[$__range])\nand on (namespace, pod, container)\n"
                                      + ksm("kube_pod_container_status_last_terminated_reason", *_POD, 'reason="OOMKilled"')
-                                     + " == 1"), "{{container}}"),
+                                     + " == 1") + ")", "{{container}}"),
                       thresholds=steps(("red", 1)),
                       description="Restarts in the window of containers whose last termination was OOMKilled "
                                   "(KubeContainerOOMKilled): memory limit too low, or a leak."), width=4),
@@ -106,9 +106,9 @@ dashboard = Dashboard(
                  width=4),
         ]),
         Row("Network", [
-            cell(ts("Network traffic", "Bps",
-                    (_net("container_network_receive_bytes_total"), "received"),
-                    (_net("container_network_transmit_bytes_total"), "sent"), fill=0)),
+            cell(ts("Network traffic", "bps",  # bits, as the node dashboard and NIC speeds
+                    (_net("container_network_receive_bytes_total") + " * 8", "received"),
+                    (_net("container_network_transmit_bytes_total") + " * 8", "sent"), fill=0)),
             cell(ts("Dropped packets", "pps",
                     (_net("container_network_receive_packets_dropped_total"), "receive drops"),
                     (_net("container_network_transmit_packets_dropped_total"), "transmit drops"), fill=0)),

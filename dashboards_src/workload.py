@@ -93,8 +93,8 @@ dashboard = Dashboard(
             cell(stat("Unavailable", "short", ("max(" + _DESIRED + ") - max(" + _AVAILABLE + ")", "unavailable"),
                       thresholds=steps(("orange", 1)), color_mode="background"), width=3),
             cell(stat("Container restarts (window)", "short",
-                      ("sum(" + _of_pods("increase(" + ksm("kube_pod_container_status_restarts_total", _NS) + "[$__range])",
-                                         by="namespace") + ")", "restarts"),
+                      ("round(sum(" + _of_pods("increase(" + ksm("kube_pod_container_status_restarts_total", _NS) + "[$__range])",
+                                               by="namespace") + "))", "restarts"),
                       thresholds=steps(("orange", 1), ("red", 5))), width=4),
             cell(stat("Most replicas on one node", "short", ("max(" + _PODS_PER_NODE + ")", "pods"),
                       description="More than one: losing that node loses several replicas at once "
@@ -135,8 +135,8 @@ dashboard = Dashboard(
             cell(table("Pods", ["namespace", "pod", "node"], [
                 Column("CPU used", _with_node(_of_pods(_CPU))),
                 Column("Memory used", _with_node(_of_pods(_MEM)), "bytes"),
-                Column("Restarts (window)", _with_node(_of_pods(
-                    "increase(" + ksm("kube_pod_container_status_restarts_total", _NS) + "[$__range])"))),
+                Column("Restarts (window)", "round(" + _with_node(_of_pods(
+                    "increase(" + ksm("kube_pod_container_status_restarts_total", _NS) + "[$__range])")) + ")"),
                 Column("Ready", _with_node(_of_pods(ksm("kube_pod_status_ready", _NS, 'condition="true"'))),
                        mappings=[{"type": "value", "options": {"0": {"text": "not ready", "color": "red", "index": 0},
                                                                "1": {"text": "ready", "color": "green", "index": 1}}}]),

@@ -77,16 +77,18 @@ def render_all(dashboards: list[Dashboard], compiled, all_uids: set[str]) -> tup
     ctx = Context(config, compiled.catalog.selectors_with(config.selectors), params, set(defaults), set(all_uids),
                   expr_params=expr_params)
     out, files, errors = [], {}, []
+    titles = {d.uid: d.title for d in dashboards}
     for d in dashboards:
         try:
-            data = render_dashboard(d, ctx)
+            data = render_dashboard(d, ctx, titles)
         except DefinitionError as exc:
             errors.append(str(exc))
             continue
         found = check.check_structure(data) + [f"dashboard {d.uid}: {m}" for m in schema.validate(data)]
         errors += [f"{d.source}: {e}" for e in found]
         cells = panel_sources(d)  # a query's error names its panel's cell() line, not Dashboard(
-        errors += [f"{cells.get(pid, d.source)}: {e}" for pid, e in check.check_queries(data)]
+        per_panel = check.check_queries(data) + check.check_up_counts(data) + check.check_window_stats(data)
+        errors += [f"{cells.get(pid, d.source)}: {e}" for pid, e in per_panel]
         out.append(data)
         files.update(dashboard_files(data, config))
     if errors:

@@ -1,5 +1,6 @@
 """Build-time checks of rendered dashboards: grid, ids, datasource and unit on every panel,
-every query parses once Grafana's variables and macros are filled in.
+every query parses once Grafana's variables and macros are filled in, a count of up targets
+reads 0 when there are none, a stat over the whole window is an instant query.
 
 Each message names the dashboard, the panel (title and id) and where it was defined.
 """
@@ -142,6 +143,60 @@ def check_queries(data: dict, sources: dict | None = None) -> list[tuple[int | N
             promql_parser.parse(text)
         except ValueError as exc:
             errors.append((q.panel_id, f"{q.where}: PromQL does not parse: {exc}\n    {text}"))
+    return errors
+
+
+def _counts_up_targets(expr: str) -> bool:
+    """`sum(up ... == bool 1)`, `count(up{...})`, `sum by (job) (up)`: an aggregation of `up`
+    alone, which gives no series (not 0) when no target is scraped."""
+    from gen.core.promql import analyze
+
+    try:
+        tree = promql_parser.parse(expr)
+    except ValueError:
+        return False  # reported by check_queries
+    if type(tree).__name__ != "AggregateExpr" or str(tree.op) not in ("sum", "count"):
+        return False
+    return analyze(expr).metrics == {"up"}
+
+
+def check_up_counts(data: dict) -> list[tuple[int | None, str]]:
+    """A stat that counts up targets must read 0 when none is scraped (that is when the
+    component's down alert fires), not an empty text: `... or on () vector(0)`. A panel
+    whose own no-data text says why it is empty (e.g. "no exporter target") is left alone."""
+    from gen.dash.render import NO_DATA
+
+    declared = {v["name"]: "placeholder" for v in data.get("templating", {}).get("list", [])}
+    errors = []
+    for p in panels(data):
+        if p.get("type") != "stat" or p.get("fieldConfig", {}).get("defaults", {}).get("noValue") not in (None, NO_DATA):
+            continue
+        for t in p.get("targets", []):
+            try:
+                expr = fill(t.get("expr", ""), declared, PARSE_MACROS)
+            except KeyError:
+                continue  # reported by check_queries
+            if _counts_up_targets(expr):
+                errors.append((p.get("id"), f"dashboard {data['uid']}: panel {p.get('title', '')!r} (id {p.get('id')}) "
+                                            f"target {t.get('refId', '?')}: counts up targets but shows {NO_DATA!r} "
+                                            "when none is scraped, exactly when the down alert fires: end the query "
+                                            "with `or on () vector(0)` (or give the panel a no-data text saying why "
+                                            "it is empty)"))
+    return errors
+
+
+def check_window_stats(data: dict) -> list[tuple[int | None, str]]:
+    """A stat over the whole window (`[$__range]`) shows one value: as a range query Grafana
+    would have Prometheus compute that whole window again at every step of the graph."""
+    errors = []
+    for p in panels(data):
+        if p.get("type") != "stat":
+            continue
+        for t in p.get("targets", []):
+            if "$__range" in t.get("expr", "") and not t.get("instant"):
+                errors.append((p.get("id"), f"dashboard {data['uid']}: panel {p.get('title', '')!r} (id {p.get('id')}) "
+                                            f"target {t.get('refId', '?')}: a stat over [$__range] must be an instant "
+                                            "query (Target(..., instant=True))"))
     return errors
 
 

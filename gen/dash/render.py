@@ -30,6 +30,9 @@ _LEGACY_PANEL_KEYS = {"span", "minSpan", "height", "error", "cacheTimeout", "edi
                       # grafanalib's Table: the old table panel's keys (now fieldConfig and options)
                       "color", "columns", "fontSize"}
 _LEGACY_TARGET_KEYS = {"query", "target", "metric", "step", "intervalFactor"}
+# grafanalib's Stat writes noValue "none", which reads like a value ("API servers up: none");
+# Grafana's own empty text is this.
+NO_DATA = "No data"
 
 
 @dataclass
@@ -173,6 +176,8 @@ def _panel(dashboard: Dashboard, placed: Placed, panel_id: int, ctx: Context) ->
     if targets:
         data["targets"] = targets
     defaults = data.setdefault("fieldConfig", {}).setdefault("defaults", {})
+    if defaults.get("noValue") == "none":
+        defaults["noValue"] = NO_DATA
     # grafanalib writes the base threshold step's value as the string "null", plus legacy keys.
     if "thresholds" in defaults:
         defaults["thresholds"]["steps"] = [
@@ -242,7 +247,8 @@ def panel_sources(dashboard: Dashboard) -> dict[int, Source]:
     return {pid: placed.cell.source for _, _, numbered in _numbered(dashboard) for placed, pid in numbered}
 
 
-def render_dashboard(dashboard: Dashboard, ctx: Context) -> dict:
+def render_dashboard(dashboard: Dashboard, ctx: Context, titles: dict[str, str] | None = None) -> dict:
+    """The dashboard's JSON; `titles` (uid -> title) names the top bar's links (else the uid)."""
     panels: list[dict] = []
     for prow, row_id, numbered in _numbered(dashboard):
         row = {"type": "row", "title": prow.row.title, "id": row_id, "collapsed": prow.row.collapsed,
@@ -258,14 +264,14 @@ def render_dashboard(dashboard: Dashboard, ctx: Context) -> dict:
     for uid in dashboard.links:
         if uid not in ctx.uids:
             raise DefinitionError(f"{dashboard.source}: dashboard {dashboard.uid}: links to {uid!r}, which does not exist")
-        links.append({"type": "link", "title": uid, "url": f"/d/{uid}", "includeVars": True, "keepTime": True,
+        links.append({"type": "link", "title": (titles or {}).get(uid, uid), "url": f"/d/{uid}", "includeVars": True, "keepTime": True,
                       "asDropdown": False, "icon": "dashboard", "tags": [], "targetBlank": False, "tooltip": ""})
     return {
         "uid": dashboard.uid,
         "title": dashboard.title,
         "description": dashboard.description,
         "tags": sorted(set(dashboard.tags) | {"kubernetes", "generated"}),
-        "editable": True,
+        "editable": False,  # generated: a change made in Grafana's UI is lost at the next sync
         "graphTooltip": 1,
         "timezone": "browser",
         "schemaVersion": SCHEMA_VERSION,  # the pinned Grafana's (gen/dash/schema/VERSION)

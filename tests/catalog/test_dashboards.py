@@ -67,3 +67,53 @@ def test_structure(built, uid):
                 assert t["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
                 assert t.get("legendFormat") or t.get("instant") or t.get("format") == "table", \
                     f"{uid}: panel {p['title']!r}: a legend names each series"
+
+
+@pytest.mark.parametrize("uid", _uids())
+def test_every_stat_says_no_data_and_counts_of_up_targets_read_0(built, uid):
+    """An empty stat reads "No data" (or its own reason), never grafanalib's "none"; a count of
+    up targets reads 0 when nothing is scraped (issue 16: "API servers up: none" while
+    KubeAPIDown fired)."""
+    _, data = _rendered(built, uid)
+    stats = [p for p in check.panels(data) if p["type"] == "stat"]
+    for p in stats:
+        text = p["fieldConfig"]["defaults"].get("noValue")
+        assert text and text.lower() != "none", f"{uid}: panel {p['title']!r}: no-data text {text!r}"
+    assert check.check_up_counts(data) == []
+
+
+@pytest.mark.parametrize("uid", _uids())
+def test_restart_counts_are_whole_numbers(built, uid):
+    """increase() extrapolates to the window's edges ("1.03 restarts"): panels count restarts
+    with round()."""
+    _, data = _rendered(built, uid)
+    for q in check.queries(data):
+        if "increase(" in q.expr and "restarts_total" in q.expr:
+            assert q.expr.startswith("round("), f"{q.where}: {q.expr}"
+
+
+def test_the_cluster_overview_leads_to_every_component_dashboard(built):
+    """From the overview an on-call engineer reaches the control plane's and the edge's
+    dashboards in one click; the top bar names them by title."""
+    _, data = _rendered(built, "k8s-cluster")
+    titles = {json.loads(v)["uid"]: json.loads(v)["title"] for k, v in built[1].items() if k.startswith("grafana/")}
+    links = {link["url"].removeprefix("/d/"): link["title"] for link in data["links"]}
+    for uid in ("k8s-apiserver", "k8s-etcd", "k8s-coredns", "k8s-ingress-nginx", "k8s-node", "k8s-pod"):
+        assert links.get(uid) == titles[uid], (uid, links)
+
+
+def test_network_traffic_is_in_bits_everywhere(built):
+    """Node and pod traffic in one unit family (bits per second, as NIC speeds are given), so
+    a pod's share of its node's traffic reads without converting."""
+    _, files = built
+    seen = 0
+    for name, text in files.items():
+        if not name.startswith("grafana/"):
+            continue
+        for p in check.panels(json.loads(text)):
+            exprs = [t.get("expr", "") for t in p.get("targets", [])]
+            if any(m in e for e in exprs for m in ("node_network_receive_bytes", "container_network_receive_bytes")):
+                seen += 1
+                assert p["fieldConfig"]["defaults"]["unit"] == "bps", (name, p["title"])
+                assert all(e.rstrip().endswith("* 8") for e in exprs), (name, p["title"], exprs)
+    assert seen >= 2

@@ -14,7 +14,7 @@ import yaml
 from gen.render import outdir
 from gen.build import build
 from gen.cli import main
-from gen.dash.check import check_queries, check_structure
+from gen.dash.check import check_queries, check_structure, check_up_counts, check_window_stats
 from gen.dash.layout import place
 from gen.dash.model import Cell, Row
 from gen.core.errors import ConfigError, DashboardError, DefinitionError
@@ -139,6 +139,56 @@ def test_query_faults_are_named():
     assert len(errors) == 2
     assert errors[0] == (2, "dashboard d: panel 'p2' (id 2) target B: uses $pod, which the dashboard does not declare")
     assert errors[1][0] == 3 and errors[1][1].startswith("dashboard d: panel 'p3' (id 3) target C: PromQL does not parse:")
+
+
+def _stat(pid, expr, **defaults):
+    return _p(pid, 0, 8 * pid, type="stat", fieldConfig={"defaults": {"unit": "short", **defaults}},
+              targets=[{"refId": "A", "expr": expr}])
+
+
+def test_a_stat_counting_up_targets_must_read_0_when_none_is_scraped():
+    """KubeAPIDown fires exactly when no API server is scraped: "API servers up" must then
+    read 0, not an empty text."""
+    errors = check_up_counts(_dash(
+        _stat(1, 'sum(up{job="apiserver"} == bool 1)', noValue="No data"),
+        _stat(2, 'count by (job) (up{job=~".*etcd.*"})'),
+        _stat(3, 'sum(up{job="apiserver"} == bool 1) or on () vector(0)'),
+        _stat(4, 'count(up{job=~".*redis.*", instance=~"$namespace"})', noValue="no exporter target"),
+        _stat(5, 'sum(rate(x[5m]))'),
+        {**_stat(6, 'sum(up)'), "type": "timeseries"},
+    ))
+    assert [pid for pid, _ in errors] == [1, 2]
+    assert errors[0][1] == ("dashboard d: panel 'p1' (id 1) target A: counts up targets but shows 'No data' when "
+                            "none is scraped, exactly when the down alert fires: end the query with "
+                            "`or on () vector(0)` (or give the panel a no-data text saying why it is empty)")
+
+
+def test_a_stat_over_the_window_must_be_an_instant_query():
+    errors = check_window_stats(_dash(
+        _stat(1, "round(sum(increase(x_total[$__range])))"),
+        {**_stat(2, "round(sum(increase(x_total[$__range])))"), "targets": [
+            {"refId": "A", "expr": "round(sum(increase(x_total[$__range])))", "instant": True}]},
+        _stat(3, "sum(rate(x_total[$__rate_interval]))"),
+    ))
+    assert errors == [(1, "dashboard d: panel 'p1' (id 1) target A: a stat over [$__range] must be an instant query "
+                          "(Target(..., instant=True))")]
+
+
+def test_stats_say_no_data_dashboards_are_read_only_links_carry_titles(tmp_path):
+    """grafanalib's Stat writes the empty text "none", which reads like a value; generated
+    dashboards are not editable in Grafana's UI (the next sync would undo an edit); the top
+    bar names a linked dashboard by its title, not its uid."""
+    dash = DASH.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Stat, Target, TimeSeries")
+    dash = dash.replace("    ])],\n    fixture=", """        cell(Stat(title="Pods", format="short", targets=[Target(expr='count(cpu_seconds_total{${app}})', refId="A")])),
+    ])],
+    links=["demo-pod"],
+    fixture=""")
+    src = project(tmp_path, dash=dash)
+    _, files = build(None, str(src))
+    data = rendered(files)
+    assert panel(data, "Pods")["fieldConfig"]["defaults"]["noValue"] == "No data"
+    assert data["editable"] is False
+    assert [(link["title"], link["url"]) for link in data["links"]] == [("Demo pod", "/d/demo-pod")]
 
 
 def test_label_replace_capture_groups_are_not_variables():
