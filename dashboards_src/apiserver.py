@@ -48,6 +48,8 @@ _overview = Row("Availability", [
     ), width=5),
     cell(Stat(
         title="Requests/s",
+        description="Requests the selected API servers answer per second, all verbs and codes. A jump is often "
+                    "one client in a loop: the Requests and errors row splits it by verb and code.",
         format="reqps", reduceCalc="lastNotNull", graphMode="area",
         targets=[_t(_rate("apiserver_request_total", AR), "requests/s")],
     ), width=5),
@@ -68,8 +70,13 @@ _overview = Row("Availability", [
 ], height=5)
 
 _requests = Row("Requests and errors", [
-    cell(_ts("Requests/s by verb", "reqps", _t(_rate("apiserver_request_total", AR, "verb"), "{{verb}}"))),
-    cell(_ts("Requests/s by code", "reqps", _t(_rate("apiserver_request_total", AR, "code"), "{{code}}"))),
+    cell(_ts("Requests/s by verb", "reqps", _t(_rate("apiserver_request_total", AR, "verb"), "{{verb}}"),
+             description="Per verb (GET, LIST, WATCH, POST, ...). LISTs cost the most: a climbing LIST rate loads "
+                         "the API server's memory and etcd.")),
+    cell(_ts("Requests/s by code", "reqps", _t(_rate("apiserver_request_total", AR, "code"), "{{code}}"),
+             description="Per HTTP status code. 5xx are the API server's own failures (KubeAPIErrorsHigh), 429 is "
+                         "flow control turning requests away, other 4xx concern the clients (403 RBAC, 404 not found, "
+                         "409 conflicts).")),
     cell(_ts("5xx, share by verb and resource", "percentunit",
              _t(f'{_rate("apiserver_request_total", AR + ", code=~" + chr(34) + "5.." + chr(34), "verb, resource, subresource")}'
                 f' / {_rate("apiserver_request_total", AR, "verb, resource, subresource")}',
@@ -111,7 +118,9 @@ _budget_row = Row("Error budget (availability SLO)", [
 _concurrency = Row("Inflight and flow control", [
     cell(_ts("Inflight requests by instance", "short",
              _t(f"sum by (instance, request_kind) (apiserver_current_inflight_requests{{{AI}}})",
-                "{{instance}} {{request_kind}}"))),
+                "{{instance}} {{request_kind}}"),
+             description="Requests being served now, per API server and kind. One instance far above the others "
+                         "gets more than its share of clients; when all are high, see the flow-control queues.")),
     cell(_ts("Requests waiting in flow-control queues", "short",
              _t(f"sum by (priority_level) (apiserver_flowcontrol_current_inqueue_requests{{{AI}}})", "{{priority_level}}"),
              description="API Priority and Fairness queues requests when a priority level's seats are taken.")),
@@ -130,7 +139,10 @@ _storage = Row("Storage, aggregated APIs, process", [
              description="1 while the aggregator marks the APIService unavailable (AggregatedAPIDown fires on any "
                          "unavailability over its window); requests to its API group fail.")),
     cell(_ts("Memory (resident)", "bytes",
-             _t(f"max by (instance) (process_resident_memory_bytes{{{AI}}})", "{{instance}}"))),
+             _t(f"max by (instance) (process_resident_memory_bytes{{{AI}}})", "{{instance}}"),
+             description="Resident memory of each API server process. It grows with the watch cache (the objects "
+                         "stored) and with large LIST responses; a climb to the memory it may use ends in an OOM "
+                         "kill.")),
     cell(_ts("CPU", "short",
              _t(_rate("process_cpu_seconds_total", AI, "instance"), "{{instance}}"),
              description="CPU cores used.")),

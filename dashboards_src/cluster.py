@@ -83,7 +83,9 @@ dashboard = Dashboard(
            "k8s-water-level", "k8s-weekly-inspection", "k8s-alerts-overview"],
     rows=[
         Row("Nodes and pods", [
-            cell(stat("Nodes", "short", ("count(" + ksm("kube_node_info") + ")", "nodes")), width=3),
+            cell(stat("Nodes", "short", ("count(" + ksm("kube_node_info") + ")", "nodes"),
+                      description="Nodes registered in the cluster, Ready or not. A drop means nodes were removed: "
+                                  "autoscaler scale-in or deleted machines."), width=3),
             cell(stat("Nodes not Ready", "short",
                       ("sum(1 - " + ksm("kube_node_status_condition", 'condition="Ready"', 'status="true"') + ")", "not ready"),
                       thresholds=steps(("red", 1)), color_mode="background",
@@ -97,7 +99,9 @@ dashboard = Dashboard(
                                   "do not fit anywhere (see requests against allocatable)."), width=9),
             cell(stat("Containers restarted (window)", "short",
                       ("round(sum(increase(" + ksm("kube_pod_container_status_restarts_total") + "[$__range])))", "restarts"),
-                      thresholds=steps(("orange", 1))), width=6),
+                      thresholds=steps(("orange", 1)),
+                      description="Container restarts in the dashboard's time range, all namespaces. PodRestart names "
+                                  "the restarted pods, KubePodCrashLooping those in CrashLoopBackOff."), width=6),
         ], height=5),
         Row("Water level: usage, requests and limits against allocatable", [
             cell(stat("CPU", "percentunit", *_water("cpu", _CPU_USED), thresholds=_WATER,
@@ -109,12 +113,25 @@ dashboard = Dashboard(
                                   "Limits over 100% mean nodes can run out of memory before pods reach their limits."),
                  width=6),
             cell(stat("Allocatable", "short",
-                      ("sum(" + _alloc("cpu") + ")", "CPU cores"), ("sum(" + _alloc("pods") + ")", "pods")), width=4),
-            cell(stat("Allocatable memory", "bytes", ("sum(" + _alloc("memory") + ")", "memory")), width=4),
+                      ("sum(" + _alloc("cpu") + ")", "CPU cores"), ("sum(" + _alloc("pods") + ")", "pods"),
+                      description="CPU cores and pods all nodes together can allocate to pods (capacity minus system "
+                                  "reservations): the 100% of the CPU water level, and the cluster's pod limit."),
+                 width=4),
+            cell(stat("Allocatable memory", "bytes", ("sum(" + _alloc("memory") + ")", "memory"),
+                      description="Memory all nodes together can allocate to pods (capacity minus system reservations "
+                                  "and the eviction threshold): the 100% of the memory water level."), width=4),
             cell(stat("Running pods", "short",
-                      ("sum(" + ksm("kube_pod_status_phase", 'phase="Running"') + ")", "running")), width=4),
-            cell(ts("CPU against allocatable", "percentunit", *_water("cpu", _CPU_USED), fill=0), width=12),
-            cell(ts("Memory against allocatable", "percentunit", *_water("memory", _MEM_USED), fill=0), width=12),
+                      ("sum(" + ksm("kube_pod_status_phase", 'phase="Running"') + ")", "running"),
+                      description="Pods in phase Running, all namespaces; the pod limit is under Allocatable."),
+                 width=4),
+            cell(ts("CPU against allocatable", "percentunit", *_water("cpu", _CPU_USED), fill=0,
+                    description="Usage, requests and limits as a share of the CPU all nodes can allocate. Requests "
+                                "near 100% leave new pods Pending whatever the usage; KubeCPUOvercommit fires when the "
+                                "requests would not fit without the largest node(s)."), width=12),
+            cell(ts("Memory against allocatable", "percentunit", *_water("memory", _MEM_USED), fill=0,
+                    description="Working set, requests and limits as a share of the memory all nodes can allocate. "
+                                "Requests near 100% leave new pods Pending; KubeMemoryOvercommit fires when the "
+                                "requests would not fit without the largest node(s)."), width=12),
         ], height=7),
         Row("Nodes", [
             cell(table("Nodes", ["node"], [
@@ -135,10 +152,14 @@ dashboard = Dashboard(
                             "(NodeCPUUsageImbalance). Click a node for its details."),
                  links=[_NODE_LINK]),
             cell(ts("CPU requests by node", "percentunit",
-                    (_per_node(_on_node(_declared("requests", "cpu")), "cpu"), "{{node}}"), fill=0),
+                    (_per_node(_on_node(_declared("requests", "cpu")), "cpu"), "{{node}}"), fill=0,
+                    description="CPU requests of each node's Pending and Running pods against its allocatable. "
+                                "At 100% the scheduler places no more pods there; click a line for the node."),
                  links=[Link("Node details", "k8s-node", {"node": "${__field.labels.node}"})]),
             cell(ts("Memory requests by node", "percentunit",
-                    (_per_node(_on_node(_declared("requests", "memory")), "memory"), "{{node}}"), fill=0),
+                    (_per_node(_on_node(_declared("requests", "memory")), "memory"), "{{node}}"), fill=0,
+                    description="Memory requests of each node's Pending and Running pods against its allocatable. "
+                                "At 100% the scheduler places no more pods there; click a line for the node."),
                  links=[Link("Node details", "k8s-node", {"node": "${__field.labels.node}"})]),
         ], height=9),
         Row("Namespaces", [
@@ -156,7 +177,9 @@ dashboard = Dashboard(
                     ("topk(10, sum by (namespace) (" + _CPU_USED + "))", "{{namespace}}"), description="Cores.",
                     stack=True), width=6),
             cell(ts("Memory used by namespace (top 10)", "bytes",
-                    ("topk(10, sum by (namespace) (" + _MEM_USED + "))", "{{namespace}}"), stack=True), width=6),
+                    ("topk(10, sum by (namespace) (" + _MEM_USED + "))", "{{namespace}}"), stack=True,
+                    description="Working set of the ten namespaces using the most, stacked. The Namespaces table "
+                                "lists every namespace with its requests and limits."), width=6),
         ], height=9),
         Row("Workloads", [
             cell(table("Top 10 workloads by CPU", ["namespace", "workload_type", "workload"], [

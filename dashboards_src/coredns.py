@@ -53,18 +53,33 @@ _overview = Row("Overview", [
     cell(Stat(title="Replicas up", description="CoreDNS targets Prometheus scrapes successfully, out of all (CoreDNSDown).",
               format="short", reduceCalc="lastNotNull", graphMode="none",
               targets=[_t("sum(up{${coredns}} == bool 1) or on () vector(0)", "up"), _t("count(up{${coredns}}) or on () vector(0)", "replicas", "B")]), width=5),
-    cell(Stat(title="Requests/s", format="reqps", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="Requests/s",
+              description="DNS queries per second to the selected replicas and server blocks. A sudden jump is "
+                          "usually one client looking names up in a loop, or the search path (ndots:5) multiplying "
+                          "lookups.",
+              format="reqps", reduceCalc="lastNotNull", graphMode="area",
               targets=[_t(_rate("coredns_dns_requests_total", CS), "requests/s")]), width=4),
-    cell(Stat(title="SERVFAIL, % of responses", format="percent", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="SERVFAIL, % of responses",
+              description="All server blocks and zones together; empty while none fails. The CoreDNSErrorsHigh "
+                          "alerts fire per server and zone: see SERVFAIL, % by server and zone.",
+              format="percent", reduceCalc="lastNotNull", graphMode="area",
               noValue="no SERVFAIL", targets=[_t(_rcode_share("SERVFAIL"), "SERVFAIL")]), width=5, alert=_ERROR_LINES),
-    cell(Stat(title="Latency p99", format="s", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="Latency p99",
+              description="99th percentile time to answer a query, all server blocks together. CoreDNSLatencyHigh "
+                          "fires per server and zone: see Request duration p99 by server and zone.",
+              format="s", reduceCalc="lastNotNull", graphMode="area",
               targets=[_t(_quantile(0.99), "p99")]), width=5, alert=_LATENCY_LINE),
-    cell(Stat(title="Cache hit ratio", format="percentunit", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="Cache hit ratio",
+              description="Share of cache lookups answered from the cache. A drop sends more queries on to the "
+                          "kubernetes plugin and the upstream resolvers, and latency rises.",
+              format="percentunit", reduceCalc="lastNotNull", graphMode="area",
               targets=[_t(_CACHE_RATIO, "hits")]), width=5),
 ], height=5)
 
 _requests = Row("Requests", [
-    cell(_ts("Requests/s by record type", "reqps", _t(_rate("coredns_dns_requests_total", CS, "type"), "{{type}}"))),
+    cell(_ts("Requests/s by record type", "reqps", _t(_rate("coredns_dns_requests_total", CS, "type"), "{{type}}"),
+             description="A, AAAA, SRV, PTR, ... Clients usually ask A and AAAA together; one type jumping alone "
+                         "points at a single client.")),
     cell(_ts("Requests/s by protocol and family", "reqps",
              _t(_rate("coredns_dns_requests_total", CS, "proto, family"), "{{proto}} family {{family}}"),
              description="family 1 is IPv4, 2 is IPv6 (of the client's connection).")),
@@ -75,7 +90,9 @@ _requests = Row("Requests", [
 ])
 
 _responses = Row("Responses", [
-    cell(_ts("Responses/s by rcode", "reqps", _t(_rate("coredns_dns_responses_total", CS, "rcode"), "{{rcode}}"))),
+    cell(_ts("Responses/s by rcode", "reqps", _t(_rate("coredns_dns_responses_total", CS, "rcode"), "{{rcode}}"),
+             description="NOERROR: answered; NXDOMAIN: the name does not exist; SERVFAIL: failed (CoreDNSErrorsHigh); "
+                         "REFUSED: a zone CoreDNS does not serve.")),
     cell(_ts("SERVFAIL, % by server and zone", "percent",
              _t(_rcode_share("SERVFAIL", "server, zone"), "{{server}} {{zone}}"),
              description="The ratio the CoreDNSErrorsHigh alerts watch; empty while nothing fails."),
@@ -88,25 +105,36 @@ _responses = Row("Responses", [
 
 _latency = Row("Latency", [
     cell(_ts("Request duration p99 by server and zone", "s",
-             _t(_quantile(0.99, "server, zone"), "{{server}} {{zone}}")), alert=_LATENCY_LINE),
+             _t(_quantile(0.99, "server, zone"), "{{server}} {{zone}}"),
+             description="As CoreDNSLatencyHigh computes it; the line is its threshold. When it is high, compare with "
+                         "Forward latency p99: external names wait for the upstream resolvers."), alert=_LATENCY_LINE),
     cell(_ts("Request duration percentiles", "s",
-             _t(_quantile(0.5), "p50"), _t(_quantile(0.9), "p90", "B"), _t(_quantile(0.99), "p99", "C"))),
+             _t(_quantile(0.5), "p50"), _t(_quantile(0.9), "p90", "B"), _t(_quantile(0.99), "p99", "C"),
+             description="All server blocks together. A p99 far above the p50 is usually forwarded lookups waiting "
+                         "for the upstream resolvers.")),
 ])
 
 _cache = Row("Cache", [
     cell(_ts("Cache hit ratio by server", "percentunit",
              _t(f"{_rate('coredns_cache_hits_total', CS, 'server')} / {_rate('coredns_cache_requests_total', CS, 'server')}",
-                "{{server}}"), valueMin=0, valueMax=1)),
+                "{{server}}"), valueMin=0, valueMax=1,
+             description="Share of cache lookups answered from the cache, per server block; the block whose ratio "
+                         "drops is the one sending more queries on.")),
     cell(_ts("Cache hits/s by type", "reqps",
              _t(_rate("coredns_cache_hits_total", CS, "type"), "{{type}}"),
              description="success: positive answers; denial: NXDOMAIN and NODATA answers.")),
     cell(_ts("Cache entries by type", "short",
-             _t("sum by (type) (coredns_cache_entries{" + CS + "})", "{{type}}"))),
+             _t("sum by (type) (coredns_cache_entries{" + CS + "})", "{{type}}"),
+             description="success: positive answers; denial: NXDOMAIN and NODATA. Flat near the capacity (9984 "
+                         "entries per type and replica by default) means entries are evicted before their TTL ends.")),
 ])
 
 _upstream = Row("Upstream resolvers (forward)", [
     cell(_ts("Forwarded requests/s by upstream", "reqps",
-             _t(_forward("coredns_proxy_request_duration_seconds_count", "coredns_forward_requests_total"), "{{to}}"))),
+             _t(_forward("coredns_proxy_request_duration_seconds_count", "coredns_forward_requests_total"), "{{to}}"),
+             description="Queries sent to each upstream resolver (forward plugin): external names the cache did not "
+                         "answer. Latency and SERVFAILs per upstream are beside (CoreDNSForwardLatencyHigh, "
+                         "CoreDNSForwardErrorsHigh).")),
     cell(_ts("Forward latency p99 by upstream", "s",
              _t("histogram_quantile(0.99, "
                 + _forward("coredns_proxy_request_duration_seconds_bucket", "coredns_forward_request_duration_seconds_bucket",

@@ -65,6 +65,8 @@ _members = Row("Members and leader", [
     ), width=5),
     cell(Stat(
         title="Role of each member",
+        description="Leader or follower; a healthy cluster has exactly one leader. A leader that keeps moving "
+                    "shows in Leader changes in 15m, none at all in Members without a leader.",
         format="short", reduceCalc="lastNotNull", graphMode="none", textMode="value_and_name",
         mappings=[StatValueMappings(StatValueMappingItem("leader", "1", "blue"),
                                     StatValueMappingItem("follower", "0", "green"))],
@@ -128,7 +130,9 @@ _disk = Row("Disk latency", [
 _grpc = Row("gRPC requests", [
     cell(_ts("gRPC requests/s by method", "reqps",
              _t(_rate("grpc_server_handled_total", EI + ', grpc_type="unary"', "grpc_service, grpc_method"),
-                "{{grpc_service}}/{{grpc_method}}"))),
+                "{{grpc_service}}/{{grpc_method}}"),
+             description="Unary requests; the API servers are the main clients (Range for reads, Txn for writes). "
+                         "Failures and latency per method are beside.")),
     cell(_ts("gRPC failures, % by method", "percent",
              _t(f"100 * {_rate('grpc_server_handled_total', EI + ', grpc_code=~' + chr(34) + _FAILURE_CODES + chr(34), 'grpc_service, grpc_method')}"
                 f" / {_rate('grpc_server_handled_total', EI, 'grpc_service, grpc_method')}",
@@ -154,11 +158,16 @@ _grpc = Row("gRPC requests", [
 
 _network = Row("Network between members", [
     cell(_ts("Peer round trip, p99", "s",
-             _t(_p99("etcd_network_peer_round_trip_time_seconds", EI, "instance, To"), "{{instance}} to {{To}}")),
+             _t(_p99("etcd_network_peer_round_trip_time_seconds", EI, "instance, To"), "{{instance}} to {{To}}"),
+             description="Round trip of etcd's probes from each member to each peer (To: the peer's member ID); the "
+                         "line is etcdMemberCommunicationSlow's threshold. Slow round trips make heartbeats miss and "
+                         "leaders change."),
          alert=AlertLine("etcdMemberCommunicationSlow", "threshold_seconds")),
     cell(_ts("Peer traffic", "Bps",
              _t(_rate("etcd_network_peer_sent_bytes_total", EI, "instance"), "{{instance}} sent"),
-             _t(_rate("etcd_network_peer_received_bytes_total", EI, "instance"), "{{instance}} received", "B"))),
+             _t(_rate("etcd_network_peer_received_bytes_total", EI, "instance"), "{{instance}} received", "B"),
+             description="Raft messages between members, and snapshots sent to a member that fell behind. The leader "
+                         "sends the most; a spike received by one follower is usually a snapshot.")),
     cell(_ts("Failed sends to each peer/s", "ops",
              _t(_rate("etcd_network_peer_sent_failures_total", E, "job, To"), "to {{To}}"),
              description="Summed over the senders, like etcdMembersDown: a member its peers cannot reach counts as "

@@ -50,13 +50,25 @@ _BY_INGRESS = "namespace, ingress"
 _INGRESS_LEGEND = "{{namespace}}/{{ingress}}"
 
 _overview = Row("Overview", [
-    cell(Stat(title="Requests/s", format="reqps", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="Requests/s",
+              description="Requests through the selected controllers and Ingresses, all statuses; the Traffic row "
+                          "splits them by Ingress, host and status.",
+              format="reqps", reduceCalc="lastNotNull", graphMode="area",
               targets=[_t(_rate("nginx_ingress_controller_requests", IN), "requests/s")]), width=4),
-    cell(Stat(title="5xx, % of requests", format="percent", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="5xx, % of requests",
+              description="All selected Ingresses together; empty while none fails. The IngressHigh5xxRatio alerts "
+                          "fire per Ingress: see 5xx, % by ingress.",
+              format="percent", reduceCalc="lastNotNull", graphMode="area",
               noValue="no 5xx", targets=[_t(_share(_5XX), "5xx")]), width=4, alert=_RATIO_LINES),
-    cell(Stat(title="4xx, % of requests", format="percent", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="4xx, % of requests",
+              description="Client errors, no alert. A jump after a change is often a moved path or host (404) or "
+                          "auth (401/403): see 4xx, % by ingress.",
+              format="percent", reduceCalc="lastNotNull", graphMode="area",
               noValue="no 4xx", targets=[_t(_share(_4XX), "4xx")]), width=4),
-    cell(Stat(title="Latency p99", format="s", reduceCalc="lastNotNull", graphMode="area",
+    cell(Stat(title="Latency p99",
+              description="Request time (controller plus backend), all selected Ingresses together. "
+                          "IngressHighLatency fires per Ingress: see p99 by ingress.",
+              format="s", reduceCalc="lastNotNull", graphMode="area",
               targets=[_t(_quantile(0.99), "p99")]), width=4, alert=_LATENCY_LINE),
     cell(Stat(
         title="Last config reload",
@@ -72,9 +84,14 @@ _overview = Row("Overview", [
 ], height=5)
 
 _traffic = Row("Traffic", [
-    cell(_ts("Requests/s by ingress", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, _BY_INGRESS), _INGRESS_LEGEND))),
-    cell(_ts("Requests/s by host", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, "host"), "{{host}}"))),
-    cell(_ts("Requests/s by status", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, "status"), "{{status}}"))),
+    cell(_ts("Requests/s by ingress", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, _BY_INGRESS), _INGRESS_LEGEND),
+             description="The alerts judge each Ingress (namespace/name), and ignore those serving fewer than their "
+                         "min_request_rate (1/s by default).")),
+    cell(_ts("Requests/s by host", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, "host"), "{{host}}"),
+             description="Per host of the Ingress rules; several Ingresses can serve one host.")),
+    cell(_ts("Requests/s by status", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, "status"), "{{status}}"),
+             description="499: the client gave up waiting; 502, 503 and 504 usually mean backend pods that are down, "
+                         "missing or slow.")),
 ])
 
 _errors = Row("Errors", [
@@ -82,7 +99,9 @@ _errors = Row("Errors", [
              description="The ratio the IngressHigh5xxRatio alerts watch (they also ignore Ingresses under "
                          "min_request_rate); empty while nothing fails."),
          alert=_RATIO_LINES),
-    cell(_ts("5xx, % by host", "percent", _t(_share(_5XX, "host"), "{{host}}")), alert=_RATIO_LINES),
+    cell(_ts("5xx, % by host", "percent", _t(_share(_5XX, "host"), "{{host}}"),
+             description="Empty while nothing fails. The lines are the IngressHigh5xxRatio thresholds, which the "
+                         "alerts apply per Ingress."), alert=_RATIO_LINES),
     cell(_ts("4xx, % by ingress", "percent", _t(_share(_4XX, _BY_INGRESS), _INGRESS_LEGEND),
              description="Client errors: missing paths (404), auth (401/403), rate limiting (429).")),
 ])
@@ -90,9 +109,14 @@ _errors = Row("Errors", [
 _latency = Row("Latency", [
     cell(_ts("p99 by ingress", "s", _t(_quantile(0.99, _BY_INGRESS), _INGRESS_LEGEND),
              description="Request time as nginx sees it: controller plus backend."), alert=_LATENCY_LINE),
-    cell(_ts("p95 by ingress", "s", _t(_quantile(0.95, _BY_INGRESS), _INGRESS_LEGEND))),
-    cell(_ts("p99 by host", "s", _t(_quantile(0.99, "host"), "{{host}}")), alert=_LATENCY_LINE),
-    cell(_ts("p95 by host", "s", _t(_quantile(0.95, "host"), "{{host}}"))),
+    cell(_ts("p95 by ingress", "s", _t(_quantile(0.95, _BY_INGRESS), _INGRESS_LEGEND),
+             description="Request time (controller plus backend). Close to the p99: the Ingress is slow throughout; "
+                         "far below it: a few slow requests.")),
+    cell(_ts("p99 by host", "s", _t(_quantile(0.99, "host"), "{{host}}"),
+             description="Request time (controller plus backend). The line is IngressHighLatency's threshold, which "
+                         "the alert applies per Ingress."), alert=_LATENCY_LINE),
+    cell(_ts("p95 by host", "s", _t(_quantile(0.95, "host"), "{{host}}"),
+             description="Request time (controller plus backend); compare with p99 by host.")),
 ])
 
 _upstream = Row("Backends and controller", [
@@ -102,10 +126,15 @@ _upstream = Row("Backends and controller", [
              description="Time the backend (upstream) took to answer: when it is close to the request time, the "
                          "backend is slow, not the controller.")),
     cell(_ts("Response bytes/s by ingress", "Bps",
-             _t(_rate("nginx_ingress_controller_response_size_sum", IN, _BY_INGRESS), _INGRESS_LEGEND))),
+             _t(_rate("nginx_ingress_controller_response_size_sum", IN, _BY_INGRESS), _INGRESS_LEGEND),
+             description="Bytes the controller sends back per Ingress. A jump at a steady request rate means larger "
+                         "responses (downloads, unpaged lists).")),
     cell(_ts("Active connections by controller pod", "short",
              _t(f'sum by (controller_pod) (nginx_ingress_controller_nginx_process_connections{{{CTRL}, state="active"}})',
-                "{{controller_pod}}"))),
+                "{{controller_pod}}"),
+             description="Client connections each controller pod holds open, idle keep-alives included. A pod far "
+                         "above the others gets an uneven share from the load balancer; a steady climb can be "
+                         "clients that never close.")),
     cell(Stat(
         title="Certificates: time left",
         description="Until each host's TLS certificate expires.",

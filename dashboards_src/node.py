@@ -64,20 +64,30 @@ dashboard = Dashboard(
     rows=[
         Row("Overview", [
             cell(stat("Ready", "short", ("max(" + ksm("kube_node_status_condition", _NODE, 'condition="Ready"', 'status="true"') + ")", "Ready"),
-                      mappings=READY, color_mode="background"), width=3),
+                      mappings=READY, color_mode="background",
+                      description="The node's Ready condition as the kubelet reports it. NotReady (False or Unknown): "
+                                  "no new pods start there, and KubeNodeNotReady fires after 15m."), width=3),
             cell(stat("Schedulable", "short", ("max(" + ksm("kube_node_spec_unschedulable", _NODE) + ")", "cordoned"),
                       mappings=[{"type": "value", "options": {"0": {"text": "yes", "color": "green", "index": 0},
                                                               "1": {"text": "cordoned", "color": "orange", "index": 1}}}],
-                      color_mode="background"), width=3),
+                      color_mode="background",
+                      description="cordoned: marked unschedulable (kubectl cordon, drain), so no new pods land here; "
+                                  "the running ones stay."), width=3),
             cell(stat("Pods against capacity", "percentunit",
                       ("max(" + sel("kubelet_running_pods", "kubelet") + " * on (instance) group_left (node) "
                        + sel("kubelet_node_name", "kubelet", _NODE) + ") / max(" + ksm("kube_node_status_capacity", _NODE, 'resource="pods"') + ")",
                        "pods"),
                       description="Pods the kubelet runs against the node's pod capacity (KubeletTooManyPods)."),
                  width=4, alert=AlertLine("KubeletTooManyPods")),
-            cell(stat("CPU cores", "short", (_CORES, "cores")), width=3),
-            cell(stat("Memory", "bytes", ("max(" + ne("node_memory_MemTotal_bytes") + ")", "total")), width=3),
-            cell(stat("Uptime", "s", ("time() - max(" + ne("node_boot_time_seconds") + ")", "uptime")), width=4),
+            cell(stat("CPU cores", "short", (_CORES, "cores"),
+                      description="Logical CPUs as node-exporter counts them: the machine's capacity, before what "
+                                  "the kubelet reserves for the system."), width=3),
+            cell(stat("Memory", "bytes", ("max(" + ne("node_memory_MemTotal_bytes") + ")", "total"),
+                      description="Physical memory of the machine (MemTotal), before what the kubelet reserves for "
+                                  "the system."), width=3),
+            cell(stat("Uptime", "s", ("time() - max(" + ne("node_boot_time_seconds") + ")", "uptime"),
+                      description="Time since the machine booted. Shorter than expected means an unplanned reboot "
+                                  "(kernel panic, host maintenance), which restarted its pods."), width=4),
             cell(stat("OOM kills (window)", "short", ("round(sum(increase(" + ne("node_vmstat_oom_kill") + "[$__range])))", "OOM kills"),
                       thresholds=steps(("red", 1)), description="Processes the kernel killed for lack of memory, "
                                                                 "inside or outside containers."), width=4),
@@ -94,19 +104,26 @@ dashboard = Dashboard(
                     ("max(" + ne("node_memory_MemTotal_bytes") + ") - max(" + ne("node_memory_MemAvailable_bytes") + ")", "used"),
                     ("max(" + ne("node_memory_Buffers_bytes") + ") + max(" + ne("node_memory_Cached_bytes") + ")", "buffers and cache"),
                     ("max(" + ne("node_memory_MemAvailable_bytes") + ")", "available"),
-                    ("max(" + ne("node_memory_MemTotal_bytes") + ")", "total"), fill=0)),
+                    ("max(" + ne("node_memory_MemTotal_bytes") + ")", "total"), fill=0,
+                    description="used is total minus available; buffers and cache are mostly reclaimable. As "
+                                "available nears 0 the kubelet evicts pods and the kernel OOM-kills processes (OOM "
+                                "kills above).")),
         ], height=8),
         Row("Disks and filesystems", [
             cell(ts("Disk throughput", "Bps",
                     ("sum by (device) (" + _rate(ne("node_disk_read_bytes_total", _DISKS)) + ")", "{{device}} read"),
-                    ("sum by (device) (" + _rate(ne("node_disk_written_bytes_total", _DISKS)) + ")", "{{device}} written"), fill=0), width=8),
+                    ("sum by (device) (" + _rate(ne("node_disk_written_bytes_total", _DISKS)) + ")", "{{device}} written"), fill=0,
+                    description="Bytes per second read and written per block device. Disk busy high at low "
+                                "throughput means small random I/O: see Disk IOPS."), width=8),
             cell(ts("Disk busy", "percentunit",
                     ("sum by (device) (" + _rate(ne("node_disk_io_time_seconds_total", _DISKS)) + ")", "{{device}}"), fill=0,
                     description="Share of time the device had I/O in flight; near 100% it is saturated (etcd and "
                                 "container logs suffer first)."), width=8),
             cell(ts("Disk IOPS", "iops",
                     ("sum by (device) (" + _rate(ne("node_disk_reads_completed_total", _DISKS)) + ")", "{{device}} reads"),
-                    ("sum by (device) (" + _rate(ne("node_disk_writes_completed_total", _DISKS)) + ")", "{{device}} writes"), fill=0), width=8),
+                    ("sum by (device) (" + _rate(ne("node_disk_writes_completed_total", _DISKS)) + ")", "{{device}} writes"), fill=0,
+                    description="Reads and writes completed per second per block device. A flat top with Disk busy "
+                                "near 100% is usually the volume's IOPS limit (cloud disks)."), width=8),
             cell(ts("Filesystem space available", "percent",
                     ("100 * " + ne("node_filesystem_avail_bytes", _FS) + " / " + ne("node_filesystem_size_bytes", _FS), "{{mountpoint}}"),
                     fill=0, description="Lines: NodeFilesystemAlmostOutOfSpace (red) fires below it; "
@@ -122,7 +139,9 @@ dashboard = Dashboard(
         Row("Network", [
             cell(ts("Network traffic", "bps",
                     ("sum by (device) (" + _rate(ne("node_network_receive_bytes_total", _NICS)) + ") * 8", "{{device}} received"),
-                    ("sum by (device) (" + _rate(ne("node_network_transmit_bytes_total", _NICS)) + ") * 8", "{{device}} sent"), fill=0)),
+                    ("sum by (device) (" + _rate(ne("node_network_transmit_bytes_total", _NICS)) + ") * 8", "{{device}} sent"), fill=0,
+                    description="Bits per second per physical interface (container veths and overlay tunnels left "
+                                "out), to compare with the NIC's speed.")),
             cell(ts("Network errors and drops", "pps",
                     ("sum by (device) (" + _rate(ne("node_network_receive_errs_total", _NICS)) + ")", "{{device}} receive errors"),
                     ("sum by (device) (" + _rate(ne("node_network_transmit_errs_total", _NICS)) + ")", "{{device}} transmit errors"),
@@ -151,7 +170,10 @@ dashboard = Dashboard(
             cell(stat("Clock synchronised", "short", ("min(" + ne("node_timex_sync_status") + ")", "sync"),
                       mappings=[{"type": "value", "options": {"0": {"text": "not synchronised", "color": "red", "index": 0},
                                                               "1": {"text": "synchronised", "color": "green", "index": 1}}}],
-                      color_mode="background"), width=4),
+                      color_mode="background",
+                      description="Whether the kernel reports the clock synchronised by NTP. not synchronised: "
+                                  "NodeClockNotSynchronising fires once it stays so; TLS and etcd suffer from drift."),
+                 width=4),
         ], height=7),
         Row("Pods on this node", [
             cell(table("Pods", ["namespace", "pod"], [

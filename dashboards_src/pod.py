@@ -43,11 +43,16 @@ dashboard = Dashboard(
     rows=[
         Row("Pod", [
             cell(stat("Phase", "short", ("max by (phase) (" + ksm("kube_pod_status_phase", *_POD) + ") == 1", "{{phase}}"),
-                      text_mode="name"), width=4),
+                      text_mode="name",
+                      description="Pending (not scheduled yet, or pulling images), Running, Succeeded, Failed, or "
+                                  "Unknown (its node stopped reporting). Running does not mean ready: see Ready."),
+                 width=4),
             cell(stat("Ready", "short", ("max(" + ksm("kube_pod_status_ready", *_POD, 'condition="true"') + ")", "ready"),
                       mappings=[{"type": "value", "options": {"0": {"text": "not ready", "color": "red", "index": 0},
                                                               "1": {"text": "ready", "color": "green", "index": 1}}}],
-                      color_mode="background"), width=3),
+                      color_mode="background",
+                      description="Every container running and passing its readiness probe. A pod not ready gets no "
+                                  "Service traffic; KubePodNotReady fires after 15m."), width=3),
             cell(stat("Node", "short", ("max by (node) (" + ksm("kube_pod_info", *_POD) + ")", "{{node}}"), text_mode="name",
                       description="Click for the node's details."), width=5,
                  links=[Link("Node details", "k8s-node", {"node": "${__field.labels.node}"})]),
@@ -58,7 +63,9 @@ dashboard = Dashboard(
                                                           "workload_type": "${__field.labels.workload_type}",
                                                           "workload": "${__field.labels.workload}"})]),
             cell(stat("Restarts (window)", "short", ("round(" + _by_container("increase(" + _RESTARTS + "[$__range])") + ")", "{{container}}"),
-                      thresholds=steps(("orange", 1), ("red", 5))), width=6),
+                      thresholds=steps(("orange", 1), ("red", 5)),
+                      description="Per container, in the dashboard's time range. Last termination says why; PodRestart "
+                                  "fires on any restart, KubePodCrashLooping on CrashLoopBackOff."), width=6),
         ], height=4),
         Row("Usage against limits", [
             cell(ts("CPU usage, % of limit", "percent",
@@ -79,7 +86,9 @@ dashboard = Dashboard(
             cell(ts("Memory", "bytes",
                     (_by_container(_MEM), "{{container}} working set"),
                     (_spec("requests", "memory"), "{{container}} request"),
-                    (_spec("limits", "memory"), "{{container}} limit"), fill=0)),
+                    (_spec("limits", "memory"), "{{container}} limit"), fill=0,
+                    description="Per container. The working set is what OOM kills and evictions count: at the limit "
+                                "the container is OOM-killed.")),
         ]),
         Row("Throttling, restarts, OOM kills", [
             cell(ts("CPU throttled periods", "percent",
@@ -91,7 +100,8 @@ dashboard = Dashboard(
                                 "CPUThrottlingHigh's threshold."),
                  width=9, alert=AlertLine("CPUThrottlingHigh")),
             cell(ts("Restarts", "short", ("round(" + _by_container("increase(" + _RESTARTS + "[$__rate_interval])") + ")", "{{container}}"),
-                    fill=0), width=7),
+                    fill=0, description="Per container and rate interval. Regular spikes are a crash loop "
+                                        "(KubePodCrashLooping); Last termination says why it stopped."), width=7),
             cell(stat("Restarts after an OOM kill (window)", "short",
                       ("round(" + _by_container("increase(" + _RESTARTS + "[$__range])\nand on (namespace, pod, container)\n"
                                      + ksm("kube_pod_container_status_last_terminated_reason", *_POD, 'reason="OOMKilled"')
@@ -108,10 +118,14 @@ dashboard = Dashboard(
         Row("Network", [
             cell(ts("Network traffic", "bps",  # bits, as the node dashboard and NIC speeds
                     (_net("container_network_receive_bytes_total") + " * 8", "received"),
-                    (_net("container_network_transmit_bytes_total") + " * 8", "sent"), fill=0)),
+                    (_net("container_network_transmit_bytes_total") + " * 8", "sent"), fill=0,
+                    description="Bits per second received and sent, all the pod's interfaces together (cAdvisor "
+                                "reports them for the pod's sandbox).")),
             cell(ts("Dropped packets", "pps",
                     (_net("container_network_receive_packets_dropped_total"), "receive drops"),
-                    (_net("container_network_transmit_packets_dropped_total"), "transmit drops"), fill=0)),
+                    (_net("container_network_transmit_packets_dropped_total"), "transmit drops"), fill=0,
+                    description="Normally 0. A steady rate: the pod does not keep up with its traffic, or its node's "
+                                "network is saturated (node dashboard: Network errors and drops).")),
         ], height=7),
     ],
     fixture=Fixture(

@@ -91,16 +91,24 @@ dashboard = Dashboard(
                       description="Desired (spec; a DaemonSet's: nodes it should run on), available (ready for "
                                   "minReadySeconds; a StatefulSet's: ready), updated to the current revision."), width=6),
             cell(stat("Unavailable", "short", ("max(" + _DESIRED + ") - max(" + _AVAILABLE + ")", "unavailable"),
-                      thresholds=steps(("orange", 1)), color_mode="background"), width=3),
+                      thresholds=steps(("orange", 1)), color_mode="background",
+                      description="Desired replicas not available. Above 0 for long: pods that do not start or get "
+                                  "ready (KubeDeploymentReplicasMismatch, KubeStatefulSetReplicasMismatch, "
+                                  "KubeDaemonSetRolloutStuck); the Pods table shows which."), width=3),
             cell(stat("Container restarts (window)", "short",
                       ("round(sum(" + _of_pods("increase(" + ksm("kube_pod_container_status_restarts_total", _NS) + "[$__range])",
                                                by="namespace") + "))", "restarts"),
-                      thresholds=steps(("orange", 1), ("red", 5))), width=4),
+                      thresholds=steps(("orange", 1), ("red", 5)),
+                      description="All the workload's containers, in the dashboard's time range. The Pods table shows "
+                                  "which pods; PodRestart fires per pod."), width=4),
             cell(stat("Most replicas on one node", "short", ("max(" + _PODS_PER_NODE + ")", "pods"),
                       description="More than one: losing that node loses several replicas at once "
                                   "(KubeReplicasOnSameNode); spread them with anti-affinity or topology spread."),
                  width=4),
-            cell(ts("Replicas over time", "short", *_REPLICAS, fill=0), width=7),
+            cell(ts("Replicas over time", "short", *_REPLICAS, fill=0,
+                    description="Desired, available and updated over time. In a rollout updated climbs to desired; "
+                                "available staying below it means new pods do not get ready (see Unavailable)."),
+                 width=7),
         ], height=6),
         Row("CPU and memory against requests and limits", [
             cell(ts("CPU used by pod", "short",

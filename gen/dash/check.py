@@ -1,6 +1,6 @@
-"""Build-time checks of rendered dashboards: grid, ids, datasource and unit on every panel,
-every query parses once Grafana's variables and macros are filled in, a count of up targets
-reads 0 when there are none, a stat over the whole window is an instant query.
+"""Build-time checks of rendered dashboards: grid, ids, datasource, unit and description on
+every panel, every query parses once Grafana's variables and macros are filled in, a count of
+up targets reads 0 when there are none, a stat over the whole window is an instant query.
 
 Each message names the dashboard, the panel (title and id) and where it was defined.
 """
@@ -91,7 +91,7 @@ PARSE_MACROS = macros("5m", "1m", "1h")  # any valid values do for a parse
 
 
 def check_structure(data: dict) -> list[str]:
-    """Unique ids, panels inside the 24 columns, no overlaps, a datasource and unit on each."""
+    """Unique ids, panels inside the 24 columns, no overlaps, a datasource, unit and description on each."""
     errors = []
     uid = data["uid"]
     seen: dict[int, str] = {}
@@ -124,6 +124,9 @@ def check_structure(data: dict) -> list[str]:
             errors.append(f"dashboard {uid}: {what}: no datasource reference")
         if not p.get("fieldConfig", {}).get("defaults", {}).get("unit"):
             errors.append(f"dashboard {uid}: {what}: no unit (set unit=... on the panel: 'percent', 'bytes', 'short', ...)")
+        if not str(p.get("description") or "").strip():
+            errors.append(f"dashboard {uid}: {what}: no description (set description=... on the panel: what it shows "
+                          "and how to read it)")
     return errors
 
 

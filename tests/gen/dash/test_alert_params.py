@@ -28,7 +28,7 @@ from gen.dash.model import Dashboard, Fixture, Row, cell
 
 dashboard = Dashboard(
     uid="demo", title="Demo",
-    rows=[Row("r", [cell(TimeSeries(title="Headroom", unit="percent", targets=[Target(
+    rows=[Row("r", [cell(TimeSeries(title="Headroom", unit="percent", description="Allocatable left.", targets=[Target(
         expr='sum(alloc{${app}}) - sum(topk(EXPR, alloc{${app}}))', legendFormat="left", refId="A")]))])],
     fixture=Fixture(series={'alloc{${app}, node="n1"}': "4x20"}, vars={}),
 )

@@ -39,7 +39,8 @@ from grafanalib.core import Target, TimeSeries
 from gen.dash.model import AlertLine, Dashboard, Fixture, Link, Row, Variable, cell
 
 def ts(title, expr, unit="percent"):
-    return TimeSeries(title=title, unit=unit, targets=[Target(expr=expr, legendFormat="{{pod}}", refId="A")])
+    return TimeSeries(title=title, unit=unit, description=title + " of the pod.",
+                      targets=[Target(expr=expr, legendFormat="{{pod}}", refId="A")])
 
 dashboard = Dashboard(
     uid="demo-pod", title="Demo pod",
@@ -112,21 +113,27 @@ def _dash(*panels):
     return {"uid": "d", "templating": {"list": [{"name": "namespace", "type": "custom"}]}, "panels": list(panels)}
 
 
-def _p(pid, x, y, w=12, h=8, unit="short", **extra):
+def _p(pid, x, y, w=12, h=8, unit="short", description="What it shows.", **extra):
     return {"id": pid, "title": f"p{pid}", "type": "timeseries", "gridPos": {"x": x, "y": y, "w": w, "h": h},
             "datasource": {"type": "prometheus", "uid": "${datasource}"},
-            "fieldConfig": {"defaults": {"unit": unit} if unit else {}}, **extra}
+            "fieldConfig": {"defaults": {"unit": unit} if unit else {}},
+            **({"description": description} if description is not None else {}), **extra}
 
 
 def test_structure_faults_are_named():
     errors = check_structure(_dash(_p(1, 0, 0), _p(1, 6, 4), _p(3, 20, 20, w=8), _p(4, 0, 30, unit=None),
-                                   {**_p(5, 12, 30), "datasource": "prom"}))
+                                   {**_p(5, 12, 30), "datasource": "prom"}, _p(6, 0, 40, description=None),
+                                   _p(7, 12, 40, description="  "), {**_p(8, 0, 48, description=None), "type": "row"}))
     text = "\n".join(errors)
     assert "panel 'p1' (id 1): id 1 already used by panel 'p1'" in text
     assert "panel 'p1' (id 1): overlaps panel 'p1' (id 1)" in text
     assert "panel 'p3' (id 3): gridPos x=20 w=8 does not fit the 24 columns" in text
     assert "panel 'p4' (id 4): no unit" in text
     assert "panel 'p5' (id 5): no datasource reference" in text
+    assert ("dashboard d: panel 'p6' (id 6): no description (set description=... on the panel: what it shows and "
+            "how to read it)") in errors
+    assert "panel 'p7' (id 7): no description" in text
+    assert "panel 'p8'" not in text  # a row needs none
     assert check_structure(_dash(_p(1, 0, 0), _p(2, 12, 0), _p(3, 0, 8, w=24))) == []
 
 
@@ -179,7 +186,7 @@ def test_stats_say_no_data_dashboards_are_read_only_links_carry_titles(tmp_path)
     dashboards are not editable in Grafana's UI (the next sync would undo an edit); the top
     bar names a linked dashboard by its title, not its uid."""
     dash = DASH.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Stat, Target, TimeSeries")
-    dash = dash.replace("    ])],\n    fixture=", """        cell(Stat(title="Pods", format="short", targets=[Target(expr='count(cpu_seconds_total{${app}})', refId="A")])),
+    dash = dash.replace("    ])],\n    fixture=", """        cell(Stat(title="Pods", format="short", description="Pods.", targets=[Target(expr='count(cpu_seconds_total{${app}})', refId="A")])),
     ])],
     links=["demo-pod"],
     fixture=""")
@@ -309,7 +316,7 @@ def test_grafanalib_thresholds_are_written_in_current_form(tmp_path):
 def test_grafanalib_tables_lose_the_old_table_panel_keys(tmp_path):
     """grafanalib's Table writes color, columns, fontSize and mappings at the panel's top level,
     which the current model (and its schema) no longer has; the build passes the schema."""
-    dash = DASH.replace('cell(ts("CPU % x2"', 'cell(Table(title="Pods", unit="short", targets=[Target(expr=\'x{${app}}\', '
+    dash = DASH.replace('cell(ts("CPU % x2"', 'cell(Table(title="Pods", unit="short", description="Pods.", targets=[Target(expr=\'x{${app}}\', '
                         'refId="A", instant=True, format="table")]), width=6), cell(ts("CPU % x2"')
     dash = dash.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Table, Target, TimeSeries")
     src = project(tmp_path, dash=dash)
@@ -320,7 +327,7 @@ def test_grafanalib_tables_lose_the_old_table_panel_keys(tmp_path):
 
 def test_grafanalib_table_mappings_move_to_field_config(tmp_path):
     mappings = [{"type": "value", "options": {"1": {"text": "up"}}}]
-    dash = DASH.replace('cell(ts("CPU % x2"', 'cell(Table(title="Pods", unit="short", mappings=' + repr(mappings) +
+    dash = DASH.replace('cell(ts("CPU % x2"', 'cell(Table(title="Pods", unit="short", description="Pods.", mappings=' + repr(mappings) +
                         ', targets=[Target(expr=\'x{${app}}\', refId="A", instant=True, format="table")]), width=6), cell(ts("CPU % x2"')
     dash = dash.replace("from grafanalib.core import Target, TimeSeries", "from grafanalib.core import Table, Target, TimeSeries")
     _, files = build(None, str(project(tmp_path, dash=dash)))

@@ -64,9 +64,9 @@ from MODULE import Table
 dashboard = Dashboard(
     uid="demo", title="Demo",
     rows=[Row("r", [
-        cell(BarGauge(title="Bars", format="percent", thresholds=steps(("red", 90)),
+        cell(BarGauge(title="Bars", format="percent", description="Targets up.", thresholds=steps(("red", 90)),
                       targets=[Target(expr="up{${app}}", legendFormat="{{instance}}", refId="A", instant=True)])),
-        cell(Table(title="Table", unit="short",
+        cell(Table(title="Table", unit="short", description="Targets up.",
                    targets=[Target(expr="up{${app}}", format="table", instant=True, refId="A")])),
     ])],
     fixture=Fixture(series={'up{${app}, instance="a"}': "1x20"}, vars={}),
