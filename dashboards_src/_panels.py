@@ -29,6 +29,13 @@ def ts(title: str, unit: str, *queries: tuple[str, str], description: str = "", 
                       tooltipMode="multi", valueMin=0 if min_zero else None, **extra, **kw)
 
 
+def top_by_peak(expr: str, by: str, n: int = 10) -> str:
+    """`expr`'s series of the `n` label sets (`by`) whose peak over the dashboard's range is
+    highest, drawn over the whole range: n lines. A plain topk(n, ...) in a range query picks
+    its n at every step and draws every series that was ever among them."""
+    return f"{expr} and on ({by}) topk({n}, max_over_time(({expr})[$__range:] @ end()))"
+
+
 def steps(*pairs: tuple[str, float]) -> list[Threshold]:
     """Stat thresholds: green from the bottom, then (color, from-value) pairs."""
     out = [Threshold("green", 0, 0.0)]

@@ -12,6 +12,7 @@ moves the alerts and the lines together. Latency comes from apiserver_request_sl
 from grafanalib.core import Stat, Target, TimeSeries
 
 from gen.dash.model import AlertLine, Dashboard, Fixture, Row, Variable, cell
+from ._panels import top_by_peak
 
 A = "${apiserver}"
 AI = '${apiserver}, instance=~"$instance"'
@@ -93,8 +94,8 @@ _latency = Row("Latency", [
                          "long-running WATCH and CONNECT requests."),
          alert=AlertLine("KubeAPILatencyHigh", "threshold_seconds")),
     cell(_ts("Slowest verb and resource pairs, p99", "s",
-             _t('topk(10, cluster_quantile:apiserver_request_sli_duration_seconds:histogram_quantile{${recorded}, '
-                'quantile="0.99", resource=~"$resource"})', "{{verb}} {{resource}}"),
+             _t(top_by_peak('cluster_quantile:apiserver_request_sli_duration_seconds:histogram_quantile{${recorded}, '
+                            'quantile="0.99", resource=~"$resource"}', "verb, resource"), "{{verb}} {{resource}}"),
              description="The recorded series KubeAPILatencyHigh fires on (all API servers together: the instance "
                          "choice does not apply)."),
          alert=AlertLine("KubeAPILatencyHigh", "threshold_seconds")),
@@ -132,7 +133,7 @@ _concurrency = Row("Inflight and flow control", [
 
 _storage = Row("Storage, aggregated APIs, process", [
     cell(_ts("Objects stored in etcd, top 10 resources", "short",
-             _t(f"topk(10, max by (resource) (apiserver_storage_objects{{{A}}}))", "{{resource}}"),
+             _t(top_by_peak(f"max by (resource) (apiserver_storage_objects{{{A}}})", "resource"), "{{resource}}"),
              description="Object counts drive the etcd database size; events and leases churn the most.")),
     cell(_ts("Aggregated APIs unavailable", "short",
              _t(f"max by (name) (aggregator_unavailable_apiservice{{{A}}})", "{{name}}"),

@@ -10,7 +10,7 @@ most. Per-node rows link to the node dashboard, workloads to the workload dashbo
 from gen.dash.model import Dashboard, Fixture, Link, Row, cell
 
 from ._kube import active_pods, by_kind, cadvisor, ksm, pod_workload
-from ._panels import READY, Column, stat, steps, table, ts
+from ._panels import READY, Column, stat, steps, table, top_by_peak, ts
 
 _CPU_USED = 'rate(' + cadvisor("container_cpu_usage_seconds_total", 'container!=""') + '[$__rate_interval])'
 _MEM_USED = cadvisor("container_memory_working_set_bytes", 'container!=""')
@@ -174,10 +174,10 @@ dashboard = Dashboard(
             ], description="Every namespace, largest CPU user first (CPU in cores). Click one for its workloads."),
                  width=12, links=[_NAMESPACE_LINK]),
             cell(ts("CPU used by namespace (top 10)", "short",
-                    ("topk(10, sum by (namespace) (" + _CPU_USED + "))", "{{namespace}}"), description="Cores.",
+                    (top_by_peak("sum by (namespace) (" + _CPU_USED + ")", "namespace"), "{{namespace}}"), description="Cores.",
                     stack=True), width=6),
             cell(ts("Memory used by namespace (top 10)", "bytes",
-                    ("topk(10, sum by (namespace) (" + _MEM_USED + "))", "{{namespace}}"), stack=True,
+                    (top_by_peak("sum by (namespace) (" + _MEM_USED + ")", "namespace"), "{{namespace}}"), stack=True,
                     description="Working set of the ten namespaces using the most, stacked. The Namespaces table "
                                 "lists every namespace with its requests and limits."), width=6),
         ], height=9),

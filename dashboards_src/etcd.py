@@ -75,6 +75,10 @@ _members = Row("Members and leader", [
 ], height=5)
 
 _elections = Row("Leader elections and proposals", [
+    cell(_ts("Members without a leader over time", "short",
+             _t(f"sum by (job) (1 - etcd_server_has_leader{{{E}}})", "{{job}}"),
+             description="The stat above, over the dashboard's time range: a no-leader episode (etcdNoLeader) "
+                         "stays visible here after it resolved. 0 is healthy.", fillOpacity=20)),
     cell(_ts("Leader changes in 15m", "short",
              _t(f"max by (job) (increase(etcd_server_leader_changes_seen_total{{{E}}}[15m]))", "{{job}}"),
              description="Elections seen in the last 15 minutes, on the member that saw most (the alert's default "

@@ -16,7 +16,7 @@ by default, and the node picks its node-exporter target (`exporter`, hidden).
 from gen.dash.model import AlertLine, Dashboard, Fixture, Link, Row, Variable, cell
 
 from ._kube import active_pods, cadvisor, ksm, node_exporter, sel
-from ._panels import READY, Column, stat, steps, table, ts
+from ._panels import READY, Column, stat, steps, table, top_by_peak, ts
 
 _T = 'instance="$exporter"'
 _NODE = 'node="$node"'
@@ -187,7 +187,7 @@ dashboard = Dashboard(
                            "0": {"text": "no", "color": "orange", "index": 0}, "1": {"text": "yes", "color": "green", "index": 1}}}]),
             ], description="CPU in cores. Click a pod for its details."), width=14, links=[_POD_LINK_TABLE]),
             cell(ts("CPU used by pod (top 10)", "short",
-                    ("topk(10, " + _pods_on_node(_rate(cadvisor("container_cpu_usage_seconds_total", 'container!=""'))) + ")",
+                    (top_by_peak(_pods_on_node(_rate(cadvisor("container_cpu_usage_seconds_total", 'container!=""'))), "namespace, pod"),
                      "{{namespace}}/{{pod}}"), description="Cores.", stack=True), width=10, links=[_POD_LINK_SERIES]),
         ], height=10),
     ],

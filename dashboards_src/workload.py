@@ -52,6 +52,13 @@ _AVAILABLE = selected_kind({"deployment": "kube_deployment_status_replicas_avail
 _UPDATED = selected_kind({"deployment": "kube_deployment_status_replicas_updated",
                           "statefulset": "kube_statefulset_status_replicas_updated",
                           "daemonset": "kube_daemonset_status_updated_number_scheduled"})
+def _red_at_zero(series: str) -> dict:
+    """A stat field override: `series` red at 0 (none available), green from 1."""
+    return {"matcher": {"id": "byName", "options": series}, "properties": [
+        {"id": "thresholds", "value": {"mode": "absolute", "steps": [{"color": "red", "value": None},
+                                                                     {"color": "green", "value": 1}]}}]}
+
+
 _REPLICAS = [("max(" + _DESIRED + ")", "desired"), ("max(" + _AVAILABLE + ")", "available"),
              ("max(" + _UPDATED + ")", "updated")]
 
@@ -87,7 +94,7 @@ dashboard = Dashboard(
     ],
     rows=[
         Row("Replicas", [
-            cell(stat("Replicas", "short", *_REPLICAS,
+            cell(stat("Replicas", "short", *_REPLICAS, overrides=[_red_at_zero("available")],
                       description="Desired (spec; a DaemonSet's: nodes it should run on), available (ready for "
                                   "minReadySeconds; a StatefulSet's: ready), updated to the current revision."), width=6),
             cell(stat("Unavailable", "short", ("max(" + _DESIRED + ") - max(" + _AVAILABLE + ")", "unavailable"),
@@ -104,7 +111,9 @@ dashboard = Dashboard(
             cell(stat("Most replicas on one node", "short", ("max(" + _PODS_PER_NODE + ")", "pods"),
                       description="More than one: losing that node loses several replicas at once "
                                   "(KubeReplicasOnSameNode); spread them with anti-affinity or topology spread."),
-                 width=4),
+                 width=4,  # orange where the alert fires: above its max_pods_per_node, a whole count
+                 alert=AlertLine("KubeReplicasOnSameNode", color="orange",
+                                 compute=lambda p: p["max_pods_per_node"] + 1)),
             cell(ts("Replicas over time", "short", *_REPLICAS, fill=0,
                     description="Desired, available and updated over time. In a rollout updated climbs to desired; "
                                 "available staying below it means new pods do not get ready (see Unavailable)."),

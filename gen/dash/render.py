@@ -151,6 +151,12 @@ def _threshold_steps(lines: list[AlertLine], ctx: Context, where: str) -> list[d
     return sorted(steps, key=lambda s: s["value"])
 
 
+def _base_steps(steps: list[dict]) -> list[dict]:
+    """Threshold steps as Grafana writes them: the base step's value is null."""
+    return [{"color": st.get("color", "green"), "value": None if st.get("value") in ("null", None) else st["value"]}
+            for st in steps]
+
+
 def _panel(dashboard: Dashboard, placed: Placed, panel_id: int, ctx: Context) -> dict:
     where = _where(dashboard, placed)
     data = _plain(placed.cell.panel)
@@ -178,12 +184,14 @@ def _panel(dashboard: Dashboard, placed: Placed, panel_id: int, ctx: Context) ->
     defaults = data.setdefault("fieldConfig", {}).setdefault("defaults", {})
     if defaults.get("noValue") == "none":
         defaults["noValue"] = NO_DATA
-    # grafanalib writes the base threshold step's value as the string "null", plus legacy keys.
+    # grafanalib writes the base threshold step's value as the string "null", plus legacy keys;
+    # _plain dropped the None of a base step written in an override.
     if "thresholds" in defaults:
-        defaults["thresholds"]["steps"] = [
-            {"color": st.get("color", "green"), "value": None if st.get("value") in ("null", None) else st["value"]}
-            for st in defaults["thresholds"].get("steps", [])
-        ]
+        defaults["thresholds"]["steps"] = _base_steps(defaults["thresholds"].get("steps", []))
+    for override in data["fieldConfig"].get("overrides", []):
+        for prop in override.get("properties", []):
+            if prop.get("id") == "thresholds" and isinstance(prop.get("value"), dict):
+                prop["value"]["steps"] = _base_steps(prop["value"].get("steps", []))
     alert_steps = _threshold_steps(placed.cell.alerts, ctx, where)
     if alert_steps:
         base = {"color": "green", "value": None}

@@ -117,3 +117,52 @@ def test_network_traffic_is_in_bits_everywhere(built):
                 assert p["fieldConfig"]["defaults"]["unit"] == "bps", (name, p["title"])
                 assert all(e.rstrip().endswith("* 8") for e in exprs), (name, p["title"], exprs)
     assert seen >= 2
+
+
+def _stat(data: dict, title: str) -> dict:
+    (p,) = [p for p in check.panels(data) if p["type"] == "stat" and p["title"] == title]
+    return p
+
+
+def test_stats_an_alert_watches_take_its_colours_from_the_alerts_parameter(built, tmp_path):
+    """Issue 16: "most replicas on one node: 2" was green beside KubeReplicasOnSameNode's line at
+    1, "available: 0" green. The stat turns orange where the alert fires (above its
+    max_pods_per_node: a whole count, so from max + 1), and moves with the knob."""
+    import yaml
+
+    from support.paths import REPO
+
+    _, data = _rendered(built, "k8s-workload")
+    steps = _stat(data, "Most replicas on one node")["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps == [{"color": "green", "value": None}, {"color": "orange", "value": 2}]
+    (available,) = _stat(data, "Replicas")["fieldConfig"]["overrides"]
+    assert available["matcher"] == {"id": "byName", "options": "available"}
+    assert available["properties"][0]["value"]["steps"] == [{"color": "red", "value": None}, {"color": "green", "value": 1}]
+    settings = yaml.safe_load((REPO / "monitoring.yaml").read_text())
+    settings.setdefault("alerts", {})["KubeReplicasOnSameNode"] = {"max_pods_per_node": 2}
+    (tmp_path / "monitoring.yaml").write_text(yaml.safe_dump(settings))
+    _, files = build(str(tmp_path / "monitoring.yaml"))
+    moved = _stat(json.loads(files["grafana/k8s-workload.json"]), "Most replicas on one node")
+    assert moved["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {"color": "orange", "value": 3}
+
+
+def test_the_etcd_dashboard_keeps_a_no_leader_episode_after_it_resolved(built):
+    """The stat shows now; its twin over time shows the four minutes without a leader that
+    resolved an hour ago."""
+    _, data = _rendered(built, "k8s-etcd")
+    now = _stat(data, "Members without a leader")["targets"][0]["expr"]
+    (history,) = [p for p in check.panels(data) if p["title"] == "Members without a leader over time"]
+    assert history["type"] == "timeseries" and history["targets"][0]["expr"] == now
+
+
+@pytest.mark.parametrize("uid", _uids())
+def test_top_n_graphs_draw_n_lines(built, uid):
+    """A range query `topk(10, X)` picks ten at every step and draws every series that was
+    ever among them (dozens in a real cluster): graphs of a top N pick theirs once, by the
+    peak over the range (top_by_peak: `X and on (...) topk(10, max_over_time(X[$__range:] @ end()))`)."""
+    _, data = _rendered(built, uid)
+    for p in check.panels(data):
+        if p["type"] != "timeseries":
+            continue
+        for t in p.get("targets", []):
+            assert not t.get("expr", "").lstrip().startswith("topk("), f"{uid}: panel {p['title']!r}: {t['expr']}"
