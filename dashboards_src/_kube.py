@@ -15,6 +15,11 @@ from __future__ import annotations
 KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet"}
 
 
+# Waiting reasons a container passes through on its way up (kube-state-metrics'
+# kube_pod_container_status_waiting_reason); any other one keeps it down.
+STARTING_REASONS = "ContainerCreating|PodInitializing"
+
+
 def sel(metric: str, exporter: str, *matchers: str) -> str:
     """`metric{${exporter}, matchers...}`: a selector with the catalog's placeholder first."""
     return metric + "{" + ", ".join(["${" + exporter + "}", *matchers]) + "}"

@@ -9,7 +9,7 @@ most. Per-node rows link to the node dashboard, workloads to the workload dashbo
 
 from gen.dash.model import Dashboard, Fixture, Link, Row, cell
 
-from ._kube import active_pods, by_kind, cadvisor, ksm, pod_workload
+from ._kube import STARTING_REASONS, active_pods, by_kind, cadvisor, ksm, pod_workload
 from ._panels import READY, Column, stat, steps, table, top_by_peak, ts
 
 _CPU_USED = 'rate(' + cadvisor("container_cpu_usage_seconds_total", 'container!=""') + '[$__rate_interval])'
@@ -96,12 +96,19 @@ dashboard = Dashboard(
                       description="Nodes marked unschedulable (kubectl cordon, drain)."), width=3),
             cell(stat("Pods by phase", "short", ("sum by (phase) (" + ksm("kube_pod_status_phase") + ")", "{{phase}}"),
                       description="Failed and Unknown pods need a look; Pending pods that stay Pending "
-                                  "do not fit anywhere (see requests against allocatable)."), width=9),
+                                  "do not fit anywhere (see requests against allocatable)."), width=7),
+            cell(stat("Containers kept down", "short",
+                      ("count(" + ksm("kube_pod_container_status_waiting_reason", f'reason!~"{STARTING_REASONS}"') + " == 1) "
+                       "or on () vector(0)", "waiting"),
+                      thresholds=steps(("red", 1)), color_mode="background",
+                      description="Containers waiting for a reason that keeps them down: CrashLoopBackOff "
+                                  "(KubePodCrashLooping), ImagePullBackOff, ErrImagePull, CreateContainerConfigError. "
+                                  "The pod dashboard says which and why."), width=4),
             cell(stat("Containers restarted (window)", "short",
                       ("round(sum(increase(" + ksm("kube_pod_container_status_restarts_total") + "[$__range])))", "restarts"),
                       thresholds=steps(("orange", 1)),
                       description="Container restarts in the dashboard's time range, all namespaces. PodRestart names "
-                                  "the restarted pods, KubePodCrashLooping those in CrashLoopBackOff."), width=6),
+                                  "the restarted pods, KubePodCrashLooping those in CrashLoopBackOff."), width=4),
         ], height=5),
         Row("Water level: usage, requests and limits against allocatable", [
             cell(stat("CPU", "percentunit", *_water("cpu", _CPU_USED), thresholds=_WATER,
@@ -227,6 +234,7 @@ dashboard = Dashboard(
             'kube_pod_container_resource_limits{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app", node="node-1", resource="cpu", unit="core"}': "1x20",
             'kube_pod_container_resource_limits{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app", node="node-1", resource="memory", unit="byte"}': "1073741824x20",
             'kube_pod_container_status_restarts_total{${kube_state_metrics}, namespace="shop", pod="db-0", uid="u2", container="postgres"}': "0x4 1x15",
+            'kube_pod_container_status_waiting_reason{${kube_state_metrics}, namespace="shop", pod="db-0", uid="u2", container="postgres", reason="CrashLoopBackOff"}': "_x5 1x14",
             'container_cpu_usage_seconds_total{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", container="app", node="node-1", instance="10.0.1.5:10250", id="/kubepods/pod-u1/c1", image="registry.local/web:1.4", name="c1"}': "0+15x20",
             'container_cpu_usage_seconds_total{${cadvisor}, namespace="shop", pod="db-0", container="postgres", node="node-1", instance="10.0.1.5:10250", id="/kubepods/pod-u2/c2", image="postgres:16", name="c2"}': "0+30x20",
             'container_memory_working_set_bytes{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", container="app", node="node-1", instance="10.0.1.5:10250", id="/kubepods/pod-u1/c1", image="registry.local/web:1.4", name="c1"}': "400000000x20",

@@ -4,7 +4,7 @@ be seen), and where the pod runs: its node and its workload, each a link."""
 
 from gen.dash.model import AlertLine, Dashboard, Fixture, Link, Row, Variable, cell
 
-from ._kube import cadvisor, ksm, pod_workload
+from ._kube import STARTING_REASONS, cadvisor, ksm, pod_workload
 from ._panels import stat, steps, ts
 
 _POD = ('namespace="$namespace"', 'pod="$pod"')
@@ -22,6 +22,16 @@ def _spec(kind: str, resource: str) -> str:
 _CPU = "rate(" + cadvisor("container_cpu_usage_seconds_total", *_POD, _CONTAINERS) + "[$__rate_interval])"
 _MEM = cadvisor("container_memory_working_set_bytes", *_POD, _CONTAINERS)
 _RESTARTS = ksm("kube_pod_container_status_restarts_total", *_POD)
+def _by_reason(metric: str, *matchers: str) -> str:
+    return "max by (container, reason) (" + ksm(metric, *_POD, *matchers) + ") == 1"
+
+
+# 2 (red) for a reason that keeps the container down, 1 (orange) while it starts
+_WAITING = ("2 * (" + _by_reason("kube_pod_container_status_waiting_reason", f'reason!~"{STARTING_REASONS}"') + ")\nor\n"
+            + _by_reason("kube_pod_container_status_waiting_reason", f'reason=~"{STARTING_REASONS}"'))
+# 1 (red) for a crash, OOM kill or error, 0 (green) for a container that completed
+_TERMINATED = (_by_reason("kube_pod_container_status_last_terminated_reason", 'reason!="Completed"') + "\nor\n0 * ("
+               + _by_reason("kube_pod_container_status_last_terminated_reason", 'reason="Completed"') + ")")
 
 
 def _net(metric: str) -> str:
@@ -67,6 +77,17 @@ dashboard = Dashboard(
                       description="Per container, in the dashboard's time range. Last termination says why; PodRestart "
                                   "fires on any restart, KubePodCrashLooping on CrashLoopBackOff."), width=6),
         ], height=4),
+        Row("Containers: why not running", [
+            cell(stat("Waiting", "short", (_WAITING, "{{container}}: {{reason}}"), text_mode="name",
+                      thresholds=steps(("orange", 1), ("red", 2)), color_mode="background", noValue="none waiting",
+                      description="Containers that are not running and why: red for a reason that keeps them down "
+                                  "(CrashLoopBackOff: KubePodCrashLooping; ImagePullBackOff, ErrImagePull, "
+                                  "CreateContainerConfigError: KubePodNotReady), orange while starting."), width=12),
+            cell(stat("Last termination", "short", (_TERMINATED, "{{container}}: {{reason}}"), text_mode="name",
+                      thresholds=steps(("red", 1)), color_mode="background", noValue="none terminated yet",
+                      description="Why each container last stopped: red for OOMKilled (KubeContainerOOMKilled), "
+                                  "Error and other crashes, green for Completed."), width=12),
+        ], height=3),
         Row("Usage against limits", [
             cell(ts("CPU usage, % of limit", "percent",
                     ("100 * " + _by_container(_CPU) + "\n/ " + _spec("limits", "cpu"), "{{container}}"), fill=0,
@@ -108,12 +129,7 @@ dashboard = Dashboard(
                                      + " == 1") + ")", "{{container}}"),
                       thresholds=steps(("red", 1)),
                       description="Restarts in the window of containers whose last termination was OOMKilled "
-                                  "(KubeContainerOOMKilled): memory limit too low, or a leak."), width=4),
-            cell(stat("Last termination", "short",
-                      ("max by (container, reason) (" + ksm("kube_pod_container_status_last_terminated_reason", *_POD) + ") == 1",
-                       "{{container}}: {{reason}}"),
-                      text_mode="name", description="Why each container last stopped (OOMKilled, Error, Completed)."),
-                 width=4),
+                                  "(KubeContainerOOMKilled): memory limit too low, or a leak."), width=8),
         ]),
         Row("Network", [
             cell(ts("Network traffic", "bps",  # bits, as the node dashboard and NIC speeds
@@ -147,6 +163,8 @@ dashboard = Dashboard(
             'container_cpu_cfs_throttled_periods_total{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", container="app", id="/kubepods/pod-u1/c1", image="registry.local/web:1.4", name="c1"}': "0+180x20",
             'kube_pod_container_status_restarts_total{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app"}': "0x4 1x15",
             'kube_pod_container_status_last_terminated_reason{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app", reason="OOMKilled"}': "_x4 1x15",
+            # after the OOM kill the container crash-loops
+            'kube_pod_container_status_waiting_reason{${kube_state_metrics}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", uid="u1", container="app", reason="CrashLoopBackOff"}': "_x5 1x14",
             'container_network_receive_bytes_total{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", interface="eth0", id="/kubepods/pod-u1", name="sandbox"}': "0+600000x20",
             'container_network_transmit_bytes_total{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", interface="eth0", id="/kubepods/pod-u1", name="sandbox"}': "0+300000x20",
             'container_network_receive_packets_dropped_total{${cadvisor}, namespace="shop", pod="web-7d4b9c8f6-x2x9q", interface="eth0", id="/kubepods/pod-u1", name="sandbox"}': "0+3x20",

@@ -166,3 +166,46 @@ def test_top_n_graphs_draw_n_lines(built, uid):
             continue
         for t in p.get("targets", []):
             assert not t.get("expr", "").lstrip().startswith("topk("), f"{uid}: panel {p['title']!r}: {t['expr']}"
+
+
+def test_container_state_is_coloured_by_what_it_means(built, tmp_path):
+    """Issue 16: during a crash loop the dashboards showed no waiting reason, and "OOMKilled"
+    was painted green. The pod dashboard's stats give a reason that keeps a container down 2
+    (red), one it passes on its way up 1 (orange), a crash 1 (red), Completed 0 (green); the
+    cluster overview counts the containers kept down, 0 when there are none."""
+    import yaml
+
+    _, data = _rendered(built, "k8s-pod")
+    values = {"namespace": "shop", "pod": "web-1"}
+    waiting, terminated = (check.fill(_stat(data, title)["targets"][0]["expr"], values, {})
+                           for title in ("Waiting", "Last termination"))
+    assert [s["color"] for s in _stat(data, "Waiting")["fieldConfig"]["defaults"]["thresholds"]["steps"]] == \
+        ["green", "orange", "red"]
+    _, cluster = _rendered(built, "k8s-cluster")
+    kept_down = _stat(cluster, "Containers kept down")["targets"][0]["expr"]
+    ksm = 'job="kube-state-metrics", namespace="shop", pod="web-1", uid="u1"'
+
+    def series(metric, container, reason):
+        return {"series": f'{metric}{{{ksm}, container="{container}", reason="{reason}"}}', "values": "1x5"}
+
+    tests = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [
+            series("kube_pod_container_status_waiting_reason", "app", "CrashLoopBackOff"),
+            series("kube_pod_container_status_waiting_reason", "init", "PodInitializing"),
+            series("kube_pod_container_status_last_terminated_reason", "app", "OOMKilled"),
+            series("kube_pod_container_status_last_terminated_reason", "job", "Completed"),
+        ],
+        "promql_expr_test": [
+            {"expr": waiting, "eval_time": "2m", "exp_samples": [
+                {"labels": '{container="app", reason="CrashLoopBackOff"}', "value": 2},
+                {"labels": '{container="init", reason="PodInitializing"}', "value": 1}]},
+            {"expr": terminated, "eval_time": "2m", "exp_samples": [
+                {"labels": '{container="app", reason="OOMKilled"}', "value": 1},
+                {"labels": '{container="job", reason="Completed"}', "value": 0}]},
+            {"expr": kept_down, "eval_time": "2m", "exp_samples": [{"labels": "{}", "value": 1}]},
+            {"expr": kept_down, "eval_time": "12m", "exp_samples": [{"labels": "{}", "value": 0}]},
+        ]}]}
+    (tmp_path / "state.test.yaml").write_text(yaml.safe_dump(tests))
+    run = promtool.test_rules(["state.test.yaml"], cwd=str(tmp_path))
+    assert run.ok, run.output
