@@ -14,6 +14,8 @@ from grafanalib.core import (Stat, StatValueMappingItem, StatValueMappings, Targ
 
 from gen.dash.model import AlertLine, Dashboard, Fixture, Link, Row, Variable, cell
 
+from ._panels import top_by_peak
+
 CTRL = '${ingress_nginx}, controller_class=~"$controller_class"'
 IN = CTRL + ', namespace=~"$namespace", ingress=~"$ingress"'
 _5XX = 'status=~"5.."'
@@ -46,6 +48,8 @@ def _ts(title: str, unit: str, *targets: Target, description: str = "", **kw) ->
 
 _RATIO_LINES = [AlertLine("IngressHigh5xxRatio", color="orange"), AlertLine("IngressHigh5xxRatioCritical")]
 _LATENCY_LINE = AlertLine("IngressHighLatency", "threshold_seconds")
+# A real cluster has hundreds of Ingresses: with the filter on All, a graph per Ingress, host or
+# service draws the ten with the highest peak in the range (top_by_peak).
 _BY_INGRESS = "namespace, ingress"
 _INGRESS_LEGEND = "{{namespace}}/{{ingress}}"
 
@@ -84,10 +88,10 @@ _overview = Row("Overview", [
 ], height=5)
 
 _traffic = Row("Traffic", [
-    cell(_ts("Requests/s by ingress", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, _BY_INGRESS), _INGRESS_LEGEND),
+    cell(_ts("Requests/s by ingress (top 10)", "reqps", _t(top_by_peak(_rate("nginx_ingress_controller_requests", IN, _BY_INGRESS), _BY_INGRESS), _INGRESS_LEGEND),
              description="The alerts judge each Ingress (namespace/name), and ignore those serving fewer than their "
                          "min_request_rate (1/s by default).")),
-    cell(_ts("Requests/s by host", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, "host"), "{{host}}"),
+    cell(_ts("Requests/s by host (top 10)", "reqps", _t(top_by_peak(_rate("nginx_ingress_controller_requests", IN, "host"), "host"), "{{host}}"),
              description="Per host of the Ingress rules; several Ingresses can serve one host.")),
     cell(_ts("Requests/s by status", "reqps", _t(_rate("nginx_ingress_controller_requests", IN, "status"), "{{status}}"),
              description="499: the client gave up waiting; 502, 503 and 504 usually mean backend pods that are down, "
@@ -95,38 +99,38 @@ _traffic = Row("Traffic", [
 ])
 
 _errors = Row("Errors", [
-    cell(_ts("5xx, % by ingress", "percent", _t(_share(_5XX, _BY_INGRESS), _INGRESS_LEGEND),
+    cell(_ts("5xx, % by ingress (top 10)", "percent", _t(top_by_peak(_share(_5XX, _BY_INGRESS), _BY_INGRESS), _INGRESS_LEGEND),
              description="The ratio the IngressHigh5xxRatio alerts watch (they also ignore Ingresses under "
                          "min_request_rate); empty while nothing fails."),
          alert=_RATIO_LINES),
-    cell(_ts("5xx, % by host", "percent", _t(_share(_5XX, "host"), "{{host}}"),
+    cell(_ts("5xx, % by host (top 10)", "percent", _t(top_by_peak(_share(_5XX, "host"), "host"), "{{host}}"),
              description="Empty while nothing fails. The lines are the IngressHigh5xxRatio thresholds, which the "
                          "alerts apply per Ingress."), alert=_RATIO_LINES),
-    cell(_ts("4xx, % by ingress", "percent", _t(_share(_4XX, _BY_INGRESS), _INGRESS_LEGEND),
+    cell(_ts("4xx, % by ingress (top 10)", "percent", _t(top_by_peak(_share(_4XX, _BY_INGRESS), _BY_INGRESS), _INGRESS_LEGEND),
              description="Client errors: missing paths (404), auth (401/403), rate limiting (429).")),
 ])
 
 _latency = Row("Latency", [
-    cell(_ts("p99 by ingress", "s", _t(_quantile(0.99, _BY_INGRESS), _INGRESS_LEGEND),
+    cell(_ts("p99 by ingress (top 10)", "s", _t(top_by_peak(_quantile(0.99, _BY_INGRESS), _BY_INGRESS), _INGRESS_LEGEND),
              description="Request time as nginx sees it: controller plus backend."), alert=_LATENCY_LINE),
-    cell(_ts("p95 by ingress", "s", _t(_quantile(0.95, _BY_INGRESS), _INGRESS_LEGEND),
+    cell(_ts("p95 by ingress (top 10)", "s", _t(top_by_peak(_quantile(0.95, _BY_INGRESS), _BY_INGRESS), _INGRESS_LEGEND),
              description="Request time (controller plus backend). Close to the p99: the Ingress is slow throughout; "
                          "far below it: a few slow requests.")),
-    cell(_ts("p99 by host", "s", _t(_quantile(0.99, "host"), "{{host}}"),
+    cell(_ts("p99 by host (top 10)", "s", _t(top_by_peak(_quantile(0.99, "host"), "host"), "{{host}}"),
              description="Request time (controller plus backend). The line is IngressHighLatency's threshold, which "
                          "the alert applies per Ingress."), alert=_LATENCY_LINE),
-    cell(_ts("p95 by host", "s", _t(_quantile(0.95, "host"), "{{host}}"),
+    cell(_ts("p95 by host (top 10)", "s", _t(top_by_peak(_quantile(0.95, "host"), "host"), "{{host}}"),
              description="Request time (controller plus backend); compare with p99 by host.")),
 ])
 
 _upstream = Row("Backends and controller", [
-    cell(_ts("Backend response time p99 by service", "s",
-             _t(_quantile(0.99, "namespace, service", "nginx_ingress_controller_response_duration_seconds"),
-                "{{namespace}}/{{service}}"),
+    cell(_ts("Backend response time p99 by service (top 10)", "s",
+             _t(top_by_peak(_quantile(0.99, "namespace, service", "nginx_ingress_controller_response_duration_seconds"),
+                     "namespace, service"), "{{namespace}}/{{service}}"),
              description="Time the backend (upstream) took to answer: when it is close to the request time, the "
                          "backend is slow, not the controller.")),
-    cell(_ts("Response bytes/s by ingress", "Bps",
-             _t(_rate("nginx_ingress_controller_response_size_sum", IN, _BY_INGRESS), _INGRESS_LEGEND),
+    cell(_ts("Response bytes/s by ingress (top 10)", "Bps",
+             _t(top_by_peak(_rate("nginx_ingress_controller_response_size_sum", IN, _BY_INGRESS), _BY_INGRESS), _INGRESS_LEGEND),
              description="Bytes the controller sends back per Ingress. A jump at a steady request rate means larger "
                          "responses (downloads, unpaged lists).")),
     cell(_ts("Active connections by controller pod", "short",

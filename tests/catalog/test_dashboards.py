@@ -209,3 +209,38 @@ def test_container_state_is_coloured_by_what_it_means(built, tmp_path):
     (tmp_path / "state.test.yaml").write_text(yaml.safe_dump(tests))
     run = promtool.test_rules(["state.test.yaml"], cwd=str(tmp_path))
     assert run.ok, run.output
+
+
+def test_top_by_peak_keeps_the_ten_highest_peaks_of_the_range(tmp_path):
+    """top_by_peak picks by the peak over the range, not by the value now: an Ingress that
+    spiked earlier in the range is among the ten, one that is merely busy now is not."""
+    import yaml
+
+    from dashboards_src._panels import top_by_peak
+
+    expr = check.fill(top_by_peak("max by (ingress) (reqs)", "ingress"), {}, check.macros("1m", "1m", "20m"))
+    series = [{"series": f'reqs{{ingress="i{n:02d}"}}', "values": f"{10 + n}x30"} for n in range(12)]
+    series.append({"series": 'reqs{ingress="spiked"}', "values": "1x14 500 1x15"})  # peak at 15m, low since
+    series.append({"series": 'reqs{ingress="old"}', "values": "900x3 _x27"})  # gone before the range (10m-30m)
+    top = [f"i{n:02d}" for n in range(3, 12)]  # the nine highest flat ones, beside the spike
+    tests = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m", "input_series": series,
+        "promql_expr_test": [{"expr": expr, "eval_time": "30m", "exp_samples":
+                              [{"labels": f'{{ingress="{name}"}}', "value": 10 + int(name[1:])} for name in top]
+                              + [{"labels": '{ingress="spiked"}', "value": 1}]}],
+    }]}
+    (tmp_path / "top.test.yaml").write_text(yaml.safe_dump(tests))
+    run = promtool.test_rules(["top.test.yaml"], cwd=str(tmp_path))
+    assert run.ok, run.output
+
+
+@pytest.mark.parametrize("uid", _uids())
+def test_graphs_per_ingress_host_or_service_draw_ten_lines_at_most(built, uid):
+    """With the Ingress filter on All (hundreds in a real cluster) a graph per Ingress, host or
+    backend service draws the top ten by peak, not one line each."""
+    _, data = _rendered(built, uid)
+    for p in check.panels(data):
+        for t in p.get("targets", []) if p["type"] == "timeseries" else []:
+            legend = t.get("legendFormat", "")
+            if any(f"{{{{{label}}}}}" in legend for label in ("ingress", "host", "service")):
+                assert "topk(10, max_over_time(" in t["expr"], f"{uid}: panel {p['title']!r}"
