@@ -52,6 +52,16 @@ def memory_used(by: str = "") -> str:
             f" / {total(by)}({sel('node_memory_MemTotal_bytes', NODE_EXPORTER)}))")
 
 
+def by_node(expr: str) -> str:
+    """`expr` per node-exporter `instance`, keyed by the Kubernetes node name like the other
+    node panels: joined on the node's InternalIP (kube_node_info), which node-exporter's
+    instance holds when it runs on the host network, as its DaemonSet does. node_uname_info's
+    nodename is no key: it is the host name, which ACK and TKE nodes are not named by."""
+    info = f"max by (internal_ip, node) ({sel('kube_node_info', KSM)})"
+    return (f'max by (node) (label_replace({expr}, "internal_ip", "$1", "instance", "(.+):[0-9]+")'
+            f" * on (internal_ip) group_left (node) {info})")
+
+
 # Requests of Pending and Running pods (kube-state-metrics keeps completed pods' requests).
 ACTIVE = "max by (namespace, pod) (" + sel("kube_pod_status_phase", KSM, 'phase=~"Pending|Running"') + " == 1)"
 
@@ -234,10 +244,12 @@ dashboard = Dashboard(
                      "Highest memory requested by each namespace's Pending and Running pods.")),
         ], height=9),
         Row("Top 10 nodes by weekly peak", [
-            cell(top("CPU utilisation", cpu_busy("instance"), "{{instance}}", "percent",
-                     "Highest CPU utilisation of each node (node-exporter).", WATER, 100)),
-            cell(top("Memory utilisation", memory_used("instance"), "{{instance}}", "percent",
-                     "Highest share of each node's memory not available (node-exporter).", WATER, 100)),
+            cell(top("CPU utilisation", by_node(cpu_busy("instance")), "{{node}}", "percent",
+                     "Highest CPU utilisation of each node (node-exporter, named by the node's InternalIP).",
+                     WATER, 100)),
+            cell(top("Memory utilisation", by_node(memory_used("instance")), "{{node}}", "percent",
+                     "Highest share of each node's memory not available (node-exporter, named by the node's "
+                     "InternalIP).", WATER, 100)),
             cell(top("CPU requests, % of allocatable", requests_pct("cpu", "node"), "{{node}}", "percent",
                      "Highest CPU requests of the pods on each node, % of its allocatable.", WATER, 100)),
             cell(top("Memory requests, % of allocatable", requests_pct("memory", "node"), "{{node}}", "percent",
@@ -261,6 +273,9 @@ dashboard = Dashboard(
             **{sel(metric, NODE_EXPORTER, f'instance="{inst}"'): f"{value}x170"
                for inst in ("10.0.1.11:9100", "10.0.1.12:9100")
                for metric, value in (("node_memory_MemTotal_bytes", 16 * GIB), ("node_memory_MemAvailable_bytes", 6 * GIB))},
+            # Named node-1 and node-2, not after their host names: joined on the InternalIP.
+            **{sel("kube_node_info", KSM, f'node="{n}"', f'internal_ip="{ip}"'): "1x170"
+               for n, ip in (("node-1", "10.0.1.11"), ("node-2", "10.0.1.12"))},
             **{sel("kube_node_status_allocatable", KSM, f'node="{n}"', f'resource="{res}"', f'unit="{unit}"'): f"{v}x170"
                for n in ("node-1", "node-2") for res, unit, v in (("cpu", "core", 4), ("memory", "byte", 16 * GIB))},
             **{sel("kube_pod_status_phase", KSM, 'namespace="shop"', 'pod="web-1"', f'phase="{p}"'):

@@ -244,3 +244,33 @@ def test_graphs_per_ingress_host_or_service_draw_ten_lines_at_most(built, uid):
             legend = t.get("legendFormat", "")
             if any(f"{{{{{label}}}}}" in legend for label in ("ingress", "host", "service")):
                 assert "topk(10, max_over_time(" in t["expr"], f"{uid}: panel {p['title']!r}"
+
+
+def test_the_weekly_inspection_names_nodes_by_their_kubernetes_name(built, tmp_path):
+    """Issue 16: "10.0.0.2:9100" in one panel, "node-2" in the next. Node-exporter's peaks are
+    keyed by the node's name through its InternalIP, also where the node is not named after its
+    host (ACK: "cn-hangzhou.10.0.1.11" on host "iZbp1abc")."""
+    import yaml
+
+    _, data = _rendered(built, "k8s-weekly-inspection")
+    (row,) = [p for p in data["panels"] if p["type"] == "row" and p["title"] == "Top 10 nodes by weekly peak"]
+    panels = [p for p in data["panels"] if p["type"] != "row" and p["gridPos"]["y"] == row["gridPos"]["y"] + 1]
+    assert len(panels) == 4 and {p["targets"][0]["legendFormat"] for p in panels} == {"{{node}}"}
+    (cpu,) = [p for p in panels if p["title"] == "CPU utilisation"]
+    expr = check.fill(cpu["targets"][0]["expr"], {}, check.macros("5m", "1m", "30m"))
+    ne, ksm = 'job="node-exporter", instance="10.0.1.11:9100"', 'job="kube-state-metrics"'
+    tests = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [
+            {"series": f'node_cpu_seconds_total{{{ne}, cpu="0", mode="idle"}}', "values": "0+15x40"},
+            {"series": f'node_cpu_seconds_total{{{ne}, cpu="0", mode="user"}}', "values": "0+45x40"},
+            {"series": f'node_uname_info{{{ne}, nodename="iZbp1abc"}}', "values": "1x40"},
+            {"series": f'kube_node_info{{{ksm}, node="cn-hangzhou.10.0.1.11", internal_ip="10.0.1.11"}}',
+             "values": "1x40"},
+        ],
+        "promql_expr_test": [{"expr": expr, "eval_time": "30m",
+                              "exp_samples": [{"labels": '{node="cn-hangzhou.10.0.1.11"}', "value": 75}]}],
+    }]}
+    (tmp_path / "nodes.test.yaml").write_text(yaml.safe_dump(tests))
+    run = promtool.test_rules(["nodes.test.yaml"], cwd=str(tmp_path))
+    assert run.ok, run.output
