@@ -126,6 +126,17 @@ def node_pct(what, resource: str) -> str:
     return f"100 * {what(resource, 'node')} / sum by (node) ({allocatable(resource)})"
 
 
+def free(resource: str) -> str:
+    """Allocatable left after the requests of the pods holding them, per node (a node without
+    pods keeps all of it)."""
+    alloc = f"sum by (node) ({allocatable(resource)})"
+    return f"{alloc} - ({requests(resource, 'node')} or 0 * {alloc})"
+
+
+PODS_ON_NODE = ("count by (node) (max by (namespace, pod, node) (" + sel("kube_pod_info", KSM) + ")"
+                " * on (namespace, pod) group_left () " + ACTIVE + ")")
+
+
 def idle(resource: str) -> str:
     """Requested and not used, per namespace: each container's unused request, never negative
     (one container's overuse does not hide another's idle reservation)."""
@@ -201,6 +212,25 @@ dashboard = Dashboard(
             ], "Per node, % of its allocatable (CPU in cores). Used: cAdvisor's container usage; requests "
                "far above used are reservations nobody uses."), width=24, height=9),
         ]),
+        Row("Room left, in absolute terms", [
+            cell(Stat(title="Most CPU free on one node", format="short", reduceCalc="lastNotNull", graphMode="none",
+                      description="Cores not requested on the node with the most left: a pod requesting more fits "
+                                  "nowhere and stays Pending (pod_status_no_running).",
+                      targets=[q(f"max({free('cpu')})", "cores", instant=True)]), width=4),
+            cell(Stat(title="Most memory free on one node", format="bytes", reduceCalc="lastNotNull", graphMode="none",
+                      description="Memory not requested on the node with the most left: the largest memory request "
+                                  "that still fits (on that node, if its CPU suffices too).",
+                      targets=[q(f"max({free('memory')})", "memory", instant=True)]), width=4),
+            cell(table("Nodes: room left", "node", [
+                ("CPU free (cores)", "short", free("cpu")),
+                ("Memory free", "bytes", free("memory")),
+                ("Pods", "short", PODS_ON_NODE),
+                ("Pod capacity", "short", f"sum by (node) ({allocatable('pods')})"),
+                ("Pods free", "short", f"sum by (node) ({allocatable('pods')}) - ({PODS_ON_NODE} or 0 * "
+                                       f"sum by (node) ({allocatable('pods')}))"),
+            ], "Per node, allocatable minus the requests of its Pending and Running pods, and pods against "
+               "the kubelet's max-pods (KubeletTooManyPods): where the next pod fits."), width=16),
+        ], height=7),
         Row("Namespaces", [
             cell(bars("CPU requests by namespace (top 15)",
                       f"topk(15, {requests('cpu', 'namespace', NS)})", "{{namespace}}", "short",
@@ -246,6 +276,8 @@ dashboard = Dashboard(
                for n in ("node-1", "node-2")},
             **{sel("kube_node_status_allocatable", KSM, f'node="{n}"', 'resource="memory"', 'unit="byte"'): f"{16 * GIB}x20"
                for n in ("node-1", "node-2")},
+            **{sel("kube_node_status_allocatable", KSM, f'node="{n}"', 'resource="pods"', 'unit="integer"'): "110x20"
+               for n in ("node-1", "node-2")},
             # shop/web-1 on node-1, batch/etl-1 on node-2 (Running); batch/report-1 Succeeded (ignored).
             **{sel("kube_pod_info", KSM, f'namespace="{ns}"', f'pod="{pod}"', f'node="{node}"', 'created_by_kind="ReplicaSet"'): "1x20"
                for ns, pod, node in (("shop", "web-1", "node-1"), ("batch", "etl-1", "node-2"), ("batch", "report-1", "node-2"))},
@@ -254,7 +286,7 @@ dashboard = Dashboard(
                for ns, pod, state in (("shop", "web-1", "Running"), ("batch", "etl-1", "Running"), ("batch", "report-1", "Succeeded"))
                for phase in ("Pending", "Running", "Succeeded", "Failed")},
             **{sel(f"kube_pod_container_resource_{kind}", KSM, f'namespace="{ns}"', f'pod="{pod}"', 'container="app"',
-                   f'node="{node}"', f'resource="{res}"', f'unit="{unit}"'): f"{value:g}x20"
+                   f'node="{node}"', f'resource="{res}"', f'unit="{unit}"'): f"{value}x20"
                for ns, pod, node in (("shop", "web-1", "node-1"), ("batch", "etl-1", "node-2"), ("batch", "report-1", "node-2"))
                for kind, res, unit, value in (("requests", "cpu", "core", 1), ("limits", "cpu", "core", 2),
                                               ("requests", "memory", "byte", 2 * GIB), ("limits", "memory", "byte", 4 * GIB))},

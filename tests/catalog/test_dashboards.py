@@ -274,3 +274,33 @@ def test_the_weekly_inspection_names_nodes_by_their_kubernetes_name(built, tmp_p
     (tmp_path / "nodes.test.yaml").write_text(yaml.safe_dump(tests))
     run = promtool.test_rules(["nodes.test.yaml"], cwd=str(tmp_path))
     assert run.ok, run.output
+
+
+def test_the_water_level_gives_the_room_left_in_cores_gib_and_pods(built, tmp_path):
+    """Issue 16: water level in absolute terms. Under the fixture (two 4-core, 16 GiB nodes of
+    110 pods, one running pod requesting 1 core and 2 GiB on each, a Succeeded pod that holds
+    nothing): 3 cores, 14 GiB and 109 pods left on each node."""
+    import yaml
+
+    dashboard, data = _rendered(built, "k8s-water-level")
+    selectors = load_catalog(upstream.RULES).selectors
+    series = datatest.test_groups(dashboard, data, selectors)[0]["input_series"]
+    filled = check.macros(dashboard.fixture.rate_interval, dashboard.fixture.interval, dashboard.fixture.range)
+
+    def expr(title, ref="A"):
+        (p,) = [p for p in check.panels(data) if p["title"] == title]
+        (t,) = [t for t in p["targets"] if t["refId"] == ref]
+        return check.fill(t["expr"], dashboard.fixture.vars, filled)
+
+    per_node = lambda value: [{"labels": f'{{node="{n}"}}', "value": value} for n in ("node-1", "node-2")]  # noqa: E731
+    cases = [(expr("Most CPU free on one node"), [{"labels": "{}", "value": 3}]),
+             (expr("Most memory free on one node"), [{"labels": "{}", "value": 14 * 1024**3}]),
+             (expr("Nodes: room left", "A"), per_node(3)), (expr("Nodes: room left", "B"), per_node(14 * 1024**3)),
+             (expr("Nodes: room left", "C"), per_node(1)), (expr("Nodes: room left", "E"), per_node(109))]
+    tests = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "interval": dashboard.fixture.interval, "input_series": series,
+        "promql_expr_test": [{"expr": e, "eval_time": dashboard.fixture.at, "exp_samples": samples} for e, samples in cases],
+    }]}
+    (tmp_path / "room.test.yaml").write_text(yaml.safe_dump(tests))
+    run = promtool.test_rules(["room.test.yaml"], cwd=str(tmp_path))
+    assert run.ok, run.output
