@@ -5,9 +5,11 @@ node-exporter sees it: CPU and load, memory, disk I/O, filesystem space and inod
 alerts' thresholds, network traffic and errors, conntrack, PIDs, clock; the pods on it link
 to the pod dashboard.
 
-Which node-exporter target is the node: node-exporter's `instance` is a scrape address (or
-the node name, where relabelled), so `node_uname_info`'s nodename, the host name the kubelet
-registers the node under by default, maps the two. The dashboard is opened either with
+Which node-exporter target is the node: node-exporter runs on the host network (its
+DaemonSet does), so the IP of its `instance` is the node's InternalIP, which kube_node_info
+gives with the node's name. That holds where the node is not named after its host (ACK and
+TKE name nodes by IP or ID), which `node_uname_info`'s nodename, the host name, does not. The
+dashboard is opened either with
 `var-node` (a Kubernetes node name: cluster overview, kubelet alerts) or with `var-instance`
 (node-exporter alerts, which carry only the target): `instance` narrows the node list, All
 by default, and the node picks its node-exporter target (`exporter`, hidden).
@@ -23,6 +25,11 @@ _NODE = 'node="$node"'
 _DISKS = 'device=~"(/dev/)?(mmcblk.p.+|nvme.+|rbd.+|sd.+|vd.+|xvd.+|dm-.+|md.+|dasd.+)"'
 _NICS = 'device!~"lo|veth.+|cali.+|flannel.+|cni.+|docker.+|tunl.+|vxlan.+|kube-ipvs.+|lxc.+|genev_sys.+"'
 _FS = 'fstype!="", mountpoint!=""'
+
+
+def _by_ip(expr: str) -> str:
+    """node-exporter series with the IP of their scrape address as `internal_ip`."""
+    return 'label_replace(' + expr + ', "internal_ip", "$1", "instance", "(.+):[0-9]+")'
 
 
 def ne(metric: str, *matchers: str) -> str:
@@ -56,10 +63,12 @@ dashboard = Dashboard(
     variables=[
         Variable("instance", "label_values(" + node_exporter("node_uname_info") + ", instance)", title="Exporter filter",
                  include_all=True, all_value=".*"),
-        Variable("node", "label_values(" + node_exporter("node_uname_info", 'instance=~"$instance"') + ", nodename)",
-                 title="Node"),
-        Variable("exporter", "label_values(" + node_exporter("node_uname_info", 'nodename="$node"') + ", instance)",
-                 label="instance", hide=True),
+        Variable("node", "query_result(max by (node) (" + ksm("kube_node_info") + " * on (internal_ip) group_left () "
+                 "max by (internal_ip) (" + _by_ip(node_exporter("node_uname_info", 'instance=~"$instance"')) + ")))",
+                 title="Node", regex='/node="([^"]+)"/'),
+        Variable("exporter", "query_result(max by (instance) (" + _by_ip(node_exporter("node_uname_info"))
+                 + " * on (internal_ip) group_left () max by (internal_ip) (" + ksm("kube_node_info", _NODE) + ")))",
+                 label="instance", hide=True, regex='/instance="([^"]+)"/'),
     ],
     rows=[
         Row("Overview", [
@@ -193,7 +202,9 @@ dashboard = Dashboard(
     ],
     fixture=Fixture(
         series={
-            'node_uname_info{${node_exporter}, instance="10.0.1.5:9100", nodename="node-1", sysname="Linux", release="6.1.0-18-amd64", machine="x86_64"}': "1x20",
+            # The node is not named after its host (as on ACK): the InternalIP maps the two.
+            'node_uname_info{${node_exporter}, instance="10.0.1.5:9100", nodename="iZbp1abc", sysname="Linux", release="6.1.0-18-amd64", machine="x86_64"}': "1x20",
+            'kube_node_info{${kube_state_metrics}, node="node-1", internal_ip="10.0.1.5", kubelet_version="v1.29.4"}': "1x20",
             'kube_node_status_condition{${kube_state_metrics}, node="node-1", condition="Ready", status="true"}': "1x20",
             'kube_node_spec_unschedulable{${kube_state_metrics}, node="node-1"}': "0x20",
             'kubelet_running_pods{${kubelet}, instance="10.0.1.5:10250"}': "2x20",

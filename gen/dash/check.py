@@ -45,6 +45,8 @@ def panels(data: dict):
 
 
 _LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*$", re.S)
+# Grafana's query_result(expr): the variable's values are cut from the result by its regex.
+_QUERY_RESULT = re.compile(r"^\s*query_result\((.*)\)\s*$", re.S)
 
 
 def queries(data: dict) -> list[Query]:
@@ -55,8 +57,9 @@ def queries(data: dict) -> list[Query]:
             continue
         q = var["query"]["query"] if isinstance(var.get("query"), dict) else var.get("query", "")
         m = _LABEL_VALUES.match(q)
-        out.append(Query(uid, None, f"variable {var['name']}", var["name"], m.group(1) if m else q,
-                         m.group(2) if m else None))
+        result = _QUERY_RESULT.match(q)
+        expr = m.group(1) if m else result.group(1) if result else q
+        out.append(Query(uid, None, f"variable {var['name']}", var["name"], expr, m.group(2) if m else None))
     for p in panels(data):
         for t in p.get("targets", []):
             if t.get("expr"):

@@ -304,3 +304,31 @@ def test_the_water_level_gives_the_room_left_in_cores_gib_and_pods(built, tmp_pa
     (tmp_path / "room.test.yaml").write_text(yaml.safe_dump(tests))
     run = promtool.test_rules(["room.test.yaml"], cwd=str(tmp_path))
     assert run.ok, run.output
+
+
+def test_the_node_dashboard_finds_a_nodes_exporter_by_its_internal_ip(built, tmp_path):
+    """Issue 16: node name != host name (ACK, TKE). The node list under an exporter filter and
+    the exporter of a node come from kube_node_info's InternalIP, not node_uname_info's
+    nodename."""
+    import yaml
+
+    _, data = _rendered(built, "k8s-node")
+    variables = {q.ref: q for q in check.queries(data) if q.panel_id is None}
+    node = check.fill(variables["node"].expr, {"instance": "10.0.1.5:9100"}, {})
+    exporter = check.fill(variables["exporter"].expr, {"node": "cn-hangzhou.10.0.1.5"}, {})
+    regexes = {v["name"]: v.get("regex") for v in data["templating"]["list"]}
+    assert regexes["node"] == '/node="([^"]+)"/' and regexes["exporter"] == '/instance="([^"]+)"/'
+    series = [
+        {"series": f'node_uname_info{{job="node-exporter", instance="10.0.1.{n}:9100", nodename="iZbp{n}"}}', "values": "1x5"}
+        for n in (5, 6)] + [
+        {"series": f'kube_node_info{{job="kube-state-metrics", node="cn-hangzhou.10.0.1.{n}", internal_ip="10.0.1.{n}"}}',
+         "values": "1x5"} for n in (5, 6)]
+    tests = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m", "input_series": series,
+        "promql_expr_test": [
+            {"expr": node, "eval_time": "5m", "exp_samples": [{"labels": '{node="cn-hangzhou.10.0.1.5"}', "value": 1}]},
+            {"expr": exporter, "eval_time": "5m", "exp_samples": [{"labels": '{instance="10.0.1.5:9100"}', "value": 1}]},
+        ]}]}
+    (tmp_path / "node-map.test.yaml").write_text(yaml.safe_dump(tests))
+    run = promtool.test_rules(["node-map.test.yaml"], cwd=str(tmp_path))
+    assert run.ok, run.output
