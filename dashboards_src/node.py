@@ -27,6 +27,23 @@ _NICS = 'device!~"lo|veth.+|cali.+|flannel.+|cni.+|docker.+|tunl.+|vxlan.+|kube-
 _FS = 'fstype!="", mountpoint!=""'
 
 
+_PRESSURES = "MemoryPressure|DiskPressure|PIDPressure"
+_PLEG_P99 = "node_quantile:kubelet_pleg_relist_duration_seconds:histogram_quantile"  # rules_src/kubelet.py's record
+# The kubelet of this node: its kubelet_node_name series names it.
+_THIS_KUBELET = " * on (instance) group_left () max by (instance) (" + sel("kubelet_node_name", "kubelet", _NODE) + ")"
+
+
+def _requested(resource: str) -> str:
+    """Requests of the Pending and Running pods on this node."""
+    return ("sum(" + ksm("kube_pod_container_resource_requests", _NODE, f'resource="{resource}"')
+            + " * on (namespace, pod) group_left () " + active_pods() + ")")
+
+
+def _requested_share(resource: str) -> str:
+    allocatable = ksm("kube_node_status_allocatable", _NODE, f'resource="{resource}"')
+    return f"100 * {_requested(resource)} / max({allocatable})"
+
+
 def _by_ip(expr: str) -> str:
     """node-exporter series with the IP of their scrape address as `internal_ip`."""
     return 'label_replace(' + expr + ', "internal_ip", "$1", "instance", "(.+):[0-9]+")'
@@ -101,6 +118,30 @@ dashboard = Dashboard(
                       thresholds=steps(("red", 1)), description="Processes the kernel killed for lack of memory, "
                                                                 "inside or outside containers."), width=4),
         ], height=4),
+        Row("Saturation: pressure, requests, stalls", [
+            cell(stat("Pressure conditions", "short",
+                      ("max by (condition) (" + ksm("kube_node_status_condition", _NODE, f'condition=~"{_PRESSURES}"',
+                                                    'status="true"') + ")", "{{condition}}"),
+                      mappings=[{"type": "value", "options": {"0": {"text": "no", "color": "green", "index": 0},
+                                                              "1": {"text": "yes", "color": "red", "index": 1}}}],
+                      color_mode="background",
+                      description="The kubelet's pressure conditions: under MemoryPressure, DiskPressure or "
+                                  "PIDPressure it evicts pods and takes no new ones (seed: evictions)."), width=6),
+            cell(stat("Requests, % of allocatable", "percent",
+                      (_requested_share("cpu"), "CPU"), (_requested_share("memory"), "memory"),
+                      thresholds=steps(("orange", 70), ("red", 90)),
+                      description="Requests of the Pending and Running pods on this node against what it can "
+                                  "allocate: near 100% the scheduler places nothing more here, whatever the usage. "
+                                  "The pods below say which take the most."), width=6),
+            cell(ts("Pressure stall (PSI): time some task waited", "percentunit",
+                    (_rate(ne("node_pressure_cpu_waiting_seconds_total")), "CPU"),
+                    (_rate(ne("node_pressure_memory_waiting_seconds_total")), "memory"),
+                    (_rate(ne("node_pressure_io_waiting_seconds_total")), "I/O"), fill=0,
+                    description="Share of time at least one task waited for CPU, memory or I/O (the kernel's PSI, "
+                                "node-exporter's pressure collector; empty on kernels without /proc/pressure). "
+                                "Memory above a few % means reclaim stalls: the node is saturated before it "
+                                "is full."), width=12),
+        ], height=6),
         Row("CPU and memory", [
             cell(ts("CPU usage by mode", "percentunit",
                     ("sum by (mode) (" + _rate(ne("node_cpu_seconds_total", 'mode!="idle"')) + ") / scalar(" + _CORES + ")", "{{mode}}"),
@@ -133,6 +174,17 @@ dashboard = Dashboard(
                     ("sum by (device) (" + _rate(ne("node_disk_writes_completed_total", _DISKS)) + ")", "{{device}} writes"), fill=0,
                     description="Reads and writes completed per second per block device. A flat top with Disk busy "
                                 "near 100% is usually the volume's IOPS limit (cloud disks)."), width=8),
+            cell(ts("Disk latency", "s",
+                    ("sum by (device) (" + _rate(ne("node_disk_read_time_seconds_total", _DISKS)) + ") / sum by (device) ("
+                     + _rate(ne("node_disk_reads_completed_total", _DISKS)) + ")", "{{device}} read"),
+                    ("sum by (device) (" + _rate(ne("node_disk_write_time_seconds_total", _DISKS)) + ") / sum by (device) ("
+                     + _rate(ne("node_disk_writes_completed_total", _DISKS)) + ")", "{{device}} write"), fill=0,
+                    description="Average time a read or write took per device. Milliseconds on SSDs; tens of "
+                                "milliseconds make etcd and databases on this node slow."), width=12),
+            cell(ts("Disk queue depth", "short",
+                    ("sum by (device) (" + _rate(ne("node_disk_io_time_weighted_seconds_total", _DISKS)) + ")", "{{device}}"),
+                    fill=0, description="Average number of I/O requests in flight per device. Well above the "
+                                        "device's parallelism (1 for a spinning disk) means requests queue."), width=12),
             cell(ts("Filesystem space available", "percent",
                     ("100 * " + ne("node_filesystem_avail_bytes", _FS) + " / " + ne("node_filesystem_size_bytes", _FS), "{{mountpoint}}"),
                     fill=0, description="Lines: NodeFilesystemAlmostOutOfSpace (red) fires below it; "
@@ -183,6 +235,21 @@ dashboard = Dashboard(
                       description="Whether the kernel reports the clock synchronised by NTP. not synchronised: "
                                   "NodeClockNotSynchronising fires once it stays so; TLS and etcd suffer from drift."),
                  width=4),
+        ], height=7),
+        Row("Kubelet", [
+            cell(ts("PLEG relist duration, p99", "s",
+                    (sel(_PLEG_P99, "recorded", _NODE, 'quantile="0.99"'), "p99"), fill=0,
+                    description="How long the kubelet takes to relist the containers of its pods: slow relists "
+                                "(a busy container runtime, too many containers) make the node NotReady. The line "
+                                "is KubeletPlegDurationHigh's threshold."),
+                 width=12, alert=AlertLine("KubeletPlegDurationHigh", "threshold_seconds")),
+            cell(ts("Pod start latency, p99", "s",
+                    ("histogram_quantile(0.99, sum by (le) (" + _rate(sel("kubelet_pod_start_sli_duration_seconds_bucket", "kubelet"))
+                     + _THIS_KUBELET + "))", "p99"), fill=0,
+                    description="From a pod's creation to its containers running, image pulls excluded "
+                                "(kubelet_pod_start_sli_duration_seconds, Kubernetes 1.27+). The line is "
+                                "KubeletPodStartUpLatencyHigh's threshold."),
+                 width=12, alert=AlertLine("KubeletPodStartUpLatencyHigh", "threshold_seconds")),
         ], height=7),
         Row("Pods on this node", [
             cell(table("Pods", ["namespace", "pod"], [
@@ -237,6 +304,20 @@ dashboard = Dashboard(
             'node_network_transmit_errs_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0x20",
             'node_network_receive_drop_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0+2x20",
             'node_network_transmit_drop_total{${node_exporter}, instance="10.0.1.5:9100", device="eth0"}': "0x20",
+            'node_disk_read_time_seconds_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+3x20",
+            'node_disk_write_time_seconds_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+12x20",
+            'node_disk_io_time_weighted_seconds_total{${node_exporter}, instance="10.0.1.5:9100", device="nvme0n1"}': "0+30x20",
+            'node_pressure_cpu_waiting_seconds_total{${node_exporter}, instance="10.0.1.5:9100"}': "0+3x20",
+            'node_pressure_memory_waiting_seconds_total{${node_exporter}, instance="10.0.1.5:9100"}': "0+0.6x20",
+            'node_pressure_io_waiting_seconds_total{${node_exporter}, instance="10.0.1.5:9100"}': "0+1.2x20",
+            'kube_node_status_condition{${kube_state_metrics}, node="node-1", condition="MemoryPressure", status="true"}': "0x20",
+            'kube_node_status_condition{${kube_state_metrics}, node="node-1", condition="DiskPressure", status="true"}': "0x20",
+            'kube_node_status_condition{${kube_state_metrics}, node="node-1", condition="PIDPressure", status="true"}': "0x20",
+            'kube_node_status_allocatable{${kube_state_metrics}, node="node-1", resource="cpu", unit="core"}': "3.8x20",
+            'kube_node_status_allocatable{${kube_state_metrics}, node="node-1", resource="memory", unit="byte"}': "15000000000x20",
+            'node_quantile:kubelet_pleg_relist_duration_seconds:histogram_quantile{node="node-1", instance="10.0.1.5:10250", quantile="0.99"}': "0.4x20",
+            **{f'kubelet_pod_start_sli_duration_seconds_bucket{{${{kubelet}}, instance="10.0.1.5:10250", le="{le}"}}': f"0+{n}x20"
+               for le, n in (("1", 4), ("5", 9), ("+Inf", 10))},
             'node_nf_conntrack_entries{${node_exporter}, instance="10.0.1.5:9100"}': "20000x20",
             'node_nf_conntrack_entries_limit{${node_exporter}, instance="10.0.1.5:9100"}': "262144x20",
             'node_processes_threads{${node_exporter}, instance="10.0.1.5:9100"}': "1500x20",

@@ -147,7 +147,7 @@ def test_every_series_the_node_alerts_read_is_exported_or_the_alert_says_what_it
 # Node dashboard panels that read the Kubernetes side of the node (kubelet, kube-state-metrics,
 # cAdvisor): this machine is no Kubernetes node, so they have no data for it (the fixture
 # cluster's nodes prove them: tests/catalog/test_dashboards.py).
-KUBERNETES_SIDE = ("kubelet_", "kube_", "container_", "machine_")
+KUBERNETES_SIDE = ("kubelet_", "kube_", "container_", "machine_", "node_quantile:kubelet_")
 
 
 def test_the_node_dashboard_shows_the_real_machine(drill):
