@@ -162,7 +162,7 @@ def run(args, compiled, files) -> int:
         failed += bool(errors)
         html_path = os.path.join(args.out, f"{d.uid}.html")
         with open(html_path, "w", encoding="utf-8") as fh:
-            fh.write(page.render_page(data, views_of(data, results), note))
+            fh.write(page.render_page(data, views_of(data, results), note, end))
         shown = [os.path.relpath(html_path)]
         if chromium:
             png = os.path.join(args.out, f"{d.uid}.png")

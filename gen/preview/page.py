@@ -21,10 +21,11 @@ def _script_json(data) -> str:
     return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
 
 
-def render_page(dashboard: dict, views: list[dict], note: str) -> str:
-    """The page of `dashboard` (built JSON) with its panels' `views`; `note` says where the data came from."""
+def render_page(dashboard: dict, views: list[dict], note: str, now: float) -> str:
+    """The page of `dashboard` (built JSON) with its panels' `views`; `note` says where the data
+    came from, `now` (Unix seconds) is the window's end, what "5 min ago" counts from."""
     model = {"uid": dashboard["uid"], "title": dashboard.get("title", ""), "height": page_height(dashboard.get("panels", [])),
-             "colors": COLORS, "panels": views}
+             "colors": COLORS, "now": now * 1000, "panels": views}
     title = html.escape(dashboard.get("title", dashboard["uid"]))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

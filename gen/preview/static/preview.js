@@ -52,10 +52,20 @@ function format(v, unit, decimals) {
     case "qps": return scaled(v, 1000, PREFIX, decimals, "") + " q/s";
     case "pps": return scaled(v, 1000, PREFIX, decimals, "") + " p/s";
     case "iops": return scaled(v, 1000, PREFIX, decimals, "") + " io/s";
-    case "dateTimeAsIso": return new Date(v * 1000).toISOString().replace("T", " ").slice(0, 19);
+    case "dateTimeAsIso": return new Date(v).toISOString().replace("T", " ").slice(0, 19);  /* ms, as Grafana */
+    case "dateTimeFromNow": return duration((window.PREVIEW.now - v) / 1000, 0) + " ago";  /* now: the window's end */
     case "none": return fixed(v, decimals);
     default: return scaled(v, 1000, PREFIX, decimals, "").trim();
   }
+}
+
+/* Time axis ticks on whole minutes (the fixtures' steps are minutes; a live hour too). */
+var MINUTES = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+
+/* A time as the axis shows it: hours and minutes (UTC), with the day when the span is longer. */
+function clock(t, span) {
+  var iso = new Date(t * 1000).toISOString();
+  return span > 86400 ? iso.slice(5, 10) + " " + iso.slice(11, 16) : iso.slice(11, 16);
 }
 
 function el(tag, cls, text) {
@@ -82,7 +92,7 @@ function drawTimeSeries(p, body) {
     data.push(ys);
   });
   var fmt = function (u, v) { return format(v, p.unit, p.decimals); };
-  var series = [{ value: function (u, t) { return t == null ? "" : new Date(t * 1000).toISOString().slice(11, 16); } }];
+  var series = [{}];
   p.series.forEach(function (s) {
     series.push({ label: s.name, stroke: s.color, width: 1.5, fill: s.color + "22", value: fmt, points: { show: false } });
   });
@@ -116,8 +126,9 @@ function drawTimeSeries(p, body) {
     series: series,
     scales: { x: { time: false }, y: { range: [lo, hi + (hi - lo) * 0.05] } },
     axes: [
-      { stroke: "#8e8e8e", grid: { stroke: "#2c3235" }, font: "11px Helvetica, Arial, sans-serif", values: function (u, ts) {
-          return ts.map(function (t) { return new Date(t * 1000).toISOString().slice(11, 16); }); } },
+      { stroke: "#8e8e8e", grid: { stroke: "#2c3235" }, font: "11px Helvetica, Arial, sans-serif", incrs: MINUTES,
+        space: function (u, i, lo, hi) { return hi - lo > 86400 ? 110 : 50; },
+        values: function (u, ts) { return ts.map(function (t) { return clock(t, u.scales.x.max - u.scales.x.min); }); } },
       { stroke: "#8e8e8e", grid: { stroke: "#2c3235" }, size: 84, font: "11px Helvetica, Arial, sans-serif", values: function (u, vs) {
           return vs.map(function (v) { return format(v, p.unit, p.decimals); }); } }
     ],
