@@ -19,8 +19,9 @@ HEADER_PX = 60  # the page's title bar above the grid
 
 
 def changed_since(ref: str, cwd: str = ".") -> set[str]:
-    """Uids whose out/grafana/<uid>.json differs between `ref` and the work tree (the
-    repository of `cwd`); OptionError when that is no git repository or the ref is unknown."""
+    """Uids whose out/grafana/<uid>.json (below `cwd`: a project may sit in a subfolder of its
+    repository) differs between `ref` and the work tree, new files included; OptionError when
+    `cwd` is in no git repository or the ref is unknown."""
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
 
@@ -29,15 +30,10 @@ def changed_since(ref: str, cwd: str = ".") -> set[str]:
         raise OptionError(f"--changed-since {ref}: {os.path.abspath(cwd)} is not in a git repository")
     if git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise OptionError(f"--changed-since {ref}: git knows no commit {ref!r} in {top.stdout.strip()}")
-    run = git("diff", "--name-only", ref, "--", GRAFANA_DIR)
+    run = git("diff", "--name-only", "--relative", ref, "--", GRAFANA_DIR)
     if run.returncode != 0:
         raise OptionError(f"--changed-since {ref}: git diff failed: {run.stderr.strip()}")
-    prefix = git("rev-parse", "--show-prefix").stdout.strip()
-    uids = set()
-    for name in run.stdout.splitlines():
-        name = name[len(prefix):] if prefix and name.startswith(prefix) else name
-        if name.startswith("out/grafana/") and name.endswith(".json"):
-            uids.add(os.path.basename(name)[:-5])
+    uids = {os.path.basename(n)[:-5] for n in run.stdout.splitlines() if n.endswith(".json")}
     # files git does not track yet are changes too
     new = git("ls-files", "--others", "--exclude-standard", "--", GRAFANA_DIR).stdout.splitlines()
     uids |= {os.path.basename(n)[:-5] for n in new if n.endswith(".json")}

@@ -54,7 +54,7 @@ def threshold_color(value: float | None, thresholds: dict | None) -> str:
         return color(chosen)
     for step in steps:
         limit = step.get("value")
-        if limit is None or value >= limit:
+        if not isinstance(limit, (int, float)) or value >= limit:  # null (or grafanalib's "null"): the base
             chosen = step.get("color")
     return color(chosen)
 
@@ -194,7 +194,7 @@ def panel_view(panel: dict, results: list[tuple[dict, list[dict]]] | None, error
             view["mappings"] = defaults.get("mappings") or []
         view["thresholds"] = [] if style == "off" else [
             {"value": st["value"], "color": color(st.get("color")), "style": style}
-            for st in (thresholds or {}).get("steps", []) if st.get("value") is not None]
+            for st in (thresholds or {}).get("steps", []) if isinstance(st.get("value"), (int, float))]
         return view
     # stat, gauge, bargauge: one reduced value per series
     calcs = panel.get("options", {}).get("reduceOptions", {}).get("calcs") or ["lastNotNull"]
