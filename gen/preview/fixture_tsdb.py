@@ -55,10 +55,10 @@ def _number(v: float) -> str:
     return repr(float(v))
 
 
-def openmetrics(series: dict[str, str], interval: str) -> str:
-    """OpenMetrics text of promtool-notation series: sample i at i * interval seconds from 0
-    (as promtool's unit tests place them); `_` is no sample, `stale` ends the series there
-    (OpenMetrics has no stale marker: the lookback of 5 minutes then runs out, as it would)."""
+def openmetrics(series: dict[str, str], interval: str, start: float = 0) -> str:
+    """OpenMetrics text of promtool-notation series: sample i at start + i * interval seconds
+    (from 0, as promtool's unit tests place them); `_` is no sample, `stale` ends the series
+    there (OpenMetrics has no stale marker: the lookback of 5 minutes then runs out)."""
     step = parse_duration(interval)
     families: dict[str, list[str]] = {}
     for text, values in series.items():
@@ -69,7 +69,7 @@ def openmetrics(series: dict[str, str], interval: str) -> str:
         for i, v in enumerate(expand(values)):
             if v is None or v == STALE:
                 continue
-            lines.append(f"{head} {_number(v)} {i * step:g}")
+            lines.append(f"{head} {_number(v)} {start + i * step:.3f}")
     out = []
     for name, lines in families.items():
         out.append(f"# TYPE {name} unknown")

@@ -123,3 +123,24 @@ def test_a_prometheus_that_does_not_start_is_reported_with_its_log(tmp_path, mon
     with pytest.raises(ToolError, match=r"(?s)dashboard x: fixture: Prometheus exited with 3:.*opening storage failed"):
         with FixturePrometheus(openmetrics({"up": "1"}, "1m"), "dashboard x: fixture"):
             pass
+
+
+def test_live_mode_queries_a_running_prometheus_over_the_last_hour(built, chromium, tmp_path):
+    """--prometheus URL: the pod dashboard's fixture, moved to the last ten minutes, served by a
+    Prometheus standing in for a cluster's; the variables come from its label values."""
+    import time
+
+    from gen.core.placeholders import substitute
+
+    compiled, files = built
+    d = next(x for x in compiled.dashboards if x.uid == "k8s-pod")
+    series = {substitute(s, compiled.catalog.selectors, "t"): v for s, v in d.fixture.series.items()}
+    text = openmetrics(series, d.fixture.interval, start=int(time.time()) - 600)
+    with FixturePrometheus(text, "stand-in") as prom:
+        args = _args(dashboard=["k8s-pod"], prometheus=prom.url, png=False, out=str(tmp_path))
+        assert command.run(args, compiled, files) == 0
+    html = (tmp_path / "k8s-pod.html").read_text()
+    assert f"live: {prom.url}, the last hour; " in html and "namespace=shop" in html
+    attrs, panels = _dom_facts(screenshot.dump_dom(chromium, str(tmp_path / "k8s-pod.html")))
+    assert attrs.get("rendered") == "ok" and "errors" not in attrs
+    assert panels and all(state == "data" for _, state in panels), panels
