@@ -7,9 +7,9 @@ PY     := $(VENV)/bin/python
 TOOLS  := tools
 DEBS   := prometheus prometheus-alertmanager
 
-.PHONY: setup build test lint check bench clean relay-context relay-image relay-image-name
+.PHONY: setup build test lint check preview bench clean relay-context relay-image relay-image-name
 
-setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager $(TOOLS)/.postgresql $(TOOLS)/.drills $(TOOLS)/.servers
+setup: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.alertmanager $(TOOLS)/.postgresql $(TOOLS)/.drills $(TOOLS)/.servers $(TOOLS)/.chromium
 
 # editable_mode=compat: the editable install is a plain path in a .pth file; the default puts
 # an import finder there that every Python start loads (pathlib, urllib, ...): 25 ms of each
@@ -89,6 +89,17 @@ $(TOOLS)/.servers:
 	else echo "make setup: the drills need $$missing: sudo apt-get install $$missing" >&2; exit 1; fi
 	@mkdir -p $(TOOLS) && touch $@
 
+# Debian's chromium for `python -m gen preview`'s PNGs and the preview tests (headless): installed
+# when the machine has none (it links against system libraries, so it is not unpacked).
+$(TOOLS)/.chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }; \
+	else echo "make setup: the dashboard previews need chromium: sudo apt-get install chromium" >&2; exit 1; fi
+	@mkdir -p $(TOOLS) && touch $@
+
 build: $(VENV)/.installed
 	$(PY) -m gen build
 
@@ -97,6 +108,10 @@ lint: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(PY) -m gen check
+
+# Every dashboard drawn from its fixture: build/preview/<uid>.html and .png (README "Previews").
+preview: $(VENV)/.installed $(TOOLS)/.unpacked $(TOOLS)/.chromium
+	$(PY) -m gen preview
 
 # Three pytest-xdist workers, a test module per worker at a time (module fixtures such as a
 # drill file's pipeline start once): the suite mostly waits on real services, so it takes

@@ -33,6 +33,7 @@ dashboard JSON with sidecar ConfigMaps, and a kustomization.yaml.
   python -m gen params   list every alert's parameters (thresholds, windows) and defaults
   python -m gen init DIR start a team repository that depends on the toolkit (no fork)
   python -m gen grafana push --url URL --token-file F   upload out/grafana/*.json to Grafana
+  python -m gen preview  draw every dashboard from its fixture: HTML pages (and PNGs) in build/preview/
 
 The alert relay that Alertmanager posts to is a product of its own: `python -m relay --help`.
 """
@@ -469,6 +470,61 @@ def cmd_grafana_push(args) -> int:
     return 0
 
 
+PREVIEW_HELP = """\
+Draw each dashboard as a static page you can look at without Grafana: panels on Grafana's
+24-column grid, time series with their units, legends and threshold lines, stats in their
+threshold colours, gauges, bar gauges and tables, from real query answers. One self-contained
+HTML file per dashboard (uPlot inlined: it opens offline), and a PNG of it when Chromium is
+installed.
+
+The data is the dashboard's fixture (the series its data test proves every panel with),
+loaded into a local Prometheus (promtool tsdb create-blocks-from, then prometheus on a free
+port, stopped afterwards) and queried over the fixture's window, with the fixture's
+variables. With --prometheus URL, a running Prometheus is asked instead, over the last hour;
+variables come from --var name=value, else the first value their label_values() query lists.
+
+  python -m gen preview                            every dashboard, into build/preview/
+  python -m gen preview --dashboard k8s-pod        one
+  python -m gen preview --changed-since origin/main   only those whose out/grafana/<uid>.json changed
+  python -m gen preview --prometheus http://localhost:9090 --var namespace=shop
+
+Needs promtool and prometheus (make setup unpacks both into tools/bin; or set $PROMTOOL and
+$PROMETHEUS); Chromium (Debian's chromium, or $CHROMIUM) for the PNGs. Exit status 1 when a
+query failed (its panel shows the error, and stderr names dashboard, panel and target).
+"""
+
+
+def cmd_preview(args) -> int:
+    from gen.preview import command
+
+    if args.prometheus:  # a live preview draws the dashboards as you configured them
+        compiled, files = _build(args)
+    else:  # fixtures are written against the defaults, as the data tests run them
+        compiled, files = build(Config(), _settings(args)[1])
+    return command.run(args, compiled, files)
+
+
+def _preview_parser(sub) -> None:
+    pp = sub.add_parser("preview", help="draw the dashboards from their fixtures into HTML pages and PNGs",
+                        description=PREVIEW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(pp)
+    pp.add_argument("--out", default=os.path.join("build", "preview"), metavar="DIR",
+                    help="where the pages go, <uid>.html and <uid>.png (default: build/preview)")
+    pp.add_argument("--dashboard", action="append", metavar="UID",
+                    help="preview only this dashboard (repeat for several; default: all)")
+    pp.add_argument("--changed-since", metavar="GIT_REF",
+                    help="only dashboards whose out/grafana/<uid>.json differs from GIT_REF (e.g. origin/main "
+                         "in a pull request; run `make build` first)")
+    pp.add_argument("--prometheus", metavar="URL",
+                    help="query this running Prometheus over the last hour instead of the fixtures")
+    pp.add_argument("--var", action="append", metavar="NAME=VALUE",
+                    help="a variable's value (repeatable); with --prometheus, else its first label value")
+    pp.add_argument("--png", dest="png", action="store_true", default=True,
+                    help="also write a PNG of each page with headless Chromium (default, when it is found)")
+    pp.add_argument("--no-png", dest="png", action="store_false", help="write the HTML pages only")
+    pp.set_defaults(func=cmd_preview)
+
+
 def _lint_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prometheus", metavar="URL",
                    help="base URL of a running Prometheus (or Thanos/Mimir query API) to check the catalog against")
@@ -524,6 +580,7 @@ def parser() -> argparse.ArgumentParser:
                             help="promtool processes at once, one catalog module each (default: one per CPU)")
         sp.set_defaults(func=fn)
     _grafana_parser(sub)
+    _preview_parser(sub)
     dp = sub.add_parser("diff", help="what out/ changes against a git ref or another out/ folder", description=DIFF_HELP,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(dp)
