@@ -80,7 +80,7 @@ dashboard = Dashboard(
                 "(the water level), the namespaces and workloads that take the most.",
     tags=["cluster"],
     links=["k8s-node", "k8s-workload", "k8s-pod", "k8s-apiserver", "k8s-etcd", "k8s-coredns", "k8s-ingress-nginx",
-           "k8s-water-level", "k8s-weekly-inspection", "k8s-alerts-overview"],
+           "k8s-storage", "k8s-water-level", "k8s-weekly-inspection", "k8s-alerts-overview"],
     rows=[
         Row("Nodes and pods", [
             cell(stat("Nodes", "short", ("count(" + ksm("kube_node_info") + ")", "nodes"),

@@ -13,6 +13,7 @@ groups = [
     Group("persistent-volumes", [
         Alert(
             "KubePersistentVolumeFillingUp",
+            dashboard="k8s-storage",
             # A ReadOnlyMany volume is full by design (pre-filled data); it cannot fill up further.
             # A block-mode volume (volumeMode: Block: databases on raw devices, Ceph OSDs, VM disks)
             # has no filesystem: the kubelet reports its capacity with 0 available and 0 used.
@@ -65,6 +66,8 @@ groups = [
         ),
         Alert(
             "KubePersistentVolumeErrors",
+            # PersistentVolumes have no namespace: the dashboard opens on every claim.
+            dashboard="k8s-storage", dashboard_vars={"namespace": "$__all"},
             expr="""
                 max without (instance) (
                   kube_persistentvolume_status_phase{${kube_state_metrics}, phase=~"Failed|Pending"} > 0
