@@ -517,6 +517,7 @@ def _preview_parser(sub) -> None:
                          "in a pull request; run `make build` first)")
     pp.add_argument("--prometheus", metavar="URL",
                     help="query this running Prometheus over the last hour instead of the fixtures")
+    _prometheus_auth_options(pp)  # with --prometheus, as lint --prometheus has them
     pp.add_argument("--var", action="append", metavar="NAME=VALUE",
                     help="a variable's value (repeatable); with --prometheus, else its first label value")
     pp.add_argument("--png", dest="png", action="store_true", default=True,
@@ -528,12 +529,16 @@ def _preview_parser(sub) -> None:
 def _lint_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prometheus", metavar="URL",
                    help="base URL of a running Prometheus (or Thanos/Mimir query API) to check the catalog against")
+    _prometheus_auth_options(p)
+    p.add_argument("--warn-only", action="store_true", help="exit 0 even when something is missing")
+
+
+def _prometheus_auth_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bearer-token-file", metavar="FILE", help="send the token in this file as Authorization: Bearer")
     p.add_argument("--basic-auth-user", metavar="USER", help="basic auth user (with --basic-auth-password-file)")
     p.add_argument("--basic-auth-password-file", metavar="FILE", help="basic auth password: the file's content without its final line break")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds to wait to connect and for each answer (default: 10)")
-    p.add_argument("--warn-only", action="store_true", help="exit 0 even when something is missing")
 
 
 def _grafana_parser(sub) -> None:

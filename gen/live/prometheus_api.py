@@ -116,7 +116,25 @@ class PrometheusClient:
         return {r["name"] for g in groups if isinstance(g, dict) for r in g.get("rules") or []
                 if isinstance(r, dict) and r.get("type") == "recording" and isinstance(r.get("name"), str)}
 
+    def query(self, expr: str, at: float) -> list[dict]:
+        """The instant query's `result` (a vector) at `at` (Unix seconds)."""
+        return self._result("query", {"query": expr, "time": at})
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict]:
+        """The range query's `result` (a matrix) from `start` to `end` every `step` seconds."""
+        return self._result("query_range", {"query": expr, "start": start, "end": end, "step": step})
+
+    def label_values(self, label: str, match: str) -> list[str]:
+        """Values of `label` among the series `match` selects (Grafana's label_values())."""
+        return self._strings(f"label/{label}/values", {"match[]": match})
+
     # --- plumbing -------------------------------------------------------------------------
+
+    def _result(self, path: str, params: dict) -> list[dict]:
+        data = self._get(path, params)
+        if not isinstance(data, dict) or not isinstance(data.get("result"), list):
+            raise self._not_prometheus(path, "no result in the answer")
+        return data["result"]
 
     def _strings(self, path: str, params: dict | None = None) -> list[str]:
         data = self._get(path, params)

@@ -12,10 +12,20 @@ import time
 from common.durations import parse_duration
 from gen.core.errors import DefinitionError, OptionError
 from gen.preview import page, screenshot, view
-from gen.preview.fixture_tsdb import FixturePrometheus, openmetrics, panel_results
+from gen.preview.fixture_tsdb import FixturePrometheus, openmetrics
+from gen.live.prometheus_api import PrometheusClient, auth_from_options
+from gen.preview.panel_data import panel_results
 
 GRAFANA_DIR = os.path.join("out", "grafana")
 HEADER_PX = 60  # the page's title bar above the grid
+QUERY_TIMEOUT = 30.0  # seconds for an answer of the fixture's Prometheus (a week of data for the inspection)
+
+
+def live_client(args) -> PrometheusClient:
+    """The running Prometheus of --prometheus, with lint --prometheus' credentials and timeout."""
+    auth = auth_from_options(getattr(args, "bearer_token_file", None), getattr(args, "basic_auth_user", None),
+                             getattr(args, "basic_auth_password_file", None))
+    return PrometheusClient(args.prometheus, auth, getattr(args, "timeout", QUERY_TIMEOUT))
 
 
 def changed_since(ref: str, cwd: str = ".") -> set[str]:
@@ -81,11 +91,10 @@ def fixture_data(dashboard, data: dict, selectors: dict[str, str]):
             0.0, parse_duration(fx.at), parse_duration(fx.interval))
 
 
-def live_vars(client_url: str, data: dict, given: dict[str, str], filled_macros: dict[str, str]) -> dict[str, str]:
+def live_vars(client, data: dict, given: dict[str, str], filled_macros: dict[str, str]) -> dict[str, str]:
     """Variable values for a live preview: --var first, else the first value of the variable's
     label_values() query (earlier variables filled in, as Grafana chains them)."""
-    import requests
-
+    from gen.core.errors import PrometheusError
     from gen.dash.check import fill, queries
 
     values = dict(given)
@@ -99,12 +108,11 @@ def live_vars(client_url: str, data: dict, given: dict[str, str], filled_macros:
         except KeyError as exc:
             raise OptionError(f"dashboard {data['uid']}: variable {q.ref}: needs ${exc.args[0]} first") from None
         try:
-            r = requests.get(f"{client_url.rstrip('/')}/api/v1/label/{q.label}/values", params={"match[]": match}, timeout=30)
-            found = r.json().get("data") or []
-        except (requests.RequestException, ValueError) as exc:
-            raise OptionError(f"dashboard {data['uid']}: variable {q.ref}: cannot ask {client_url}: {exc}") from None
+            found = client.label_values(q.label, match)
+        except PrometheusError as exc:
+            raise OptionError(f"dashboard {data['uid']}: variable {q.ref}: {exc}") from None
         if not found:
-            raise OptionError(f"dashboard {data['uid']}: variable {q.ref}: {client_url} has no value of {q.label} "
+            raise OptionError(f"dashboard {data['uid']}: variable {q.ref}: {client.url} has no value of {q.label} "
                               f"in {match}: give --var {q.ref}=...")
         values[q.ref] = found[0]
     return values
@@ -134,22 +142,32 @@ def run(args, compiled, files) -> int:
         print("note: chromium not found, no PNGs (apt-get install chromium, or --no-png)", file=sys.stderr)
     os.makedirs(args.out, exist_ok=True)
     given = parse_vars(args.var)
+    live = live_client(args) if args.prometheus else None
+    try:
+        return _write_pages(args, compiled, files, chosen, chromium, given, live)
+    finally:
+        if live is not None:
+            live.close()
+
+
+def _write_pages(args, compiled, files, chosen, chromium, given, live) -> int:
     failed = 0
     for d in chosen:
         t0 = time.monotonic()
         data = json.loads(files[f"grafana/{d.uid}.json"])
-        if args.prometheus:
+        if live is not None:
             from gen.dash.check import macros
 
             filled = macros("5m", "1m", "1h")
-            values = live_vars(args.prometheus, data, given, filled)
+            values = live_vars(live, data, given, filled)
             end = time.time()
-            results = panel_results(data, args.prometheus, values, filled, end - 3600, end, 60)
+            results = panel_results(data, live, values, filled, end - 3600, end, 60)
             note = f"live: {args.prometheus}, the last hour; " + ", ".join(f"{k}={v}" for k, v in values.items())
         else:
             text, values, filled, start, end, step = fixture_data(d, data, compiled.catalog.selectors)
-            with FixturePrometheus(text, f"dashboard {d.uid}: fixture") as prom:
-                results = panel_results(data, prom.url, {**values, **given}, filled, start, end, step)
+            with FixturePrometheus(text, f"dashboard {d.uid}: fixture") as prom, \
+                    PrometheusClient(prom.url, timeout=QUERY_TIMEOUT) as client:
+                results = panel_results(data, client, {**values, **given}, filled, start, end, step)
             note = (f"fixture of {d.source} in a local Prometheus, 0 to {d.fixture.at} at {d.fixture.interval} steps; "
                     + ", ".join(f"{k}={v}" for k, v in values.items()))
         errors = [e for _, e in results.values() if e]

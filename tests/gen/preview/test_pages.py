@@ -19,9 +19,11 @@ from support.paths import REPO
 
 from gen.build import build
 from gen.config import Config
-from gen.core.errors import ToolError
+from gen.core.errors import OptionError, ToolError
 from gen.preview import command, screenshot
-from gen.preview.fixture_tsdb import FixturePrometheus, openmetrics, panel_results
+from gen.live.prometheus_api import PrometheusClient
+from gen.preview.fixture_tsdb import FixturePrometheus, openmetrics
+from gen.preview.panel_data import panel_results
 
 pytestmark = pytest.mark.live
 
@@ -107,11 +109,13 @@ def test_a_changed_dashboard_file_previews_that_one_only(built, tmp_path, monkey
 def test_a_failing_query_names_dashboard_panel_and_target():
     data = {"uid": "d1", "panels": [{"type": "stat", "id": 4, "title": "Broken", "gridPos": {"x": 0, "y": 0, "w": 4, "h": 4},
                                      "targets": [{"refId": "A", "expr": "up"}, {"refId": "B", "expr": "sum(up"}]}]}
-    with FixturePrometheus(openmetrics({'up{job="a"}': "1x10"}, "1m"), "test") as prom:
-        results = panel_results(data, prom.url, {}, {}, 0, 600, 60)
+    with FixturePrometheus(openmetrics({'up{job="a"}': "1x10"}, "1m"), "test") as prom, \
+            PrometheusClient(prom.url) as client:
+        results = panel_results(data, client, {}, {}, 0, 600, 60)
     rows, error = results[4]
     assert rows is None
-    assert error.startswith("dashboard d1: panel 'Broken' (id 4) target B: Prometheus refused the query (bad_data")
+    assert error.startswith(f"dashboard d1: panel 'Broken' (id 4) target B: Prometheus at {prom.url} answered GET "
+                            f"{prom.url}/api/v1/query_range with an error (400 bad_data)")
     assert "sum(up" in error
 
 
@@ -144,3 +148,38 @@ def test_live_mode_queries_a_running_prometheus_over_the_last_hour(built, chromi
     attrs, panels = _dom_facts(screenshot.dump_dom(chromium, str(tmp_path / "k8s-pod.html")))
     assert attrs.get("rendered") == "ok" and "errors" not in attrs
     assert panels and all(state == "data" for _, state in panels), panels
+
+
+def test_live_mode_sends_lint_prometheus_credentials(built, tmp_path):
+    """--prometheus with --bearer-token-file: the preview asks with the token, as lint
+    --prometheus does, and a refusal names the credentials it sent."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"status": "error", "error": "unauthorized"}')
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    compiled, files = built
+    try:
+        args = _args(dashboard=["k8s-pod"], prometheus=f"http://127.0.0.1:{server.server_port}", png=False,
+                     out=str(tmp_path / "out"), bearer_token_file=str(token), timeout=5.0)
+        with pytest.raises(OptionError, match=r"dashboard k8s-pod: variable namespace: .* refused the request "
+                                              r"\(401 Unauthorized\) with the bearer token \(--bearer-token-file\)"):
+            command.run(args, compiled, files)
+    finally:
+        server.shutdown()
+    assert seen and set(seen) == {"Bearer s3cret"}
